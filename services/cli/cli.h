@@ -1,0 +1,11 @@
+/*
+ * cli — the subcommands of `cadence`. Each takes (argc, argv) with argv[0] the subcommand's
+ * name and returns the process exit status (0 ok, 1 a negative verdict such as an invalid
+ * event, 2 a usage or configuration error).
+ */
+#ifndef CADENCE_CLI_H
+#define CADENCE_CLI_H
+
+int cadence_cli_version(int argc, char **argv);
+
+#endif
