@@ -211,7 +211,7 @@ static redisReply *reply_copy(const redisReply *s)
         d->len = s->len;
     }
     if (s->elements > 0 && s->element) {
-        d->element = calloc(s->elements, sizeof(*d->element));
+        d->element = calloc(s->elements, sizeof(redisReply *));
         if (!d->element)
             goto fail;
         d->elements = s->elements;
@@ -379,6 +379,8 @@ static void leave(cadence_redis *r)
 static void complete(struct req *q, const redisReply *reply, const char *error)
 {
     cadence_redis *r = q->r;
+    if (q->done || !r)
+        return; /* cannot happen: only pending reqs are completed */
     pending_unlink(r, q);
     q->done = 1;
     q->r = NULL;
@@ -558,7 +560,7 @@ static enum cadence_redis_status submit(cadence_redis *r, struct cmd *cmds, size
 
 static void batch_deliver(struct req *q)
 {
-    redisReply **els = malloc(q->nparts * sizeof(*els));
+    redisReply **els = malloc(q->nparts * sizeof(redisReply *));
     if (!els) {
         complete(q, NULL, CADENCE_REDIS_ERRPFX_DISCONNECTED ": out of memory");
         return;
@@ -1038,6 +1040,16 @@ enum cadence_redis_status cadence_redis_command_argv(cadence_redis *r, cadence_r
     return st;
 }
 
+static void on_script_loaded(cadence_redis *r, const redisReply *reply, const char *error,
+                             void *arg)
+{
+    const cadence_redis_script *s = arg;
+    if (reply && error) {
+        json_t *f = json_pack("{s:s, s:s, s:s}", "redis", r->addr, "sha", s->sha, "error", error);
+        cadence_log_json(CADENCE_LOG_ERROR, "redis script does not load", f);
+    }
+}
+
 const cadence_redis_script *cadence_redis_script_add(cadence_redis *r, const char *lua,
                                                      char *errstr, size_t errstr_size)
 {
@@ -1063,6 +1075,15 @@ const cadence_redis_script *cadence_redis_script_add(cadence_redis *r, const cha
     }
     memcpy(s->sha, sha, sizeof(sha));
     *tail = s; /* appended: the handshake loads scripts in registration order */
+    if (r->ready) {
+        /* Load it now, so its first EVALSHA does not pay a NOSCRIPT round trip. If this fails
+         * the NOSCRIPT retry still covers it. */
+        struct cmd c = {0};
+        const char *a[3] = {"SCRIPT", "LOAD", s->lua};
+        if (cmd_format(&c, 3, a, NULL) == 0 &&
+            submit(r, &c, 1, 0, 1, on_script_loaded, s) != CADENCE_REDIS_OK)
+            cmd_clear(&c);
+    }
     return s;
 }
 

@@ -147,9 +147,9 @@ enum cadence_redis_status cadence_redis_command_argv(cadence_redis *r, cadence_r
 /*
  * Registers a Lua script and returns its handle (owned by the client, valid until it is
  * freed), or NULL with `errstr` on allocation failure. The SHA1 is computed locally; the
- * script is loaded (SCRIPT LOAD) on every (re)connect, so a restarted Redis that lost its
- * script cache is handled without the caller doing anything. Adding the same text twice
- * returns the same handle.
+ * script is loaded (SCRIPT LOAD) at once when the client is ready, and on every (re)connect,
+ * so a restarted Redis that lost its script cache is handled without the caller doing anything.
+ * Adding the same text twice returns the same handle.
  */
 const cadence_redis_script *cadence_redis_script_add(cadence_redis *r, const char *lua,
                                                      char *errstr, size_t errstr_size);
@@ -163,6 +163,13 @@ const char *cadence_redis_script_sha(const cadence_redis_script *s);
  * ARGV. On a NOSCRIPT error the script is loaded and the EVALSHA retried once on the same
  * connection; the callback sees only the final reply (or the SCRIPT LOAD error, e.g. a
  * compile error). Same contract as cadence_redis_command_argv().
+ *
+ * Ordering: scripts are loaded by every handshake and by cadence_redis_script_add() on a ready
+ * connection, so NOSCRIPT only happens when the cache was flushed under a live connection
+ * (SCRIPT FLUSH, failover to a replica without it). Then the retried EVALSHA runs after the
+ * commands already pipelined behind the original one; a caller that needs a script call
+ * ordered before a later command on the same keys waits for the callback (the worker does so
+ * per lead anyway).
  */
 enum cadence_redis_status cadence_redis_evalsha(cadence_redis *r, const cadence_redis_script *s,
                                                 int numkeys, int argc, const char **argv,
