@@ -138,6 +138,20 @@ static void set_err(char *err, size_t n, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Cuts a UTF-8 sequence that truncation left incomplete at the end of `s`. */
+static void utf8_trim(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
 /* Appends `key` to the JSON pointer `base`, escaping `~` and `/`. Truncates silently. */
 static void pointer_join(char *out, size_t size, const char *base, const char *key, size_t klen)
 {
@@ -152,6 +166,7 @@ static void pointer_join(char *out, size_t size, const char *base, const char *k
     }
     if (o < size)
         out[o] = '\0';
+    utf8_trim(out);
 }
 
 /* Formats a number the way JSON writes it (integers exactly, reals shortest round-trip). */
@@ -1065,6 +1080,16 @@ static void path_text(const struct seg *at, char *out, size_t size)
 
 static int fail(struct vctx *vc, const struct seg *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* How many of the first `len` bytes of `s` to show: at most `max`, never half a character. */
+static int shown(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return (int)len;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return (int)max;
+}
+
 static int fail(struct vctx *vc, const struct seg *at, const char *fmt, ...)
 {
     if (!vc->err || vc->errsz == 0)
@@ -1078,6 +1103,7 @@ static int fail(struct vctx *vc, const struct seg *at, const char *fmt, ...)
         vsnprintf(vc->err + n, vc->errsz - (size_t)n, fmt, ap);
         va_end(ap);
     }
+    utf8_trim(vc->err);
     return -1;
 }
 
@@ -1158,7 +1184,7 @@ static int check_property_name(struct vctx *vc, const node *n, const char *key, 
     if (rc == 0)
         return 0;
     const char *msg = strncmp(inner, "(root): ", 8) == 0 ? inner + 8 : inner;
-    return fail(vc, at, "property name \"%.*s\": %s", (int)(len < 100 ? len : 100), key, msg);
+    return fail(vc, at, "property name \"%.*s\": %s", shown(key, len, 100), key, msg);
 }
 
 static int check_member(struct vctx *vc, const node *n, const char *key, size_t len,
@@ -1179,7 +1205,7 @@ static int check_member(struct vctx *vc, const node *n, const char *key, size_t 
     if (matched || !n->additional_props)
         return 0;
     if (n->additional_props->boolean == 0)
-        return fail(vc, at, "unexpected property \"%.*s\"", (int)(len < 100 ? len : 100), key);
+        return fail(vc, at, "unexpected property \"%.*s\"", shown(key, len, 100), key);
     return validate(vc, n->additional_props, v, &here);
 }
 

@@ -58,7 +58,14 @@ static int verdict(const cadence_json_schema *schema, const char *bytes, size_t 
         puts("ok");
         return 0;
     }
-    puts(err);
+    /* One verdict per line: a control character from the event (in a property name) is
+     * shown escaped. */
+    for (const char *c = err; *c; c++)
+        if ((unsigned char)*c < 0x20)
+            printf("\\x%02x", (unsigned char)*c);
+        else
+            putchar(*c);
+    putchar('\n');
     return 1;
 }
 
