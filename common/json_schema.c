@@ -17,6 +17,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,14 +185,33 @@ static void number_text(const json_t *v, char *out, size_t size)
     }
 }
 
-/* Compares two numbers: <0, 0, >0. Integers compare exactly, anything else as doubles. */
+/* Compares an integer with a double exactly (converting the integer to a double would round
+ * 2^63 - 1 up to 2^63 and let 9.2233720368547758e18 pass a maximum of 9223372036854775807). */
+static int int_real_cmp(json_int_t i, double d)
+{
+    if (d >= 9223372036854775808.0)
+        return -1;
+    if (d < -9223372036854775808.0)
+        return 1;
+    double t = trunc(d);
+    json_int_t ti = (json_int_t)t; /* exact: |t| < 2^63 */
+    if (i != ti)
+        return i < ti ? -1 : 1;
+    return (d < t) - (d > t);
+}
+
+/* Compares two numbers exactly: <0, 0, >0. */
 static int number_cmp(const json_t *a, const json_t *b)
 {
     if (json_is_integer(a) && json_is_integer(b)) {
         json_int_t x = json_integer_value(a), y = json_integer_value(b);
         return (x > y) - (x < y);
     }
-    double x = json_number_value(a), y = json_number_value(b);
+    if (json_is_integer(a))
+        return int_real_cmp(json_integer_value(a), json_real_value(b));
+    if (json_is_integer(b))
+        return -int_real_cmp(json_integer_value(b), json_real_value(a));
+    double x = json_real_value(a), y = json_real_value(b);
     return (x > y) - (x < y);
 }
 

@@ -315,3 +315,25 @@ Test(json_schema, one_of_says_how_many_alternatives_matched)
     json_decref(doc);
     cadence_json_schema_free(s);
 }
+
+Test(json_schema, compares_integers_and_reals_exactly_near_int64_limits)
+{
+    json_t *doc = json_loads("{\"maximum\": 9223372036854775807, \"minimum\": 1}", 0, NULL);
+    char err[256];
+    cadence_json_schema *s = cadence_json_schema_new(doc, NULL, 0, err, sizeof(err));
+    cr_assert_not_null(s, "%s", err);
+    json_t *two63 = json_real(9223372036854775808.0), *max = json_integer(9223372036854775807LL);
+    json_t *below = json_real(0.999999), *one = json_real(1.0);
+    cr_expect_eq(cadence_json_schema_validate(s, two63, err, sizeof(err)), -1);
+    cr_expect_str_eq(err, "(root): 9.223372036854776e+18 is greater than the maximum "
+                          "9223372036854775807");
+    cr_expect_eq(cadence_json_schema_validate(s, max, err, sizeof(err)), 0, "%s", err);
+    cr_expect_eq(cadence_json_schema_validate(s, below, err, sizeof(err)), -1);
+    cr_expect_eq(cadence_json_schema_validate(s, one, err, sizeof(err)), 0, "%s", err);
+    json_decref(two63);
+    json_decref(max);
+    json_decref(below);
+    json_decref(one);
+    json_decref(doc);
+    cadence_json_schema_free(s);
+}
