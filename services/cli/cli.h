@@ -6,6 +6,7 @@
 #ifndef CADENCE_CLI_H
 #define CADENCE_CLI_H
 
+int cadence_cli_validate(int argc, char **argv);
 int cadence_cli_version(int argc, char **argv);
 
 #endif

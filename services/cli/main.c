@@ -15,6 +15,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     /* subcommands: one row each, in alphabetical order */
+    {"validate", cadence_cli_validate, "validate events or a playbook against the schemas"},
     {"version", cadence_cli_version, "print the version"},
 };
 
