@@ -15,6 +15,8 @@ static const struct {
     const char *summary;
 } commands[] = {
     /* subcommands: one row each, in alphabetical order */
+    {"playbook", cadence_cli_playbook, "check a playbook and print its cadences in words"},
+    {"simulate", cadence_cli_simulate, "run events through the engine, print its outputs"},
     {"version", cadence_cli_version, "print the version"},
 };
 
