@@ -565,8 +565,14 @@ static void on_outcome(run *r, const cadence_event *ev)
             count(r, 1, "attempts:%s:%s:%s", st->cadence, step_label(step, sb, sizeof sb),
                   st->lead_type);
         }
-        if (st->status == CADENCE_STATUS_RE_EVALUATE && at >= st->status_at)
+        if (st->status == CADENCE_STATUS_RE_EVALUATE && at > st->status_at)
             st->reeval_done = 1;
+        if (st->status == CADENCE_STATUS_ACTIVE) {
+            const cadence_playbook_cadence *cd = cadence_playbook_cadence_find(r->pb, st->cadence);
+            int64_t last = last_attempt_at(st);
+            if (cd && cadence_attempts_before(st, INT64_MAX) >= (int)cd->n_steps)
+                status_from(r, CADENCE_STATUS_RE_EVALUATE, "cadence_complete", last);
+        }
         break;
     case K_CONNECT:
         attempt_add(st, at, 0, follow_up);
