@@ -757,7 +757,8 @@ static void pick_script(run *r, plan_t *p)
     const cadence_lead_state *st = r->st;
     if (!p->voicemail && !p->email)
         return;
-    if (st->open_script && strcmp(st->open_key, p->key) == 0) {
+    size_t kn = strlen(p->key);
+    if (st->open_script && strncmp(st->open_key, p->key, kn) == 0 && st->open_key[kn] == '|') {
         p->script = st->open_script - 1; /* the open touch keeps its script */
         return;
     }
@@ -978,7 +979,11 @@ static void settle_touch(run *r)
         st->open_script = 0;
         return;
     }
-    if (st->open_task_id[0] && strcmp(st->open_key, p.key) == 0 && st->open_due_at == p.due)
+    /* what the touch is for, plus what it says: any change re-issues it */
+    char full[sizeof st->open_key];
+    snprintf(full, sizeof full, "%s|%d%d%d%d%d%s", p.key, p.voicemail, p.email, p.script,
+             p.n_warn, p.n_moved, p.channel);
+    if (st->open_task_id[0] && strcmp(st->open_key, full) == 0 && st->open_due_at == p.due)
         return; /* unchanged */
     char id[CADENCE_ID_SIZE];
     cadence_engine_id(st->lead_id, r->ev->event_id, "task", id, sizeof id);
@@ -989,7 +994,7 @@ static void settle_touch(run *r)
     json_decref(o->touch);
     o->touch = touch_json(r, &p, id);
     g_strlcpy(st->open_task_id, id, sizeof st->open_task_id);
-    g_strlcpy(st->open_key, p.key, sizeof st->open_key);
+    g_strlcpy(st->open_key, full, sizeof st->open_key);
     st->open_due_at = p.due;
     st->open_script = p.script >= 0 ? p.script + 1 : 0;
     if (p.script >= 0)

@@ -102,7 +102,7 @@ typedef struct cadence_lead_state {
 
     char open_task_id[CADENCE_ID_SIZE]; /* the open touch ("" none) */
     int64_t open_due_at;
-    char open_key[112]; /* what the open touch is for ("ftc:3", "follow_up:...") */
+    char open_key[160]; /* what the open touch is for ("ftc:3", "follow_up:...") */
     int open_script;   /* script pair of the open touch + 1 (0 none) */
 } cadence_lead_state;
 
