@@ -15,6 +15,8 @@ static const struct {
     const char *summary;
 } commands[] = {
     /* subcommands: one row each, in alphabetical order */
+    {"playbook", cadence_cli_playbook, "check a playbook and print its cadences in words"},
+    {"simulate", cadence_cli_simulate, "run events through the engine, print its outputs"},
     {"validate", cadence_cli_validate, "validate events or a playbook against the schemas"},
     {"version", cadence_cli_version, "print the version"},
 };

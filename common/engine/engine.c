@@ -1,0 +1,1094 @@
+/*
+ * engine — the cadence engine (see engine.h for the contract and the rules).
+ *
+ * One apply is three phases:
+ *   1. bookkeeping: replay check, early events held until the lead event arrives;
+ *   2. facts: the event updates the state's time-stamped facts (attempts, conversation,
+ *      status with its time, the "no", hot views) and emits alerts / status changes; the
+ *      dispositions are a table, not an if-chain;
+ *   3. plan: the lead's one open touch is recomputed from the state alone (plan()), so the
+ *      schedule never depends on the order the facts arrived in; the outputs say whether the
+ *      open touch is unchanged, replaced or cancelled.
+ * Scheduling (fit()) walks local calendar days in the lead's zone: working day, holiday,
+ * slot, voicemail gap, out of office, daily cap — recording each push with its reason.
+ */
+#include "engine/engine.h"
+
+#include <glib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "topics.h"
+
+#define MAX_MOVED 10
+#define MAX_WARNINGS 10
+#define MS_PER_DAY 86400000LL
+
+typedef struct run {
+    const cadence_playbook *pb;
+    cadence_tzcache *tzc;
+    GTimeZone *zone;
+    cadence_lead_state *st;
+    cadence_outputs *outs;
+    const cadence_event *ev; /* the event being folded in (the input, or a held one) */
+    json_t *notes;
+} run;
+
+/* ---------------------------------------------------------------- small helpers */
+
+void cadence_engine_id(const char *lead_id, const char *event_id, const char *kind, char *out,
+                       size_t out_size)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const char *parts[3] = {lead_id, event_id, kind};
+    for (int i = 0; i < 3; i++) {
+        for (const unsigned char *p = (const unsigned char *)parts[i]; p && *p; p++) {
+            h ^= *p;
+            h *= 0x100000001b3ULL;
+        }
+        h ^= 0xff; /* separator */
+        h *= 0x100000001b3ULL;
+    }
+    snprintf(out, out_size, "%s-%016llx", kind, (unsigned long long)h);
+}
+
+void cadence_outputs_init(cadence_outputs *outs)
+{
+    memset(outs, 0, sizeof *outs);
+}
+
+void cadence_outputs_reset(cadence_outputs *outs)
+{
+    for (size_t i = 0; i < outs->n_messages; i++)
+        json_decref(outs->messages[i].value);
+    json_decref(outs->timeline);
+    json_decref(outs->touch);
+    cadence_outputs_init(outs);
+}
+
+static void note(run *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void note(run *r, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    json_array_append_new(r->notes, json_string(buf));
+}
+
+static void count(run *r, int64_t delta, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static void count(run *r, int64_t delta, const char *fmt, ...)
+{
+    char name[CADENCE_COUNTER_NAME_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    cadence_outputs *o = r->outs;
+    for (size_t i = 0; i < o->n_counters; i++)
+        if (strcmp(o->counters[i].name, name) == 0) {
+            o->counters[i].delta += delta;
+            return;
+        }
+    if (o->n_counters < CADENCE_OUTPUTS_MAX_COUNTERS) {
+        memcpy(o->counters[o->n_counters].name, name, sizeof name);
+        o->counters[o->n_counters++].delta = delta;
+    }
+}
+
+static void emit(run *r, const char *topic, json_t *value)
+{
+    cadence_outputs *o = r->outs;
+    if (o->n_messages >= CADENCE_OUTPUTS_MAX_MESSAGES) {
+        json_decref(value);
+        return;
+    }
+    cadence_output_message *m = &o->messages[o->n_messages++];
+    m->topic = topic;
+    g_strlcpy(m->key, r->st->lead_id, sizeof m->key);
+    m->value = value;
+}
+
+static void set_time_utc(json_t *o, const char *key, int64_t ms)
+{
+    char buf[40];
+    cadence_time_format_utc(ms, buf, sizeof buf);
+    json_object_set_new(o, key, json_string(buf));
+}
+
+static void set_time_local(run *r, json_t *o, const char *key, int64_t ms)
+{
+    char buf[40];
+    cadence_time_format_local(ms, r->zone, buf, sizeof buf);
+    json_object_set_new(o, key, json_string(buf));
+}
+
+static void set_str(json_t *o, const char *key, const char *s)
+{
+    if (s && *s)
+        json_object_set_new(o, key, json_string(s));
+}
+
+static const char *step_label(int step, char *buf, size_t n)
+{
+    if (step < 0)
+        return "follow_up";
+    snprintf(buf, n, "%d", step);
+    return buf;
+}
+
+static GTimeZone *lead_zone(run *r)
+{
+    GTimeZone *z = cadence_tzcache_get(r->tzc, r->st->timezone);
+    if (!z)
+        z = cadence_tzcache_get(r->tzc, cadence_playbook_default_timezone(r->pb));
+    return z;
+}
+
+/* ---------------------------------------------------------------- state facts */
+
+static int is_active(cadence_status s)
+{
+    return s == CADENCE_STATUS_ACTIVE || s == CADENCE_STATUS_FOLLOW_UP ||
+           s == CADENCE_STATUS_RE_EVALUATE;
+}
+
+/* Attempts that belong to the current enrolment's first-time calls. */
+static int cadence_attempts_before(const cadence_lead_state *st, int64_t before)
+{
+    int k = 0;
+    for (int i = 0; i < st->n_attempts; i++)
+        if (!st->attempts[i].follow_up && st->attempts[i].at >= st->cadence_start &&
+            st->attempts[i].at < before)
+            k++;
+    return k;
+}
+
+static int64_t last_attempt_at(const cadence_lead_state *st)
+{
+    return st->n_attempts ? st->attempts[st->n_attempts - 1].at : 0;
+}
+
+static void attempt_add(cadence_lead_state *st, int64_t at, int voicemail, int follow_up)
+{
+    /* sorted insert; when full, forget the oldest */
+    if (st->n_attempts == CADENCE_STATE_MAX_ATTEMPTS) {
+        if (at < st->attempts[0].at)
+            return;
+        memmove(&st->attempts[0], &st->attempts[1], sizeof st->attempts[0] * (size_t)(st->n_attempts - 1));
+        st->n_attempts--;
+    }
+    int i = st->n_attempts;
+    while (i > 0 && st->attempts[i - 1].at > at) {
+        st->attempts[i] = st->attempts[i - 1];
+        i--;
+    }
+    st->attempts[i] = (cadence_attempt){at, voicemail, follow_up};
+    st->n_attempts++;
+}
+
+static int status_from(run *r, cadence_status to, const char *reason, int64_t at)
+{
+    cadence_lead_state *st = r->st;
+    if (at < st->status_at) {
+        note(r, "status %s from an event older than the current status: kept %s",
+             cadence_status_name(to), cadence_status_name(st->status));
+        return 0;
+    }
+    st->status_at = at;
+    if (st->status == to)
+        return 0;
+    char kind[40];
+    snprintf(kind, sizeof kind, "status-%s", cadence_status_name(to));
+    char id[CADENCE_ID_SIZE];
+    cadence_engine_id(st->lead_id, r->ev->event_id, kind, id, sizeof id);
+    json_t *v = json_object();
+    json_object_set_new(v, "event_id", json_string(id));
+    json_object_set_new(v, "type", json_string("lead_status"));
+    set_time_utc(v, "occurred_at", at);
+    json_object_set_new(v, "lead_id", json_string(st->lead_id));
+    json_object_set_new(v, "rep_id", json_string(st->rep_id));
+    json_object_set_new(v, "from", json_string(cadence_status_name(st->status)));
+    json_object_set_new(v, "to", json_string(cadence_status_name(to)));
+    json_object_set_new(v, "reason", json_string(reason));
+    if ((to == CADENCE_STATUS_NURTURE || to == CADENCE_STATUS_LOST) && st->no_reason[0])
+        json_object_set_new(v, "no_reason", json_string(st->no_reason));
+    emit(r, CADENCE_TOPIC_LEAD_STATUS, v);
+    note(r, "status %s -> %s (%s)", cadence_status_name(st->status), cadence_status_name(to),
+         reason);
+    count(r, 1, "status:%s", cadence_status_name(to));
+    st->status = to;
+    return 1;
+}
+
+/* "a", "a and b", "a, b and c" */
+static void render_problems(const cadence_event *ev, char *out, size_t n)
+{
+    out[0] = '\0';
+    for (int i = 0; i < ev->n_problems; i++) {
+        if (i > 0)
+            g_strlcat(out, i == ev->n_problems - 1 ? " and " : ", ", n);
+        g_strlcat(out, ev->problems[i], n);
+    }
+}
+
+/* The playbook's opener with {first_name}, {last_name}, {company}, {problems}, {next_steps}. */
+static json_t *render_opener(run *r)
+{
+    const cadence_lead_state *st = r->st;
+    const char *t = cadence_playbook_opener_template(r->pb);
+    GString *s = g_string_sized_new(256);
+    while (*t) {
+        const char *end = *t == '{' ? strchr(t, '}') : NULL;
+        if (!end) {
+            g_string_append_c(s, *t++);
+            continue;
+        }
+        size_t n = (size_t)(end - t - 1);
+        const char *val = NULL;
+        if (n == 10 && strncmp(t + 1, "first_name", n) == 0)
+            val = st->first_name[0] ? st->first_name : "there";
+        else if (n == 9 && strncmp(t + 1, "last_name", n) == 0)
+            val = st->last_name;
+        else if (n == 7 && strncmp(t + 1, "company", n) == 0)
+            val = st->company;
+        else if (n == 8 && strncmp(t + 1, "problems", n) == 0)
+            val = st->problems[0] ? st->problems : "what you wanted to solve";
+        else if (n == 10 && strncmp(t + 1, "next_steps", n) == 0)
+            val = st->next_steps[0] ? st->next_steps : "what was to happen next";
+        if (!val) {
+            g_string_append_c(s, *t++);
+            continue;
+        }
+        g_string_append(s, val);
+        t = end + 1;
+    }
+    if (s->len > 1000)
+        g_string_truncate(s, 1000);
+    json_t *j = json_stringn(s->str, s->len);
+    g_string_free(s, TRUE);
+    return j ? j : json_string("");
+}
+
+static json_t *lead_summary(run *r, int with_status)
+{
+    const cadence_lead_state *st = r->st;
+    json_t *o = json_object();
+    set_str(o, "first_name", st->first_name);
+    set_str(o, "last_name", st->last_name);
+    set_str(o, "company", st->company);
+    set_str(o, "email", st->email);
+    set_str(o, "phone", st->phone);
+    set_str(o, "timezone", st->timezone[0] ? st->timezone
+                                           : cadence_playbook_default_timezone(r->pb));
+    if (with_status) {
+        set_str(o, "lead_type", st->lead_type);
+        if (st->has_lead)
+            json_object_set_new(o, "potential", json_integer(st->potential));
+        set_str(o, "vertical", st->vertical);
+        json_object_set_new(o, "status", json_string(cadence_status_name(st->status)));
+    }
+    return o;
+}
+
+/* ---------------------------------------------------------------- alerts */
+
+static void hot_view_add(cadence_lead_state *st, int64_t at, int weight, const char *url)
+{
+    for (int i = 0; i < st->n_hot_views; i++)
+        if (st->hot_views[i].at == at && strcmp(st->hot_views[i].url, url) == 0)
+            return;
+    if (st->n_hot_views == CADENCE_STATE_MAX_HOT_VIEWS) {
+        if (at < st->hot_views[0].at)
+            return;
+        memmove(&st->hot_views[0], &st->hot_views[1],
+                sizeof st->hot_views[0] * (size_t)(st->n_hot_views - 1));
+        st->n_hot_views--;
+    }
+    int i = st->n_hot_views;
+    while (i > 0 && st->hot_views[i - 1].at > at) {
+        st->hot_views[i] = st->hot_views[i - 1];
+        i--;
+    }
+    st->hot_views[i].at = at;
+    st->hot_views[i].weight = weight;
+    g_strlcpy(st->hot_views[i].url, url, sizeof st->hot_views[i].url);
+    st->n_hot_views++;
+}
+
+static void alert(run *r, const char *reason, const char *trigger_id, int64_t at,
+                  const char *url)
+{
+    cadence_lead_state *st = r->st;
+    int64_t cooldown = cadence_playbook_alert_cooldown_ms(r->pb);
+    if (st->alert_at && at >= st->alert_at - cooldown && at < st->alert_at + cooldown) {
+        note(r, "alert %s within the cooldown of %s: context enriched", reason, st->alert_id);
+        return;
+    }
+    char id[CADENCE_ID_SIZE];
+    cadence_engine_id(st->lead_id, trigger_id, "alert", id, sizeof id);
+    json_t *v = json_object();
+    json_object_set_new(v, "event_id", json_string(id));
+    json_object_set_new(v, "type", json_string("call_now"));
+    set_time_utc(v, "occurred_at", at);
+    json_object_set_new(v, "alert_id", json_string(id));
+    json_object_set_new(v, "reason", json_string(reason));
+    json_object_set_new(v, "lead_id", json_string(st->lead_id));
+    json_object_set_new(v, "rep_id", json_string(st->rep_id));
+    json_t *trig = json_object();
+    json_object_set_new(trig, "event_id", json_string(trigger_id));
+    set_str(trig, "url", url);
+    set_time_utc(trig, "occurred_at", at);
+    json_object_set_new(v, "trigger", trig);
+    json_object_set_new(v, "lead", lead_summary(r, 1));
+    json_object_set_new(v, "suggested_opener", render_opener(r));
+    if (st->no_at) {
+        json_t *no = json_object();
+        set_time_utc(no, "at", st->no_at);
+        set_str(no, "reason", st->no_reason);
+        json_object_set_new(v, "no", no);
+    }
+    json_t *views = json_array();
+    int score = 0;
+    for (int i = 0; i < st->n_hot_views; i++) {
+        const cadence_hot_view *h = &st->hot_views[i];
+        if (h->at > at || h->at <= at - cooldown)
+            continue;
+        json_t *hv = json_object();
+        json_object_set_new(hv, "url", json_string(h->url));
+        set_time_utc(hv, "occurred_at", h->at);
+        json_object_set_new(hv, "weight", json_integer(h->weight));
+        json_array_append_new(views, hv);
+        score += h->weight;
+    }
+    json_object_set_new(v, "hot_views", views);
+    json_object_set_new(v, "score", json_integer(score));
+    emit(r, CADENCE_TOPIC_ALERTS, v);
+    st->alert_at = at;
+    g_strlcpy(st->alert_id, id, sizeof st->alert_id);
+    count(r, 1, "alerts:%s", reason);
+    note(r, "alert %s (%s)", id, reason);
+}
+
+/* Judges one hot view against the lead's current status and "no". */
+static void judge_view(run *r, const char *trigger_id, int64_t at, const char *url)
+{
+    cadence_lead_state *st = r->st;
+    if ((st->status == CADENCE_STATUS_NURTURE || st->status == CADENCE_STATUS_LOST) &&
+        st->no_at) {
+        if (at <= st->no_at) {
+            note(r, "hot view from before the \"no\": no trigger");
+            return;
+        }
+        alert(r, "former_no_revisit", trigger_id, at, url);
+        if (at >= st->no_at + cadence_playbook_reenroll_cool_off_ms(r->pb)) {
+            st->callback_at = at > st->callback_at ? at : st->callback_at;
+            status_from(r, CADENCE_STATUS_FOLLOW_UP, "trigger_revisit", at);
+        }
+    } else if (is_active(st->status)) {
+        alert(r, "hot_page_active", trigger_id, at, url);
+    } else {
+        note(r, "hot view while %s: no alert", cadence_status_name(st->status));
+    }
+}
+
+/* ---------------------------------------------------------------- event handlers */
+
+static void enrol(run *r, int64_t at, const char *reason)
+{
+    cadence_lead_state *st = r->st;
+    const cadence_playbook_cadence *cd =
+        cadence_playbook_cadence_choose(r->pb, st->lead_type, st->potential);
+    if (!cd) {
+        if (status_from(r, CADENCE_STATUS_NURTURE, "low_potential", at))
+            count(r, 1, "nurture:low_potential");
+        return;
+    }
+    g_strlcpy(st->cadence, cd->name, sizeof st->cadence);
+    st->enrolled_at = at;
+    st->cadence_start = at;
+    st->reeval_done = 0;
+    status_from(r, CADENCE_STATUS_ACTIVE, reason, at);
+    count(r, 1, "enrolled:%s:%s", cd->name, st->lead_type);
+}
+
+static void apply_any(run *r, const cadence_event *ev);
+
+static void on_lead(run *r, const cadence_event *ev)
+{
+    cadence_lead_state *st = r->st;
+    int first = !st->has_lead;
+    if (first || ev->occurred_at >= st->lead_at) {
+        st->lead_at = ev->occurred_at;
+        g_strlcpy(st->rep_id, ev->rep_id, sizeof st->rep_id);
+        g_strlcpy(st->lead_type, ev->lead_type, sizeof st->lead_type);
+        st->potential = ev->potential >= 0 ? ev->potential
+                                           : cadence_playbook_default_potential(r->pb);
+        g_strlcpy(st->vertical, ev->vertical, sizeof st->vertical);
+        g_strlcpy(st->first_name, ev->first_name, sizeof st->first_name);
+        g_strlcpy(st->last_name, ev->last_name, sizeof st->last_name);
+        g_strlcpy(st->company, ev->company, sizeof st->company);
+        g_strlcpy(st->email, ev->email, sizeof st->email);
+        g_strlcpy(st->phone, ev->phone, sizeof st->phone);
+        if (ev->timezone[0] && !cadence_tzcache_get(r->tzc, ev->timezone))
+            note(r, "unknown time zone \"%s\": the playbook's default is used", ev->timezone);
+        g_strlcpy(st->timezone, ev->timezone, sizeof st->timezone);
+        r->zone = lead_zone(r);
+    }
+    st->has_lead = 1;
+    if (first) {
+        count(r, 1, "leads:%s", st->lead_type);
+        enrol(r, ev->occurred_at, "enrolled");
+        if (st->status == CADENCE_STATUS_ACTIVE && strcmp(st->lead_type, "warm") == 0)
+            alert(r, "warm_inbound", ev->event_id, ev->occurred_at, NULL);
+    } else if (ev->reenroll) {
+        int64_t since = st->no_at ? st->no_at : st->status_at;
+        int64_t ready = since + cadence_playbook_reenroll_cool_off_ms(r->pb);
+        if (st->status != CADENCE_STATUS_NURTURE && st->status != CADENCE_STATUS_LOST) {
+            note(r, "reenroll ignored: the lead is %s", cadence_status_name(st->status));
+        } else if (ev->occurred_at < ready) {
+            char buf[40];
+            cadence_time_format_utc(ready, buf, sizeof buf);
+            note(r, "reenroll refused: the cool-off lasts until %s", buf);
+        } else {
+            enrol(r, ev->occurred_at, "reenrolled");
+        }
+    } else {
+        note(r, "lead updated (the cadence is not restarted)");
+    }
+    if (ev->do_not_call)
+        status_from(r, CADENCE_STATUS_DO_NOT_CALL, "do_not_call", ev->occurred_at);
+    if (first && st->n_pending) {
+        /* Fold the held events in, oldest first (they are kept sorted). */
+        int n = st->n_pending;
+        cadence_event *held = g_new(cadence_event, (gsize)n);
+        memcpy(held, st->pending, sizeof *held * (size_t)n);
+        st->n_pending = 0;
+        note(r, "folding in %d earlier event(s)", n);
+        const cadence_event *saved = r->ev;
+        for (int i = 0; i < n; i++) {
+            r->ev = &held[i];
+            apply_any(r, &held[i]);
+        }
+        r->ev = saved;
+        g_free(held);
+    }
+}
+
+static void on_visit(run *r, const cadence_event *ev)
+{
+    int w = cadence_playbook_hot_weight(r->pb, ev->url);
+    if (!w) {
+        note(r, "visit %s (not a hot page)", ev->url);
+        return;
+    }
+    hot_view_add(r->st, ev->occurred_at, w, ev->url);
+    judge_view(r, ev->event_id, ev->occurred_at, ev->url);
+}
+
+typedef enum kind {
+    K_ATTEMPT,  /* a first-time or follow-up attempt that did not get a conversation */
+    K_CONNECT,  /* a conversation */
+    K_CALLBACK, /* the prospect called back / replied: follow up now */
+    K_STATUS,   /* leaves the cadence with a status change */
+    K_SENT,     /* an email went out */
+    K_BOUNCE,
+    K_OOO,
+} kind;
+
+static const struct disposition_rule {
+    kind kind;
+    int voicemail;
+    cadence_status to;
+    const char *reason;
+    int is_no; /* records the "no" (date and reason) */
+} disposition_rules[CADENCE_DISP_COUNT] = {
+    [CADENCE_DISP_NO_ANSWER] = {K_ATTEMPT, 0, 0, NULL, 0},
+    [CADENCE_DISP_VOICEMAIL_LEFT] = {K_ATTEMPT, 1, 0, NULL, 0},
+    [CADENCE_DISP_GATEKEEPER] = {K_ATTEMPT, 0, 0, NULL, 0},
+    [CADENCE_DISP_CONNECTED] = {K_CONNECT, 0, CADENCE_STATUS_FOLLOW_UP, "connected", 0},
+    [CADENCE_DISP_CALLBACK_RECEIVED] = {K_CALLBACK, 0, 0, NULL, 0},
+    [CADENCE_DISP_NOT_INTERESTED] = {K_STATUS, 0, CADENCE_STATUS_NURTURE, "not_interested", 1},
+    [CADENCE_DISP_MEETING_BOOKED] = {K_STATUS, 0, CADENCE_STATUS_MEETING_BOOKED,
+                                     "meeting_booked", 0},
+    [CADENCE_DISP_CLOSED_WON] = {K_STATUS, 0, CADENCE_STATUS_WON, "closed_won", 0},
+    [CADENCE_DISP_CLOSED_LOST] = {K_STATUS, 0, CADENCE_STATUS_LOST, "closed_lost", 1},
+    [CADENCE_DISP_WRONG_NUMBER] = {K_STATUS, 0, CADENCE_STATUS_DO_NOT_CALL, "wrong_number", 0},
+    [CADENCE_DISP_DO_NOT_CALL] = {K_STATUS, 0, CADENCE_STATUS_DO_NOT_CALL, "do_not_call", 0},
+    [CADENCE_DISP_SENT] = {K_SENT, 0, 0, NULL, 0},
+    [CADENCE_DISP_REPLIED] = {K_CALLBACK, 0, 0, NULL, 0},
+    [CADENCE_DISP_BOUNCED] = {K_BOUNCE, 0, 0, NULL, 0},
+    [CADENCE_DISP_OUT_OF_OFFICE] = {K_OOO, 0, 0, NULL, 0},
+};
+
+static void take_conversation(cadence_lead_state *st, const cadence_event *ev)
+{
+    if (!ev->has_conversation || ev->occurred_at < st->conversation_at)
+        return;
+    st->conversation_at = ev->occurred_at;
+    if (ev->n_problems)
+        render_problems(ev, st->problems, sizeof st->problems);
+    if (ev->next_steps[0])
+        g_strlcpy(st->next_steps, ev->next_steps, sizeof st->next_steps);
+    if (ev->role[0])
+        g_strlcpy(st->role, ev->role, sizeof st->role);
+    st->qualification_known |= ev->qualification_known;
+    st->qualification = (st->qualification & ~ev->qualification_known) | ev->qualification;
+    st->next_contact_at = ev->next_contact_at;
+}
+
+static void on_outcome(run *r, const cadence_event *ev)
+{
+    cadence_lead_state *st = r->st;
+    const struct disposition_rule *rule = &disposition_rules[ev->disposition];
+    int64_t at = ev->occurred_at;
+    char sb[16];
+    int script = cadence_playbook_script_find(r->pb, ev->message_id);
+    if (script >= 0)
+        st->scripts_used |= 1U << script;
+    take_conversation(st, ev);
+    int follow_up = st->connected_at && at > st->connected_at;
+    int step = cadence_attempts_before(st, at);
+    switch (rule->kind) {
+    case K_ATTEMPT:
+        attempt_add(st, at, rule->voicemail && ev->channel == CADENCE_CHANNEL_CALL, follow_up);
+        if (rule->voicemail)
+            count(r, 1, "voicemails_left");
+        if (follow_up) {
+            st->follow_ups++;
+        } else {
+            st->ftc++;
+            count(r, 1, "attempts:%s:%s:%s", st->cadence, step_label(step, sb, sizeof sb),
+                  st->lead_type);
+        }
+        if (st->status == CADENCE_STATUS_RE_EVALUATE && at > st->status_at)
+            st->reeval_done = 1;
+        if (st->status == CADENCE_STATUS_ACTIVE) {
+            const cadence_playbook_cadence *cd = cadence_playbook_cadence_find(r->pb, st->cadence);
+            int64_t last = last_attempt_at(st);
+            if (cd && cadence_attempts_before(st, INT64_MAX) >= (int)cd->n_steps)
+                status_from(r, CADENCE_STATUS_RE_EVALUATE, "cadence_complete", last);
+        }
+        break;
+    case K_CONNECT:
+        attempt_add(st, at, 0, follow_up);
+        if (!st->connected_at || at < st->connected_at) {
+            if (!st->connected_at) {
+                int before = 0;
+                for (int i = 0; i < st->n_attempts; i++)
+                    before += st->attempts[i].at < at;
+                count(r, 1, "first_contacts");
+                count(r, before, "attempts_before_first_contact");
+                count(r, 1, "connects:%s:%s:%s", st->cadence, step_label(step, sb, sizeof sb),
+                      st->lead_type);
+            }
+            st->connected_at = at;
+            st->connected_step = step;
+        } else {
+            st->follow_ups++;
+        }
+        if (st->status == CADENCE_STATUS_NEW || st->status == CADENCE_STATUS_ACTIVE ||
+            st->status == CADENCE_STATUS_RE_EVALUATE)
+            status_from(r, rule->to, rule->reason, at);
+        break;
+    case K_CALLBACK:
+        if (at > st->callback_at)
+            st->callback_at = at;
+        count(r, 1, ev->disposition == CADENCE_DISP_REPLIED ? "email_replies"
+                                                              : "callbacks_received");
+        break;
+    case K_STATUS:
+        if (rule->is_no && at >= st->no_at) {
+            st->no_at = at;
+            g_strlcpy(st->no_reason, ev->no_reason, sizeof st->no_reason);
+        }
+        if (status_from(r, rule->to, rule->reason, at) && rule->to == CADENCE_STATUS_WON) {
+            count(r, 1, "won_deals");
+            count(r, st->follow_ups, "follow_ups_to_close");
+            count(r, 1, "wins:%s:%s:%s", st->cadence,
+                  step_label(st->connected_step, sb, sizeof sb), st->lead_type);
+        }
+        if (rule->is_no && st->status == rule->to) {
+            /* Views remembered from after the "no" (arrived first) are triggers now. */
+            for (int i = 0; i < st->n_hot_views; i++)
+                if (st->hot_views[i].at > st->no_at) {
+                    char tid[CADENCE_ID_SIZE];
+                    cadence_engine_id(st->lead_id, ev->event_id, "view", tid, sizeof tid);
+                    judge_view(r, tid, st->hot_views[i].at, st->hot_views[i].url);
+                    break;
+                }
+        }
+        break;
+    case K_SENT:
+        note(r, "email sent");
+        break;
+    case K_BOUNCE:
+        st->no_email = 1;
+        count(r, 1, "emails_bounced");
+        break;
+    case K_OOO:
+        if (ev->return_date > st->ooo_until)
+            st->ooo_until = ev->return_date;
+        break;
+    }
+}
+
+static void apply_any(run *r, const cadence_event *ev)
+{
+    switch (ev->type) {
+    case CADENCE_EVENT_LEAD:
+        on_lead(r, ev);
+        break;
+    case CADENCE_EVENT_SITE_VISIT:
+        on_visit(r, ev);
+        break;
+    case CADENCE_EVENT_CALL_OUTCOME:
+        on_outcome(r, ev);
+        break;
+    }
+}
+
+/* ---------------------------------------------------------------- scheduling */
+
+typedef struct moved {
+    const char *reason;
+    int64_t from;
+} moved;
+
+typedef struct plan_t {
+    int has;
+    char key[112];
+    int64_t due;
+    const char *objective;
+    const char *channel;
+    int voicemail, email, script, ftc_attempt, step;
+    const char *suggestion;
+    moved moved[MAX_MOVED];
+    int n_moved;
+    const char *warn_code[MAX_WARNINGS];
+    char warn_msg[MAX_WARNINGS][160];
+    int n_warn;
+} plan_t;
+
+static void push_moved(plan_t *p, const char *reason, int64_t from)
+{
+    for (int i = 0; i < p->n_moved; i++)
+        if (strcmp(p->moved[i].reason, reason) == 0)
+            return;
+    if (p->n_moved < MAX_MOVED)
+        p->moved[p->n_moved++] = (moved){reason, from};
+}
+
+static void warn(plan_t *p, const char *code, const char *msg)
+{
+    if (p->n_warn < MAX_WARNINGS) {
+        p->warn_code[p->n_warn] = code;
+        g_strlcpy(p->warn_msg[p->n_warn++], msg, sizeof p->warn_msg[0]);
+    }
+}
+
+static int attempts_on_day(run *r, uint32_t day)
+{
+    int n = 0;
+    for (int i = 0; i < r->st->n_attempts; i++)
+        n += cadence_time_local_day(r->st->attempts[i].at, r->zone, NULL) == day;
+    return n;
+}
+
+/*
+ * The first instant >= `earliest` on local `day` or later that lies in `slot` on a working
+ * day that is not a holiday, after the out-of-office date and under the daily cap. The time
+ * the step would naturally have had is `natural`; when `earliest` is later because of a
+ * constraint, `why` names it.
+ */
+static int64_t fit(run *r, plan_t *p, uint32_t day, cadence_playbook_slot slot, int64_t natural,
+                   int64_t earliest, const char *why)
+{
+    const cadence_playbook *pb = r->pb;
+    int64_t start0 = cadence_time_at_local(day, slot.start_min, r->zone);
+    int64_t nat = natural > start0 ? natural : start0;
+    if (earliest > nat && why)
+        push_moved(p, why, nat);
+    if (earliest < natural)
+        earliest = natural;
+    uint32_t eday = cadence_time_local_day(earliest, r->zone, NULL);
+    if (eday > day)
+        day = eday;
+    for (int guard = 0; guard < 800; guard++, day++) {
+        GDate d;
+        g_date_clear(&d, 1);
+        g_date_set_julian(&d, day);
+        int64_t start = cadence_time_at_local(day, slot.start_min, r->zone);
+        int64_t end = cadence_time_at_local(day, slot.end_min, r->zone);
+        int64_t t = start > earliest ? start : earliest;
+        if (!cadence_playbook_is_working_day(pb, g_date_get_weekday(&d))) {
+            push_moved(p, "weekend", t);
+            continue;
+        }
+        if (cadence_playbook_is_holiday(pb, day)) {
+            push_moved(p, "holiday", t);
+            continue;
+        }
+        if (t >= end) {
+            push_moved(p, "outside_hours", t);
+            continue;
+        }
+        if (r->st->ooo_until && t < r->st->ooo_until) {
+            push_moved(p, "out_of_office", t);
+            earliest = r->st->ooo_until;
+            day = cadence_time_local_day(earliest, r->zone, NULL) - 1;
+            continue;
+        }
+        if (attempts_on_day(r, day) >= cadence_playbook_daily_touch_cap(pb)) {
+            push_moved(p, "daily_cap", t);
+            continue;
+        }
+        return t;
+    }
+    return earliest;
+}
+
+static void pick_script(run *r, plan_t *p)
+{
+    const cadence_lead_state *st = r->st;
+    if (!p->voicemail && !p->email)
+        return;
+    size_t kn = strlen(p->key);
+    if (st->open_script && strncmp(st->open_key, p->key, kn) == 0 && st->open_key[kn] == '|') {
+        p->script = st->open_script - 1; /* the open touch keeps its script */
+        return;
+    }
+    size_t n = cadence_playbook_script_count(r->pb);
+    for (size_t i = 0; i < n; i++)
+        if (!(st->scripts_used & (1U << i))) {
+            p->script = (int)i;
+            return;
+        }
+    char msg[160];
+    snprintf(msg, sizeof msg, "all %zu voicemail/email scripts were used for this lead: write a "
+                              "fresh message instead of repeating one",
+             n);
+    warn(p, "scripts_exhausted", msg);
+}
+
+static void follow_up_warnings(run *r, plan_t *p)
+{
+    const cadence_lead_state *st = r->st;
+    if (strcmp(st->role, "decision_maker") != 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the contact is %s, not the decision maker: find who decides",
+                 st->role[0] ? st->role : "of unknown role");
+        warn(p, "not_decision_maker", msg);
+    }
+    static const char *const names[] = {"problem", "decision_makers", "timeline", "price"};
+    char missing[96] = "";
+    for (int i = 0; i < 4; i++)
+        if (!(st->qualification & (1 << i))) {
+            if (missing[0])
+                g_strlcat(missing, ", ", sizeof missing);
+            g_strlcat(missing, names[i], sizeof missing);
+        }
+    if (missing[0]) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "qualification checks missing: %s", missing);
+        warn(p, "qualification_missing", msg);
+    }
+}
+
+static void plan_immediate(run *r, plan_t *p, int64_t at)
+{
+    snprintf(p->key, sizeof p->key, "callback:%lld", (long long)at);
+    p->has = 1;
+    p->objective = "follow_up";
+    p->channel = "call";
+    p->step = -1;
+    uint32_t day = cadence_time_local_day(at, r->zone, NULL);
+    p->due = fit(r, p, day, cadence_playbook_business_hours(r->pb), at, at, NULL);
+    follow_up_warnings(r, p);
+}
+
+static void plan(run *r, plan_t *p)
+{
+    cadence_lead_state *st = r->st;
+    memset(p, 0, sizeof *p);
+    p->script = -1;
+    if (!st->has_lead)
+        return;
+    int64_t last = last_attempt_at(st);
+    if ((st->status == CADENCE_STATUS_ACTIVE || st->status == CADENCE_STATUS_FOLLOW_UP) &&
+        st->callback_at && st->callback_at >= last) {
+        plan_immediate(r, p, st->callback_at);
+        return;
+    }
+    if (st->status == CADENCE_STATUS_ACTIVE) {
+        const cadence_playbook_cadence *cd = cadence_playbook_cadence_find(r->pb, st->cadence);
+        int k = cadence_attempts_before(st, INT64_MAX);
+        if (!cd || k >= (int)cd->n_steps)
+            return;
+        const cadence_playbook_step *s = &cd->steps[k];
+        int64_t prev = k ? last : st->enrolled_at;
+        if (prev < st->enrolled_at)
+            prev = st->enrolled_at;
+        p->has = 1;
+        snprintf(p->key, sizeof p->key, "ftc:%s:%d:%lld", st->cadence, k,
+                 (long long)st->cadence_start);
+        p->objective = "first_time_call";
+        p->channel = s->channel;
+        p->step = k;
+        p->ftc_attempt = st->ftc + 1;
+        p->voicemail = s->voicemail && strcmp(s->channel, "call") == 0;
+        p->email = s->email;
+        /* voicemail history: the last one and calls since */
+        int64_t last_vm = 0;
+        int since_vm = 0;
+        for (int i = 0; i < st->n_attempts; i++) {
+            if (st->attempts[i].voicemail) {
+                last_vm = st->attempts[i].at;
+                since_vm = 0;
+            } else {
+                since_vm++;
+            }
+        }
+        int max_without = cadence_playbook_voicemail_max_calls_without(r->pb);
+        if (!p->voicemail && strcmp(s->channel, "call") == 0 && max_without > 0 &&
+            since_vm >= max_without) {
+            p->voicemail = 1; /* caller-ID rule: too many calls without a message */
+        }
+        int64_t earliest = prev;
+        if (last_vm && last_vm + cadence_playbook_voicemail_pause_ms(r->pb) > earliest)
+            earliest = last_vm + cadence_playbook_voicemail_pause_ms(r->pb);
+        if (p->voicemail && last_vm &&
+            last_vm + cadence_playbook_voicemail_min_gap_ms(r->pb) > earliest)
+            earliest = last_vm + cadence_playbook_voicemail_min_gap_ms(r->pb);
+        if (st->no_email && p->email) {
+            p->email = 0;
+            warn(p, "email_bounced", "an email to this lead bounced: no email is sent");
+        }
+        pick_script(r, p);
+        uint32_t day = cadence_time_local_day(prev, r->zone, NULL) + (uint32_t)s->gap_days;
+        int64_t natural = cadence_time_at_local(day, s->slot.start_min, r->zone);
+        if (natural < prev)
+            natural = prev;
+        p->due = fit(r, p, day, s->slot, natural, earliest, "voicemail_gap");
+        return;
+    }
+    if (st->status == CADENCE_STATUS_FOLLOW_UP) {
+        p->has = 1;
+        p->objective = "follow_up";
+        p->channel = "call";
+        p->step = -1;
+        int64_t base = last > st->connected_at ? last : st->connected_at;
+        if (st->conversation_at > base)
+            base = st->conversation_at;
+        snprintf(p->key, sizeof p->key, "follow_up:%lld", (long long)base);
+        follow_up_warnings(r, p);
+        if (st->next_contact_at && st->next_contact_at > last) {
+            /* agreed with the prospect: honoured as given (out of office still applies) */
+            p->due = st->next_contact_at;
+            if (st->ooo_until > p->due) {
+                push_moved(p, "out_of_office", p->due);
+                p->due = st->ooo_until;
+            }
+            return;
+        }
+        uint32_t day = cadence_time_local_day(base, r->zone, NULL) +
+                       (uint32_t)cadence_playbook_follow_up_gap_days(r->pb);
+        cadence_playbook_slot slot = cadence_playbook_follow_up_slot(r->pb);
+        int64_t natural = cadence_time_at_local(day, slot.start_min, r->zone);
+        p->due = fit(r, p, day, slot, natural > base ? natural : base, base, NULL);
+        return;
+    }
+    if (st->status == CADENCE_STATUS_RE_EVALUATE && !st->reeval_done) {
+        const cadence_playbook_cadence *cd = cadence_playbook_cadence_find(r->pb, st->cadence);
+        p->has = 1;
+        snprintf(p->key, sizeof p->key, "re_evaluate:%lld", (long long)st->status_at);
+        p->objective = "re_evaluate";
+        p->channel = "delivery";
+        p->step = cd ? (int)cd->n_steps : 0;
+        p->suggestion = cd ? cd->re_evaluate_suggestion : NULL;
+        uint32_t day = cadence_time_local_day(st->status_at, r->zone, NULL);
+        p->due = fit(r, p, day, cadence_playbook_business_hours(r->pb), st->status_at,
+                     st->status_at, NULL);
+    }
+}
+
+static json_t *touch_json(run *r, const plan_t *p, const char *task_id)
+{
+    const cadence_lead_state *st = r->st;
+    json_t *v = json_object();
+    json_object_set_new(v, "event_id", json_string(task_id));
+    json_object_set_new(v, "type", json_string("touch_due"));
+    set_time_utc(v, "occurred_at", r->ev->occurred_at);
+    json_object_set_new(v, "task_id", json_string(task_id));
+    json_object_set_new(v, "lead_id", json_string(st->lead_id));
+    json_object_set_new(v, "rep_id", json_string(st->rep_id));
+    set_time_local(r, v, "due_at", p->due);
+    json_object_set_new(v, "channel", json_string(p->channel));
+    json_object_set_new(v, "voicemail", json_boolean(p->voicemail));
+    json_object_set_new(v, "email", json_boolean(p->email));
+    if (p->script >= 0)
+        json_object_set_new(v, "message_id",
+                            json_string(p->voicemail
+                                            ? cadence_playbook_voicemail_id(r->pb, (size_t)p->script)
+                                            : cadence_playbook_email_id(r->pb, (size_t)p->script)));
+    json_object_set_new(v, "objective", json_string(p->objective));
+    if (p->ftc_attempt)
+        json_object_set_new(v, "ftc_attempt", json_integer(p->ftc_attempt));
+    set_str(v, "cadence", st->cadence);
+    if (p->step >= 0)
+        json_object_set_new(v, "step", json_integer(p->step));
+    if (strcmp(p->objective, "follow_up") == 0)
+        json_object_set_new(v, "opener", render_opener(r));
+    set_str(v, "suggestion", p->suggestion);
+    json_t *w = json_array();
+    for (int i = 0; i < p->n_warn; i++)
+        json_array_append_new(w, json_pack("{s:s,s:s}", "code", p->warn_code[i], "message",
+                                           p->warn_msg[i]));
+    json_object_set_new(v, "warnings", w);
+    json_t *m = json_array();
+    for (int i = 0; i < p->n_moved; i++) {
+        json_t *mv = json_object();
+        json_object_set_new(mv, "reason", json_string(p->moved[i].reason));
+        set_time_local(r, mv, "from", p->moved[i].from);
+        json_array_append_new(m, mv);
+    }
+    json_object_set_new(v, "moved", m);
+    json_object_set_new(v, "lead", lead_summary(r, 0));
+    return v;
+}
+
+static void settle_touch(run *r)
+{
+    cadence_lead_state *st = r->st;
+    cadence_outputs *o = r->outs;
+    plan_t p;
+    plan(r, &p);
+    if (!p.has) {
+        if (st->open_task_id[0]) {
+            o->touch_action = CADENCE_TOUCH_CANCEL;
+            g_strlcpy(o->cancelled_task_id, st->open_task_id, sizeof o->cancelled_task_id);
+            note(r, "open touch %s cancelled", st->open_task_id);
+        }
+        st->open_task_id[0] = '\0';
+        st->open_key[0] = '\0';
+        st->open_due_at = 0;
+        st->open_script = 0;
+        return;
+    }
+    /* what the touch is for, plus what it says: any change re-issues it */
+    char full[sizeof st->open_key];
+    snprintf(full, sizeof full, "%s|%d%d%d%d%d%s", p.key, p.voicemail, p.email, p.script,
+             p.n_warn, p.n_moved, p.channel);
+    if (st->open_task_id[0] && strcmp(st->open_key, full) == 0 && st->open_due_at == p.due)
+        return; /* unchanged */
+    char id[CADENCE_ID_SIZE];
+    cadence_engine_id(st->lead_id, r->ev->event_id, "task", id, sizeof id);
+    o->touch_action = CADENCE_TOUCH_SET;
+    g_strlcpy(o->cancelled_task_id, st->open_task_id, sizeof o->cancelled_task_id);
+    g_strlcpy(o->task_id, id, sizeof o->task_id);
+    o->due_at = p.due;
+    json_decref(o->touch);
+    o->touch = touch_json(r, &p, id);
+    g_strlcpy(st->open_task_id, id, sizeof st->open_task_id);
+    g_strlcpy(st->open_key, full, sizeof st->open_key);
+    st->open_due_at = p.due;
+    st->open_script = p.script >= 0 ? p.script + 1 : 0;
+    if (p.script >= 0)
+        st->scripts_used |= 1U << p.script;
+    char buf[40];
+    cadence_time_format_local(p.due, r->zone, buf, sizeof buf);
+    note(r, "touch %s (%s) due %s", id, p.objective, buf);
+}
+
+/* ---------------------------------------------------------------- apply */
+
+static int seen(const cadence_lead_state *st, const char *event_id)
+{
+    for (int i = 0; i < st->n_event_ids; i++)
+        if (strcmp(st->event_ids[i], event_id) == 0)
+            return 1;
+    for (int i = 0; i < st->n_pending; i++)
+        if (strcmp(st->pending[i].event_id, event_id) == 0)
+            return 1;
+    return 0;
+}
+
+static void remember(cadence_lead_state *st, const char *event_id)
+{
+    g_strlcpy(st->event_ids[st->event_ids_next], event_id, CADENCE_ID_SIZE);
+    st->event_ids_next = (st->event_ids_next + 1) % CADENCE_STATE_MAX_EVENT_IDS;
+    if (st->n_event_ids < CADENCE_STATE_MAX_EVENT_IDS)
+        st->n_event_ids++;
+}
+
+static void hold(run *r, const cadence_event *ev)
+{
+    cadence_lead_state *st = r->st;
+    if (st->n_pending == CADENCE_STATE_MAX_PENDING) {
+        if (ev->occurred_at < st->pending[0].occurred_at) {
+            note(r, "too many events before the lead: this (oldest) one is dropped");
+            return;
+        }
+        note(r, "too many events before the lead: the oldest held one is dropped");
+        memmove(&st->pending[0], &st->pending[1],
+                sizeof st->pending[0] * (size_t)(st->n_pending - 1));
+        st->n_pending--;
+    }
+    int i = st->n_pending;
+    while (i > 0 && st->pending[i - 1].occurred_at > ev->occurred_at) {
+        st->pending[i] = st->pending[i - 1];
+        i--;
+    }
+    st->pending[i] = *ev;
+    st->n_pending++;
+    note(r, "held until the lead event arrives");
+}
+
+cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const cadence_event *ev,
+                                           const cadence_playbook *pb, cadence_tzcache *tz,
+                                           cadence_lead_state *out, cadence_outputs *outs)
+{
+    if (!ev || !pb || !tz || !out || !outs || !ev->lead_id[0])
+        return CADENCE_ENGINE_ERROR;
+    if (in && in->lead_id[0] && strcmp(in->lead_id, ev->lead_id) != 0)
+        return CADENCE_ENGINE_ERROR;
+    if (in != out) {
+        if (in)
+            memcpy(out, in, sizeof *out);
+        else
+            cadence_lead_state_init(out, ev->lead_id);
+    }
+    if (!out->lead_id[0])
+        g_strlcpy(out->lead_id, ev->lead_id, sizeof out->lead_id);
+    if (seen(out, ev->event_id))
+        return CADENCE_ENGINE_DUPLICATE;
+
+    run r = {pb, tz, NULL, out, outs, ev, json_array()};
+    r.zone = lead_zone(&r);
+    remember(out, ev->event_id);
+    if (!out->has_lead && ev->type != CADENCE_EVENT_LEAD)
+        hold(&r, ev);
+    else
+        apply_any(&r, ev);
+    if (r.zone)
+        settle_touch(&r);
+
+    json_t *tl = json_object();
+    set_time_utc(tl, "at", ev->occurred_at);
+    json_object_set_new(tl, "event_id", json_string(ev->event_id));
+    char what[128];
+    snprintf(what, sizeof what, "%s%s%s", cadence_event_type_name(ev->type),
+             ev->type == CADENCE_EVENT_CALL_OUTCOME ? ":" : "",
+             ev->type == CADENCE_EVENT_CALL_OUTCOME ? cadence_disposition_name(ev->disposition)
+                                                    : "");
+    json_object_set_new(tl, "event", json_string(what));
+    json_object_set_new(tl, "status", json_string(cadence_status_name(out->status)));
+    json_object_set_new(tl, "notes", r.notes);
+    json_decref(outs->timeline);
+    outs->timeline = tl;
+    return CADENCE_ENGINE_OK;
+}

@@ -1,0 +1,693 @@
+/*
+ * playbook — loading and checking the sales playbook (see playbook.h).
+ *
+ * The loader walks the document with small typed getters that all report errors the same
+ * way ("playbook: <json pointer>: <problem>"), so every check names the field it refused.
+ * Strings are copied (g_strdup) and freed with the playbook; hot-page patterns are compiled
+ * once into GPatternSpec. The only read of system data is the time zone lookup that checks
+ * `default_timezone` (GLib reads the system tz database).
+ */
+#include "engine/playbook.h"
+
+#include <glib.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct rule {
+    char *lead_type; /* "warm", "cold" or "any" */
+    int min_potential;
+    const cadence_playbook_cadence *cadence;
+} rule;
+
+typedef struct hot_page {
+    char *pattern;
+    GPatternSpec *spec;
+    int weight;
+} hot_page;
+
+struct cadence_playbook {
+    char *default_timezone;
+    int default_potential;
+    int nurture_below;
+    cadence_playbook_slot hours;
+    int working[8]; /* index 1..7 = Monday..Sunday */
+    uint32_t holidays[CADENCE_PLAYBOOK_MAX_HOLIDAYS];
+    size_t n_holidays;
+    int daily_cap;
+    int64_t cooldown_ms;
+    int64_t vm_gap_ms, vm_pause_ms;
+    int vm_max_without;
+    int fu_gap_days;
+    cadence_playbook_slot fu_slot;
+    int64_t cool_off_ms;
+    char *opener;
+    cadence_playbook_cadence cadences[CADENCE_PLAYBOOK_MAX_CADENCES];
+    cadence_playbook_step steps[CADENCE_PLAYBOOK_MAX_CADENCES][CADENCE_PLAYBOOK_MAX_STEPS];
+    size_t n_cadences;
+    rule rules[CADENCE_PLAYBOOK_MAX_RULES];
+    size_t n_rules;
+    hot_page hot[CADENCE_PLAYBOOK_MAX_HOT_PAGES];
+    size_t n_hot;
+    char *vm_ids[CADENCE_PLAYBOOK_MAX_SCRIPTS];
+    char *em_ids[CADENCE_PLAYBOOK_MAX_SCRIPTS];
+    size_t n_vm, n_em;
+};
+
+/* ---- error reporting ---- */
+
+typedef struct ctx {
+    char *errstr;
+    size_t errstr_size;
+    int failed;
+} ctx;
+
+static void fail(ctx *c, const char *path, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static void fail(ctx *c, const char *path, const char *fmt, ...)
+{
+    if (c->failed)
+        return;
+    c->failed = 1;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (c->errstr && c->errstr_size)
+        snprintf(c->errstr, c->errstr_size, "playbook: %s: %s", path, msg);
+}
+
+/* ---- typed getters: each returns the value or a default after recording an error ---- */
+
+static const json_t *get(ctx *c, const json_t *obj, const char *path, const char *key,
+                         int required)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v && required)
+        fail(c, path, "missing required field \"%s\"", key);
+    return v;
+}
+
+static long get_int(ctx *c, const json_t *obj, const char *path, const char *key, long dflt,
+                    long min, long max)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", path, key);
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return dflt;
+    if (!json_is_integer(v)) {
+        fail(c, p, "not an integer");
+        return dflt;
+    }
+    long long x = json_integer_value(v);
+    if (x < min || x > max) {
+        fail(c, p, "%lld out of range %ld..%ld", x, min, max);
+        return dflt;
+    }
+    return (long)x;
+}
+
+static int get_bool(ctx *c, const json_t *obj, const char *path, const char *key, int dflt)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return dflt;
+    if (!json_is_boolean(v)) {
+        fail(c, path, "\"%s\" is not a boolean", key);
+        return dflt;
+    }
+    return json_is_true(v);
+}
+
+static const char *get_str(ctx *c, const json_t *obj, const char *path, const char *key,
+                           int required, size_t max_len)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", path, key);
+    const json_t *v = get(c, obj, path, key, required);
+    if (!v)
+        return NULL;
+    if (!json_is_string(v)) {
+        fail(c, p, "not a string");
+        return NULL;
+    }
+    const char *s = json_string_value(v);
+    if (strlen(s) == 0 || strlen(s) > max_len) {
+        fail(c, p, "length must be 1..%zu", max_len);
+        return NULL;
+    }
+    return s;
+}
+
+/* "HH:MM" → minutes after midnight (24:00 allowed as an end), or -1. */
+static int parse_hhmm(const char *s)
+{
+    if (!s || strlen(s) != 5 || s[2] != ':')
+        return -1;
+    for (int i = 0; i < 5; i++)
+        if (i != 2 && (s[i] < '0' || s[i] > '9'))
+            return -1;
+    int h = (s[0] - '0') * 10 + (s[1] - '0');
+    int m = (s[3] - '0') * 10 + (s[4] - '0');
+    if (h > 24 || m > 59 || (h == 24 && m != 0))
+        return -1;
+    return h * 60 + m;
+}
+
+static cadence_playbook_slot get_slot(ctx *c, const json_t *obj, const char *path,
+                                      const char *key, cadence_playbook_slot dflt)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", path, key);
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return dflt;
+    if (!json_is_object(v)) {
+        fail(c, p, "not an object {\"start\": \"HH:MM\", \"end\": \"HH:MM\"}");
+        return dflt;
+    }
+    cadence_playbook_slot s;
+    char ps[300];
+    snprintf(ps, sizeof ps, "%s/start", p);
+    s.start_min = parse_hhmm(json_string_value(json_object_get(v, "start")));
+    if (s.start_min < 0) {
+        fail(c, ps, "not HH:MM");
+        return dflt;
+    }
+    snprintf(ps, sizeof ps, "%s/end", p);
+    s.end_min = parse_hhmm(json_string_value(json_object_get(v, "end")));
+    if (s.end_min < 0) {
+        fail(c, ps, "not HH:MM");
+        return dflt;
+    }
+    if (s.end_min <= s.start_min) {
+        fail(c, ps, "end must be after start");
+        return dflt;
+    }
+    return s;
+}
+
+static int valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!g_ascii_isalnum(ch) && ch != '.' && ch != '_' && ch != ':' && ch != '-')
+            return 0;
+    }
+    return 1;
+}
+
+static const char *const channels[] = {"call", "email", "linkedin", "social", "delivery"};
+static const char *const weekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+static const char *channel_name(const char *s)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(channels); i++)
+        if (s && strcmp(s, channels[i]) == 0)
+            return channels[i];
+    return NULL;
+}
+
+static void load_steps(ctx *c, cadence_playbook *pb, size_t ci, const json_t *steps,
+                       const char *path)
+{
+    if (!json_is_array(steps) || json_array_size(steps) == 0 ||
+        json_array_size(steps) > CADENCE_PLAYBOOK_MAX_STEPS) {
+        fail(c, path, "must be an array of 1..%d steps", CADENCE_PLAYBOOK_MAX_STEPS);
+        return;
+    }
+    size_t i;
+    const json_t *st;
+    json_array_foreach(steps, i, st)
+    {
+        char p[128];
+        snprintf(p, sizeof p, "%s/%zu", path, i);
+        if (!json_is_object(st)) {
+            fail(c, p, "not an object");
+            return;
+        }
+        cadence_playbook_step *s = &pb->steps[ci][i];
+        s->gap_days = (int)get_int(c, st, p, "gap_days", 0, 0, 365);
+        if (!json_object_get(st, "gap_days"))
+            fail(c, p, "missing required field \"gap_days\"");
+        s->slot = get_slot(c, st, p, "slot", pb->hours);
+        if (!json_object_get(st, "slot"))
+            fail(c, p, "missing required field \"slot\"");
+        if (s->slot.start_min < pb->hours.start_min || s->slot.end_min > pb->hours.end_min) {
+            char ps[160];
+            snprintf(ps, sizeof ps, "%s/slot", p);
+            fail(c, ps, "must lie inside business_hours");
+        }
+        const char *ch = get_str(c, st, p, "channel", 0, 16);
+        s->channel = ch ? channel_name(ch) : "call";
+        if (!s->channel) {
+            char ps[160];
+            snprintf(ps, sizeof ps, "%s/channel", p);
+            fail(c, ps, "not one of call, email, linkedin, social, delivery");
+            s->channel = "call";
+        }
+        s->voicemail = get_bool(c, st, p, "voicemail", 0);
+        s->email = get_bool(c, st, p, "email", 0);
+        if (s->voicemail && strcmp(s->channel, "call") != 0)
+            fail(c, p, "voicemail needs channel \"call\"");
+    }
+    pb->cadences[ci].n_steps = json_array_size(steps);
+    pb->cadences[ci].steps = pb->steps[ci];
+}
+
+static void load_scripts(ctx *c, const json_t *doc, const char *key, char **ids, size_t *n,
+                         const char *text_key)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/%s", key);
+    const json_t *arr = json_object_get(doc, key);
+    if (!json_is_array(arr) || json_array_size(arr) < CADENCE_PLAYBOOK_MIN_SCRIPTS ||
+        json_array_size(arr) > CADENCE_PLAYBOOK_MAX_SCRIPTS) {
+        fail(c, path, "needs %d..%d scripts (never the same message twice to one lead)",
+             CADENCE_PLAYBOOK_MIN_SCRIPTS, CADENCE_PLAYBOOK_MAX_SCRIPTS);
+        return;
+    }
+    size_t i;
+    const json_t *it;
+    json_array_foreach(arr, i, it)
+    {
+        char p[96];
+        snprintf(p, sizeof p, "%s/%zu", path, i);
+        const char *id = get_str(c, it, p, "id", 1, 64);
+        get_str(c, it, p, text_key, 1, 4000);
+        if (!id)
+            return;
+        if (!valid_id(id)) {
+            fail(c, p, "id \"%s\" does not match ^[A-Za-z0-9._:-]{1,64}$", id);
+            return;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ids[j], id) == 0) {
+                fail(c, p, "duplicate id \"%s\"", id);
+                return;
+            }
+        ids[i] = g_strdup(id);
+        *n = i + 1;
+    }
+}
+
+cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, size_t errstr_size)
+{
+    ctx c = {errstr, errstr_size, 0};
+    if (!json_is_object(doc)) {
+        fail(&c, "/", "not an object");
+        return NULL;
+    }
+    cadence_playbook *pb = g_new0(cadence_playbook, 1);
+
+    const char *tz = get_str(&c, doc, "", "default_timezone", 1, 64);
+    if (tz) {
+        GTimeZone *z = g_time_zone_new_identifier(tz);
+        if (!z)
+            fail(&c, "/default_timezone", "unknown IANA time zone \"%s\"", tz);
+        else
+            g_time_zone_unref(z);
+        pb->default_timezone = g_strdup(tz);
+    }
+    pb->default_potential = (int)get_int(&c, doc, "", "default_potential", 50, 0, 100);
+    pb->nurture_below = (int)get_int(&c, doc, "", "nurture_below_potential", 20, 0, 101);
+    cadence_playbook_slot nine_to_five = {9 * 60, 17 * 60};
+    pb->hours = get_slot(&c, doc, "", "business_hours", nine_to_five);
+
+    const json_t *wd = json_object_get(doc, "working_days");
+    if (!wd) {
+        for (int d = 1; d <= 5; d++)
+            pb->working[d] = 1;
+    } else if (!json_is_array(wd) || json_array_size(wd) == 0) {
+        fail(&c, "/working_days", "must be a non-empty array of mon..sun");
+    } else {
+        size_t i;
+        const json_t *it;
+        json_array_foreach(wd, i, it)
+        {
+            int found = 0;
+            for (int d = 0; d < 7; d++)
+                if (json_is_string(it) && strcmp(json_string_value(it), weekdays[d]) == 0)
+                    pb->working[d + 1] = found = 1;
+            if (!found) {
+                char p[64];
+                snprintf(p, sizeof p, "/working_days/%zu", i);
+                fail(&c, p, "not one of mon, tue, wed, thu, fri, sat, sun");
+            }
+        }
+    }
+
+    const json_t *hol = json_object_get(doc, "holidays");
+    if (hol && (!json_is_array(hol) || json_array_size(hol) > CADENCE_PLAYBOOK_MAX_HOLIDAYS))
+        fail(&c, "/holidays", "must be an array of at most %d dates",
+             CADENCE_PLAYBOOK_MAX_HOLIDAYS);
+    else if (hol) {
+        size_t i;
+        const json_t *it;
+        json_array_foreach(hol, i, it)
+        {
+            const char *s = json_string_value(it);
+            int y = 0, m = 0, d = 0;
+            char tail = 0;
+            if (!s || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+                !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y)) {
+                char p[64];
+                snprintf(p, sizeof p, "/holidays/%zu", i);
+                fail(&c, p, "not a date YYYY-MM-DD");
+                break;
+            }
+            GDate gd;
+            g_date_clear(&gd, 1);
+            g_date_set_dmy(&gd, (GDateDay)d, (GDateMonth)m, (GDateYear)y);
+            pb->holidays[pb->n_holidays++] = g_date_get_julian(&gd);
+        }
+    }
+
+    pb->daily_cap = (int)get_int(&c, doc, "", "daily_touch_cap", 3, 1, 24);
+    const json_t *alerts = json_object_get(doc, "alerts");
+    pb->cooldown_ms = get_int(&c, alerts, "/alerts", "cooldown_hours", 24, 0, 24 * 365) * 3600000;
+    const json_t *vm = json_object_get(doc, "voicemail");
+    pb->vm_gap_ms = get_int(&c, vm, "/voicemail", "min_gap_hours", 24, 0, 24 * 60) * 3600000;
+    pb->vm_pause_ms = get_int(&c, vm, "/voicemail", "pause_after_hours", 3, 0, 24 * 30) * 3600000;
+    pb->vm_max_without = (int)get_int(&c, vm, "/voicemail", "max_calls_without", 2, 0, 100);
+    const json_t *fu = json_object_get(doc, "follow_up");
+    pb->fu_gap_days = (int)get_int(&c, fu, "/follow_up", "gap_days", 2, 0, 365);
+    pb->fu_slot = get_slot(&c, fu, "/follow_up", "slot", pb->hours);
+    pb->cool_off_ms = get_int(&c, doc, "", "reenroll_cool_off_days", 30, 0, 3650) * 86400000;
+    const char *op = get_str(&c, doc, "", "opener_template", 1, 1000);
+    pb->opener = g_strdup(op ? op : "");
+
+    const json_t *cads = json_object_get(doc, "cadences");
+    if (!json_is_array(cads) || json_array_size(cads) == 0 ||
+        json_array_size(cads) > CADENCE_PLAYBOOK_MAX_CADENCES) {
+        fail(&c, "/cadences", "must be an array of 1..%d cadences", CADENCE_PLAYBOOK_MAX_CADENCES);
+    } else {
+        size_t i;
+        const json_t *cd;
+        json_array_foreach(cads, i, cd)
+        {
+            char p[64];
+            snprintf(p, sizeof p, "/cadences/%zu", i);
+            const char *name = get_str(&c, cd, p, "name", 1, 64);
+            if (name && !valid_id(name))
+                fail(&c, p, "name \"%s\" does not match ^[A-Za-z0-9._:-]{1,64}$", name);
+            for (size_t j = 0; name && j < i; j++)
+                if (strcmp(pb->cadences[j].name, name) == 0)
+                    fail(&c, p, "duplicate cadence name \"%s\"", name);
+            pb->cadences[i].name = g_strdup(name ? name : "");
+            const char *sug = get_str(&c, cd, p, "re_evaluate_suggestion", 0, 500);
+            pb->cadences[i].re_evaluate_suggestion = g_strdup(sug ? sug : "");
+            char ps[96];
+            snprintf(ps, sizeof ps, "%s/steps", p);
+            load_steps(&c, pb, i, json_object_get(cd, "steps"), ps);
+            pb->n_cadences = i + 1;
+        }
+    }
+
+    const json_t *rules = json_object_get(doc, "rules");
+    if (!json_is_array(rules) || json_array_size(rules) > CADENCE_PLAYBOOK_MAX_RULES) {
+        fail(&c, "/rules", "must be an array of at most %d rules", CADENCE_PLAYBOOK_MAX_RULES);
+    } else {
+        size_t i;
+        const json_t *r;
+        json_array_foreach(rules, i, r)
+        {
+            char p[64];
+            snprintf(p, sizeof p, "/rules/%zu", i);
+            const char *lt = get_str(&c, r, p, "lead_type", 1, 8);
+            if (lt && strcmp(lt, "warm") != 0 && strcmp(lt, "cold") != 0 && strcmp(lt, "any") != 0)
+                fail(&c, p, "lead_type not one of warm, cold, any");
+            const char *cn = get_str(&c, r, p, "cadence", 1, 64);
+            pb->rules[i].lead_type = g_strdup(lt ? lt : "any");
+            pb->rules[i].min_potential = (int)get_int(&c, r, p, "min_potential", 0, 0, 100);
+            pb->rules[i].cadence = cn ? cadence_playbook_cadence_find(pb, cn) : NULL;
+            if (cn && !pb->rules[i].cadence)
+                fail(&c, p, "cadence \"%s\" is not defined in /cadences", cn);
+            pb->n_rules = i + 1;
+        }
+    }
+
+    const json_t *hot = json_object_get(doc, "hot_pages");
+    if (hot && (!json_is_array(hot) || json_array_size(hot) > CADENCE_PLAYBOOK_MAX_HOT_PAGES)) {
+        fail(&c, "/hot_pages", "must be an array of at most %d patterns",
+             CADENCE_PLAYBOOK_MAX_HOT_PAGES);
+    } else if (hot) {
+        size_t i;
+        const json_t *h;
+        json_array_foreach(hot, i, h)
+        {
+            char p[64];
+            snprintf(p, sizeof p, "/hot_pages/%zu", i);
+            const char *pat = get_str(&c, h, p, "pattern", 1, 256);
+            int w = (int)get_int(&c, h, p, "weight", 1, 1, 1000);
+            if (pat && pat[0] != '/')
+                fail(&c, p, "pattern must start with \"/\" (a path glob, * and ? allowed)");
+            pb->hot[i].pattern = g_strdup(pat ? pat : "/");
+            pb->hot[i].spec = g_pattern_spec_new(pb->hot[i].pattern);
+            pb->hot[i].weight = w;
+            pb->n_hot = i + 1;
+        }
+    }
+
+    load_scripts(&c, doc, "voicemail_scripts", pb->vm_ids, &pb->n_vm, "text");
+    load_scripts(&c, doc, "email_scripts", pb->em_ids, &pb->n_em, "body");
+    if (!c.failed && pb->n_vm != pb->n_em)
+        fail(&c, "/email_scripts", "needs as many email scripts as voicemail scripts (%zu): "
+                                   "each voicemail has its matching email",
+             pb->n_vm);
+
+    if (c.failed) {
+        cadence_playbook_free(pb);
+        return NULL;
+    }
+    return pb;
+}
+
+cadence_playbook *cadence_playbook_load(const char *path, char *errstr, size_t errstr_size)
+{
+    json_error_t jerr;
+    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc) {
+        snprintf(errstr, errstr_size, "playbook: %s:%d: %s", path, jerr.line, jerr.text);
+        return NULL;
+    }
+    cadence_playbook *pb = cadence_playbook_load_json(doc, errstr, errstr_size);
+    json_decref(doc);
+    return pb;
+}
+
+void cadence_playbook_free(cadence_playbook *pb)
+{
+    if (!pb)
+        return;
+    g_free(pb->default_timezone);
+    g_free(pb->opener);
+    for (size_t i = 0; i < CADENCE_PLAYBOOK_MAX_CADENCES; i++) {
+        g_free((char *)pb->cadences[i].name);
+        g_free((char *)pb->cadences[i].re_evaluate_suggestion);
+    }
+    for (size_t i = 0; i < CADENCE_PLAYBOOK_MAX_RULES; i++)
+        g_free(pb->rules[i].lead_type);
+    for (size_t i = 0; i < CADENCE_PLAYBOOK_MAX_HOT_PAGES; i++) {
+        g_free(pb->hot[i].pattern);
+        if (pb->hot[i].spec)
+            g_pattern_spec_free(pb->hot[i].spec);
+    }
+    for (size_t i = 0; i < CADENCE_PLAYBOOK_MAX_SCRIPTS; i++) {
+        g_free(pb->vm_ids[i]);
+        g_free(pb->em_ids[i]);
+    }
+    g_free(pb);
+}
+
+size_t cadence_playbook_cadence_count(const cadence_playbook *pb)
+{
+    return pb->n_cadences;
+}
+
+const cadence_playbook_cadence *cadence_playbook_cadence_at(const cadence_playbook *pb, size_t i)
+{
+    return i < pb->n_cadences ? &pb->cadences[i] : NULL;
+}
+
+const cadence_playbook_cadence *cadence_playbook_cadence_find(const cadence_playbook *pb,
+                                                              const char *name)
+{
+    for (size_t i = 0; name && i < pb->n_cadences; i++)
+        if (pb->cadences[i].name && strcmp(pb->cadences[i].name, name) == 0)
+            return &pb->cadences[i];
+    return NULL;
+}
+
+const cadence_playbook_cadence *cadence_playbook_cadence_choose(const cadence_playbook *pb,
+                                                                const char *lead_type,
+                                                                int potential)
+{
+    if (potential < 0)
+        potential = pb->default_potential;
+    if (potential < pb->nurture_below)
+        return NULL;
+    for (size_t i = 0; i < pb->n_rules; i++) {
+        const rule *r = &pb->rules[i];
+        if (strcmp(r->lead_type, "any") != 0 && (!lead_type || strcmp(r->lead_type, lead_type)))
+            continue;
+        if (potential >= r->min_potential)
+            return r->cadence;
+    }
+    return NULL;
+}
+
+int cadence_playbook_hot_weight(const cadence_playbook *pb, const char *url)
+{
+    if (!url)
+        return 0;
+    /* Reduce "https://host/path?q#f" to "/path". */
+    const char *p = url;
+    const char *scheme = strstr(url, "://");
+    if (scheme) {
+        p = strchr(scheme + 3, '/');
+        if (!p)
+            p = "/";
+    }
+    char path[512];
+    size_t n = strcspn(p, "?#");
+    if (n >= sizeof path)
+        n = sizeof path - 1;
+    memcpy(path, p, n);
+    path[n] = '\0';
+    for (size_t i = 0; i < pb->n_hot; i++)
+        if (g_pattern_spec_match_string(pb->hot[i].spec, path))
+            return pb->hot[i].weight;
+    return 0;
+}
+
+int cadence_playbook_is_holiday(const cadence_playbook *pb, uint32_t julian)
+{
+    for (size_t i = 0; i < pb->n_holidays; i++)
+        if (pb->holidays[i] == julian)
+            return 1;
+    return 0;
+}
+
+int cadence_playbook_is_working_day(const cadence_playbook *pb, int weekday)
+{
+    return weekday >= 1 && weekday <= 7 && pb->working[weekday];
+}
+
+size_t cadence_playbook_script_count(const cadence_playbook *pb)
+{
+    return pb->n_vm;
+}
+
+const char *cadence_playbook_voicemail_id(const cadence_playbook *pb, size_t i)
+{
+    return i < pb->n_vm ? pb->vm_ids[i] : NULL;
+}
+
+const char *cadence_playbook_email_id(const cadence_playbook *pb, size_t i)
+{
+    return i < pb->n_em ? pb->em_ids[i] : NULL;
+}
+
+int cadence_playbook_script_find(const cadence_playbook *pb, const char *message_id)
+{
+    for (size_t i = 0; message_id && i < pb->n_vm; i++)
+        if (strcmp(pb->vm_ids[i], message_id) == 0 || strcmp(pb->em_ids[i], message_id) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *cadence_playbook_default_timezone(const cadence_playbook *pb)
+{
+    return pb->default_timezone;
+}
+int cadence_playbook_default_potential(const cadence_playbook *pb)
+{
+    return pb->default_potential;
+}
+cadence_playbook_slot cadence_playbook_business_hours(const cadence_playbook *pb)
+{
+    return pb->hours;
+}
+int cadence_playbook_daily_touch_cap(const cadence_playbook *pb)
+{
+    return pb->daily_cap;
+}
+int64_t cadence_playbook_alert_cooldown_ms(const cadence_playbook *pb)
+{
+    return pb->cooldown_ms;
+}
+int64_t cadence_playbook_voicemail_min_gap_ms(const cadence_playbook *pb)
+{
+    return pb->vm_gap_ms;
+}
+int64_t cadence_playbook_voicemail_pause_ms(const cadence_playbook *pb)
+{
+    return pb->vm_pause_ms;
+}
+int cadence_playbook_voicemail_max_calls_without(const cadence_playbook *pb)
+{
+    return pb->vm_max_without;
+}
+int cadence_playbook_follow_up_gap_days(const cadence_playbook *pb)
+{
+    return pb->fu_gap_days;
+}
+cadence_playbook_slot cadence_playbook_follow_up_slot(const cadence_playbook *pb)
+{
+    return pb->fu_slot;
+}
+int64_t cadence_playbook_reenroll_cool_off_ms(const cadence_playbook *pb)
+{
+    return pb->cool_off_ms;
+}
+const char *cadence_playbook_opener_template(const cadence_playbook *pb)
+{
+    return pb->opener;
+}
+
+void cadence_playbook_describe(const cadence_playbook *pb, FILE *out)
+{
+    fprintf(out, "time zone %s (default), business hours %02d:%02d-%02d:%02d, working days",
+            pb->default_timezone, pb->hours.start_min / 60, pb->hours.start_min % 60,
+            pb->hours.end_min / 60, pb->hours.end_min % 60);
+    for (int d = 1; d <= 7; d++)
+        if (pb->working[d])
+            fprintf(out, " %s", weekdays[d - 1]);
+    fprintf(out, ", %zu holidays, at most %d touches a day\n", pb->n_holidays, pb->daily_cap);
+    fprintf(out, "potential below %d: no cadence, straight to nurture\n", pb->nurture_below);
+    for (size_t i = 0; i < pb->n_rules; i++)
+        fprintf(out, "rule: %s leads, potential >= %d -> %s\n", pb->rules[i].lead_type,
+                pb->rules[i].min_potential, pb->rules[i].cadence->name);
+    for (size_t i = 0; i < pb->n_cadences; i++) {
+        const cadence_playbook_cadence *cd = &pb->cadences[i];
+        fprintf(out, "cadence %s:\n", cd->name);
+        int day = 0;
+        for (size_t s = 0; s < cd->n_steps; s++) {
+            const cadence_playbook_step *st = &cd->steps[s];
+            day += st->gap_days;
+            fprintf(out, "  day %d (%d after the previous attempt) %02d:%02d-%02d:%02d %s%s%s\n",
+                    day, st->gap_days, st->slot.start_min / 60,
+                    st->slot.start_min % 60, st->slot.end_min / 60, st->slot.end_min % 60,
+                    st->channel, st->voicemail ? " + voicemail" : "", st->email ? " + email" : "");
+        }
+        fprintf(out, "  then: re-evaluate (%s)\n", cd->re_evaluate_suggestion);
+    }
+    fprintf(out,
+            "voicemail: >= %lld h between voicemails, %lld h pause after one, at most %d calls "
+            "in a row without\n",
+            (long long)(pb->vm_gap_ms / 3600000), (long long)(pb->vm_pause_ms / 3600000),
+            pb->vm_max_without);
+    fprintf(out, "follow-ups every %d days; alerts at most one per %lld h; re-enrol after %lld "
+                 "days\n",
+            pb->fu_gap_days, (long long)(pb->cooldown_ms / 3600000),
+            (long long)(pb->cool_off_ms / 86400000));
+    for (size_t i = 0; i < pb->n_hot; i++)
+        fprintf(out, "hot page %s (weight %d)\n", pb->hot[i].pattern, pb->hot[i].weight);
+    fprintf(out, "%zu voicemail/email script pairs\n", pb->n_vm);
+}

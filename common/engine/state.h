@@ -1,0 +1,129 @@
+/*
+ * state — one lead's cadence state: plain, fixed-size, bounded data.
+ *
+ * The worker keeps it in Redis as JSON text (cadence_lead_state_to_json / _from_json) with a
+ * `format` field (CADENCE_STATE_FORMAT) so the layout can evolve: a reader refuses a newer
+ * format rather than guess. Every history is capped (the *_MAX constants below), so a state is
+ * a few KB at most whatever a lead does.
+ *
+ * The state is designed so that decisions are functions of facts keyed by `occurred_at`
+ * (latest times, sorted attempt history, time-stamped status), which is what lets the engine
+ * converge to the same state whatever order a lead's events arrive in (see engine.h).
+ */
+#ifndef CADENCE_ENGINE_STATE_H
+#define CADENCE_ENGINE_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "engine/event.h"
+
+#define CADENCE_STATE_FORMAT 1
+#define CADENCE_STATE_MAX_EVENT_IDS 32 /* recent event ids (replay detection) */
+#define CADENCE_STATE_MAX_ATTEMPTS 24  /* attempts remembered (sorted by time) */
+#define CADENCE_STATE_MAX_HOT_VIEWS 20 /* hot views in the alert context */
+#define CADENCE_STATE_MAX_PENDING 8    /* events held before the lead event arrives */
+
+typedef enum cadence_status {
+    CADENCE_STATUS_NEW = 0,
+    CADENCE_STATUS_ACTIVE,
+    CADENCE_STATUS_FOLLOW_UP,
+    CADENCE_STATUS_RE_EVALUATE,
+    CADENCE_STATUS_NURTURE,
+    CADENCE_STATUS_MEETING_BOOKED,
+    CADENCE_STATUS_WON,
+    CADENCE_STATUS_LOST,
+    CADENCE_STATUS_DO_NOT_CALL,
+    CADENCE_STATUS_COUNT
+} cadence_status;
+
+typedef struct cadence_attempt {
+    int64_t at; /* occurred_at of the outcome, Unix ms */
+    int voicemail;
+    int follow_up; /* made after the first conversation */
+} cadence_attempt;
+
+typedef struct cadence_hot_view {
+    int64_t at;
+    int weight;
+    char url[512];
+} cadence_hot_view;
+
+typedef struct cadence_lead_state {
+    int has_lead; /* a lead event has been applied */
+    char lead_id[CADENCE_ID_SIZE];
+    char rep_id[CADENCE_ID_SIZE];
+    char lead_type[8];
+    int potential; /* effective potential (playbook default applied) */
+    char vertical[65], first_name[101], last_name[101], company[201], email[255], phone[33];
+    char timezone[65]; /* as given ("" = the playbook's default) */
+    int64_t lead_at;   /* occurred_at of the newest lead event applied */
+
+    cadence_status status;
+    int64_t status_at; /* occurred_at of the event that set the status */
+    char cadence[65];  /* the cadence the lead is enrolled in ("" = none) */
+    int64_t enrolled_at;
+    int64_t cadence_start; /* attempts before this time belong to an earlier enrolment */
+    int reeval_done;
+
+    cadence_attempt attempts[CADENCE_STATE_MAX_ATTEMPTS]; /* sorted by `at` */
+    int n_attempts;
+    int ftc;                  /* first-time-call attempts so far (all, not capped) */
+    int connected_step;       /* cadence step at the first conversation (-1 none) */
+    uint32_t scripts_used;    /* bit i = script pair i given to this lead */
+    int no_email;             /* an email bounced */
+    int64_t callback_at;      /* latest callback_received / replied needing a follow-up */
+    int64_t ooo_until;        /* out of office until */
+    int follow_ups;           /* follow-up attempts since the first conversation */
+
+    int64_t connected_at; /* first conversation (0 none) */
+    int64_t conversation_at;
+    char problems[1024]; /* rendered: "a, b and c" */
+    char next_steps[501];
+    char role[16];
+    int qualification, qualification_known;
+    int64_t next_contact_at;
+
+    int64_t no_at; /* when the prospect said no (0 never) */
+    char no_reason[501];
+
+    int64_t alert_at; /* occurred_at of the last alert's trigger */
+    char alert_id[CADENCE_ID_SIZE];
+    cadence_hot_view hot_views[CADENCE_STATE_MAX_HOT_VIEWS]; /* newest last */
+    int n_hot_views;
+
+    char event_ids[CADENCE_STATE_MAX_EVENT_IDS][CADENCE_ID_SIZE]; /* ring */
+    int n_event_ids, event_ids_next;
+
+    cadence_event pending[CADENCE_STATE_MAX_PENDING]; /* before the lead event; by time */
+    int n_pending;
+
+    char open_task_id[CADENCE_ID_SIZE]; /* the open touch ("" none) */
+    int64_t open_due_at;
+    char open_key[160]; /* what the open touch is for ("ftc:3", "follow_up:...") */
+    int open_script;   /* script pair of the open touch + 1 (0 none) */
+} cadence_lead_state;
+
+/* Resets `st` to the state of a lead nobody has heard of. */
+void cadence_lead_state_init(cadence_lead_state *st, const char *lead_id);
+
+/*
+ * Parses the JSON text of a state (as written by cadence_lead_state_to_json) into `st`.
+ * Returns 0, or -1 with `errstr` set (bad JSON, unknown `format`).
+ */
+int cadence_lead_state_from_json(const char *text, cadence_lead_state *st, char *errstr,
+                                 size_t errstr_size);
+
+/* The state as compact JSON text. Returns a new string, caller frees with free(). */
+char *cadence_lead_state_to_json(const cadence_lead_state *st);
+
+/* The state's owning rep and email for the worker's indexes ("" when unknown); borrowed. */
+const char *cadence_lead_state_rep_id(const cadence_lead_state *st);
+const char *cadence_lead_state_email(const cadence_lead_state *st);
+
+/* Status names as in lead-status.v1 ("nurture"); NULL when out of range. */
+const char *cadence_status_name(cadence_status s);
+
+#endif

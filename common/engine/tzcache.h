@@ -1,0 +1,52 @@
+/*
+ * tzcache — IANA time zones for the engine, and the calendar arithmetic on top of them.
+ *
+ * The engine has no globals, so the caller owns a cadence_tzcache (one per thread: it is not
+ * locked) and passes it to every cadence_engine_apply call. It caches one GTimeZone per name.
+ * Looking a name up is the engine's one read of system data: GLib reads the system tz
+ * database (/usr/share/zoneinfo) the first time a name is seen; we never parse TZif by hand.
+ * An unknown name yields NULL and the caller falls back to the playbook's default zone.
+ *
+ * Times are Unix milliseconds (int64_t) everywhere in the engine.
+ */
+#ifndef CADENCE_ENGINE_TZCACHE_H
+#define CADENCE_ENGINE_TZCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+typedef struct cadence_tzcache cadence_tzcache;
+
+/* A new, empty cache; free with cadence_tzcache_free. Never NULL. */
+cadence_tzcache *cadence_tzcache_new(void);
+
+/* Frees the cache and its zones; NULL is a no-op. */
+void cadence_tzcache_free(cadence_tzcache *tz);
+
+/* The zone named `name` (IANA, e.g. "America/New_York", or "UTC"), borrowed from the cache,
+ * or NULL when the system tz database has no such zone. */
+GTimeZone *cadence_tzcache_get(cadence_tzcache *tz, const char *name);
+
+/*
+ * Parses an RFC 3339 date-time ("2026-11-23T09:00:00Z", "…+01:00") into Unix ms.
+ * Returns 0, or -1 when `text` is not such a time (an offset is required).
+ */
+int cadence_time_parse(const char *text, int64_t *ms);
+
+/* Formats `ms` as RFC 3339 in UTC ("2026-11-23T09:00:00Z"; ".123" when ms are not 0). */
+void cadence_time_format_utc(int64_t ms, char *out, size_t out_size);
+
+/* Formats `ms` as RFC 3339 with the local offset of `zone` ("2026-11-23T09:00:00-05:00"). */
+void cadence_time_format_local(int64_t ms, GTimeZone *zone, char *out, size_t out_size);
+
+/* The local calendar date of `ms` in `zone` as a GDate Julian day, and the minutes after local
+ * midnight in *minute (may be NULL). */
+uint32_t cadence_time_local_day(int64_t ms, GTimeZone *zone, int *minute);
+
+/* The instant of local `julian` day at `minute` after midnight in `zone` (a time skipped by
+ * a DST change moves forward to the first valid local time, as GLib does). */
+int64_t cadence_time_at_local(uint32_t julian, int minute, GTimeZone *zone);
+
+#endif

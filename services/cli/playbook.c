@@ -1,0 +1,28 @@
+/*
+ * playbook — `cadence playbook check FILE`: validates a playbook (the engine's semantic
+ * checks) and prints its rules and cadences in words, for the people who edit it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "engine/playbook.h"
+
+int cadence_cli_playbook(int argc, char **argv)
+{
+    if (argc != 3 || strcmp(argv[1], "check") != 0) {
+        fprintf(stderr, "usage: cadence playbook check FILE\n"
+                        "  validates the playbook and prints its cadences in words\n");
+        return 2;
+    }
+    char err[512];
+    cadence_playbook *pb = cadence_playbook_load(argv[2], err, sizeof err);
+    if (!pb) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    printf("%s: ok\n", argv[2]);
+    cadence_playbook_describe(pb, stdout);
+    cadence_playbook_free(pb);
+    return 0;
+}
