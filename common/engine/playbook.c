@@ -80,8 +80,7 @@ static void fail(ctx *c, const char *path, const char *fmt, ...)
 
 /* ---- typed getters: each returns the value or a default after recording an error ---- */
 
-static const json_t *get(ctx *c, const json_t *obj, const char *path, const char *key,
-                         int required)
+static const json_t *get(ctx *c, const json_t *obj, const char *path, const char *key, int required)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v && required)
@@ -156,8 +155,8 @@ static int parse_hhmm(const char *s)
     return h * 60 + m;
 }
 
-static cadence_playbook_slot get_slot(ctx *c, const json_t *obj, const char *path,
-                                      const char *key, cadence_playbook_slot dflt)
+static cadence_playbook_slot get_slot(ctx *c, const json_t *obj, const char *path, const char *key,
+                                      cadence_playbook_slot dflt)
 {
     char p[256];
     snprintf(p, sizeof p, "%s/%s", path, key);
@@ -457,8 +456,9 @@ cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, si
     load_scripts(&c, doc, "voicemail_scripts", pb->vm_ids, &pb->n_vm, "text");
     load_scripts(&c, doc, "email_scripts", pb->em_ids, &pb->n_em, "body");
     if (!c.failed && pb->n_vm != pb->n_em)
-        fail(&c, "/email_scripts", "needs as many email scripts as voicemail scripts (%zu): "
-                                   "each voicemail has its matching email",
+        fail(&c, "/email_scripts",
+             "needs as many email scripts as voicemail scripts (%zu): "
+             "each voicemail has its matching email",
              pb->n_vm);
 
     if (c.failed) {
@@ -524,9 +524,8 @@ const cadence_playbook_cadence *cadence_playbook_cadence_find(const cadence_play
     return NULL;
 }
 
-const cadence_playbook_cadence *cadence_playbook_cadence_choose(const cadence_playbook *pb,
-                                                                const char *lead_type,
-                                                                int potential)
+const cadence_playbook_cadence *
+cadence_playbook_cadence_choose(const cadence_playbook *pb, const char *lead_type, int potential)
 {
     if (potential < 0)
         potential = pb->default_potential;
@@ -672,9 +671,9 @@ void cadence_playbook_describe(const cadence_playbook *pb, FILE *out)
             const cadence_playbook_step *st = &cd->steps[s];
             day += st->gap_days;
             fprintf(out, "  day %d (%d after the previous attempt) %02d:%02d-%02d:%02d %s%s%s\n",
-                    day, st->gap_days, st->slot.start_min / 60,
-                    st->slot.start_min % 60, st->slot.end_min / 60, st->slot.end_min % 60,
-                    st->channel, st->voicemail ? " + voicemail" : "", st->email ? " + email" : "");
+                    day, st->gap_days, st->slot.start_min / 60, st->slot.start_min % 60,
+                    st->slot.end_min / 60, st->slot.end_min % 60, st->channel,
+                    st->voicemail ? " + voicemail" : "", st->email ? " + email" : "");
         }
         fprintf(out, "  then: re-evaluate (%s)\n", cd->re_evaluate_suggestion);
     }
@@ -683,8 +682,9 @@ void cadence_playbook_describe(const cadence_playbook *pb, FILE *out)
             "in a row without\n",
             (long long)(pb->vm_gap_ms / 3600000), (long long)(pb->vm_pause_ms / 3600000),
             pb->vm_max_without);
-    fprintf(out, "follow-ups every %d days; alerts at most one per %lld h; re-enrol after %lld "
-                 "days\n",
+    fprintf(out,
+            "follow-ups every %d days; alerts at most one per %lld h; re-enrol after %lld "
+            "days\n",
             pb->fu_gap_days, (long long)(pb->cooldown_ms / 3600000),
             (long long)(pb->cool_off_ms / 86400000));
     for (size_t i = 0; i < pb->n_hot; i++)

@@ -70,13 +70,13 @@ typedef struct cadence_lead_state {
 
     cadence_attempt attempts[CADENCE_STATE_MAX_ATTEMPTS]; /* sorted by `at` */
     int n_attempts;
-    int ftc;                  /* first-time-call attempts so far (all, not capped) */
-    int connected_step;       /* cadence step at the first conversation (-1 none) */
-    uint32_t scripts_used;    /* bit i = script pair i given to this lead */
-    int no_email;             /* an email bounced */
-    int64_t callback_at;      /* latest callback_received / replied needing a follow-up */
-    int64_t ooo_until;        /* out of office until */
-    int follow_ups;           /* follow-up attempts since the first conversation */
+    int ftc;               /* first-time-call attempts so far (all, not capped) */
+    int connected_step;    /* cadence step at the first conversation (-1 none) */
+    uint32_t scripts_used; /* bit i = script pair i given to this lead */
+    int no_email;          /* an email bounced */
+    int64_t callback_at;   /* latest callback_received / replied needing a follow-up */
+    int64_t ooo_until;     /* out of office until */
+    int follow_ups;        /* follow-up attempts since the first conversation */
 
     int64_t connected_at; /* first conversation (0 none) */
     int64_t conversation_at;
@@ -103,7 +103,7 @@ typedef struct cadence_lead_state {
     char open_task_id[CADENCE_ID_SIZE]; /* the open touch ("" none) */
     int64_t open_due_at;
     char open_key[160]; /* what the open touch is for ("ftc:3", "follow_up:...") */
-    int open_script;   /* script pair of the open touch + 1 (0 none) */
+    int open_script;    /* script pair of the open touch + 1 (0 none) */
 } cadence_lead_state;
 
 /* Resets `st` to the state of a lead nobody has heard of. */

@@ -17,8 +17,8 @@ struct cadence_tzcache {
 cadence_tzcache *cadence_tzcache_new(void)
 {
     cadence_tzcache *tz = g_new0(cadence_tzcache, 1);
-    tz->zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                      (GDestroyNotify)g_time_zone_unref);
+    tz->zones =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_time_zone_unref);
     return tz;
 }
 
@@ -77,13 +77,12 @@ void cadence_time_format_utc(int64_t ms, char *out, size_t out_size)
     if (frac)
         snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", g_date_time_get_year(dt),
                  g_date_time_get_month(dt), g_date_time_get_day_of_month(dt),
-                 g_date_time_get_hour(dt), g_date_time_get_minute(dt),
-                 g_date_time_get_second(dt), frac);
+                 g_date_time_get_hour(dt), g_date_time_get_minute(dt), g_date_time_get_second(dt),
+                 frac);
     else
         snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02dZ", g_date_time_get_year(dt),
                  g_date_time_get_month(dt), g_date_time_get_day_of_month(dt),
-                 g_date_time_get_hour(dt), g_date_time_get_minute(dt),
-                 g_date_time_get_second(dt));
+                 g_date_time_get_hour(dt), g_date_time_get_minute(dt), g_date_time_get_second(dt));
     g_date_time_unref(dt);
 }
 
@@ -109,9 +108,9 @@ void cadence_time_format_local(int64_t ms, GTimeZone *zone, char *out, size_t ou
     if (off < 0)
         off = -off;
     snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", g_date_time_get_year(dt),
-             g_date_time_get_month(dt), g_date_time_get_day_of_month(dt),
-             g_date_time_get_hour(dt), g_date_time_get_minute(dt), g_date_time_get_second(dt),
-             sign, (int)(off / 60), (int)(off % 60));
+             g_date_time_get_month(dt), g_date_time_get_day_of_month(dt), g_date_time_get_hour(dt),
+             g_date_time_get_minute(dt), g_date_time_get_second(dt), sign, (int)(off / 60),
+             (int)(off % 60));
     g_date_time_unref(dt);
 }
 

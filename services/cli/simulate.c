@@ -102,8 +102,7 @@ int cadence_cli_simulate(int argc, char **argv)
             status = 1;
             continue;
         }
-        cadence_engine_status rc =
-            cadence_engine_apply(text ? cur : NULL, ev, pb, tz, next, &outs);
+        cadence_engine_status rc = cadence_engine_apply(text ? cur : NULL, ev, pb, tz, next, &outs);
         if (rc == CADENCE_ENGINE_ERROR) {
             fprintf(stderr, "cadence simulate: line %d: the engine refused the event\n", lineno);
             status = 1;

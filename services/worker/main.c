@@ -1,29 +1,257 @@
 /*
- * cadence-worker — consumes leads, site visits and call outcomes, keeps each lead's cadence state
- * in Redis and emits alerts and status changes.
+ * cadence-worker — consumes leads, site visits and call outcomes, applies each event once to
+ * its lead's cadence state in Redis, and emits alerts and status changes (DESIGN.md §4).
  *
- * Until issue #6 fills it in, this binary validates its configuration and exits; it does no
- * processing, and --help says so.
+ * One libevent loop drives everything: the Kafka consumer and producer (woken through
+ * librdkafka's queue I/O events), the async Redis client, the batch pipeline, the HTTP
+ * /healthz and /metrics, and the signals. On SIGTERM/SIGINT the batch in flight is finished,
+ * offsets are committed, the group is left and the process exits 0.
  */
-#include "config.h"
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "consumer.h"
+#include "engine/playbook.h"
+#include "http.h"
 #include "log.h"
+#include "pipeline.h"
+#include "producer.h"
+#include "redis.h"
+#include "schemas.h"
 #include "service.h"
+#include "topics.h"
+
+/* How long a shutdown waits for the batch in flight (e.g. while Redis is down). */
+#define WORKER_DRAIN_TIMEOUT_S 30
+
+struct worker {
+    cadence_config cfg;
+    struct event_base *base;
+    cadence_metrics *metrics;
+    cadence_http *http;
+    cadence_schemas *schemas;
+    cadence_playbook *playbook;
+    cadence_redis *redis;
+    cadence_producer *producer;
+    worker_consumer *consumer;
+    worker_pipeline *pipeline;
+    struct event *sigterm_ev, *sigint_ev, *watch_ev, *drain_timeout_ev;
+    int exit_code;
+    int stopping;
+};
+
+static int health(void *arg, char *why, size_t n)
+{
+    struct worker *w = arg;
+    if (!cadence_redis_is_ready(w->redis)) {
+        const char *e = cadence_redis_last_error(w->redis);
+        snprintf(why, n, "redis: not connected%s%s", e && *e ? ": " : "", e ? e : "");
+        return 1;
+    }
+    if (!worker_consumer_healthy(w->consumer, why, n))
+        return 1;
+    return 0;
+}
+
+static void on_ready(void *arg)
+{
+    struct worker *w = arg;
+    if (w->pipeline)
+        worker_pipeline_kick(w->pipeline);
+}
+
+/* Redis up or down (the client logs the change): hold consumption while it is down. A batch
+ * in flight releases the hold itself once its retry succeeds. */
+static void on_redis_state(cadence_redis *r, int ready, const char *reason, void *arg)
+{
+    (void)r;
+    (void)reason;
+    struct worker *w = arg;
+    if (!w->consumer)
+        return;
+    if (!ready) {
+        worker_consumer_hold(w->consumer, 1);
+    } else if (!w->pipeline || !worker_pipeline_busy(w->pipeline)) {
+        worker_consumer_hold(w->consumer, 0);
+        on_ready(w);
+    }
+}
+
+static void on_drained(void *arg)
+{
+    struct worker *w = arg;
+    event_base_loopbreak(w->base);
+}
+
+static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    cadence_log_json(CADENCE_LOG_WARN,
+                     "batch in flight did not finish in time; its events will be re-delivered",
+                     json_pack("{s:i}", "timeout_s", WORKER_DRAIN_TIMEOUT_S));
+    event_base_loopbreak(w->base);
+}
+
+static void stop(struct worker *w, const char *why)
+{
+    if (w->stopping)
+        return;
+    w->stopping = 1;
+    cadence_log_json(CADENCE_LOG_INFO, "stopping", json_pack("{s:s}", "reason", why));
+    struct timeval tv = {WORKER_DRAIN_TIMEOUT_S, 0};
+    evtimer_add(w->drain_timeout_ev, &tv);
+    worker_pipeline_drain(w->pipeline, on_drained, w);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    stop(arg, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* Fatal Kafka errors end the process with a non-zero status. */
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    char why[256];
+    if (worker_consumer_fatal(w->consumer) ||
+        cadence_producer_fatal(w->producer, why, sizeof(why))) {
+        w->exit_code = 1;
+        stop(w, "fatal kafka error");
+    }
+}
+
+static int start(struct worker *w, char *err, size_t n)
+{
+    w->base = event_base_new();
+    w->metrics = cadence_metrics_new();
+    if (!w->base || !w->metrics) {
+        snprintf(err, n, "out of memory");
+        return -1;
+    }
+    w->schemas = cadence_schemas_new(w->cfg.schemas_dir, err, n);
+    if (!w->schemas)
+        return -1;
+    char why[512];
+    w->playbook = cadence_playbook_load(w->cfg.playbook_path, why, sizeof(why));
+    if (!w->playbook) {
+        snprintf(err, n, "CADENCE_PLAYBOOK: %s", why);
+        return -1;
+    }
+    cadence_redis_options ro = {0};
+    ro.timeout_ms = w->cfg.redis_timeout_ms;
+    ro.state_cb = on_redis_state;
+    ro.state_arg = w;
+    ro.metrics = w->metrics;
+    w->redis = cadence_redis_new(w->base, &w->cfg.redis, &ro, err, n);
+    if (!w->redis)
+        return -1;
+    w->producer = cadence_producer_new(w->base, &w->cfg, "cadence-worker", err, n);
+    if (!w->producer)
+        return -1;
+    static const char *const topics[] = {CADENCE_TOPIC_LEADS, CADENCE_TOPIC_SITE_VISITS,
+                                         CADENCE_TOPIC_CALL_OUTCOMES, NULL};
+    w->consumer = worker_consumer_new(w->base, &w->cfg, topics, (size_t)w->cfg.batch_max * 4,
+                                      w->metrics, on_ready, w, err, n);
+    if (!w->consumer)
+        return -1;
+    if (!cadence_redis_is_ready(w->redis))
+        worker_consumer_hold(w->consumer, 1);
+    worker_deps deps = {w->base,     &w->cfg,    w->consumer, w->redis,
+                        w->producer, w->schemas, w->playbook, w->metrics};
+    w->pipeline = worker_pipeline_new(&deps, err, n);
+    if (!w->pipeline)
+        return -1;
+    if (w->cfg.http_host[0]) {
+        w->http = cadence_http_new(w->base, w->cfg.http_host, w->cfg.http_port, w->metrics, health,
+                                   w, why, sizeof(why));
+        if (!w->http) {
+            snprintf(err, n, "CADENCE_HTTP_ADDR: %s", why);
+            return -1;
+        }
+    }
+    w->sigterm_ev = evsignal_new(w->base, SIGTERM, on_signal, w);
+    w->sigint_ev = evsignal_new(w->base, SIGINT, on_signal, w);
+    w->watch_ev = event_new(w->base, -1, EV_PERSIST, on_watch, w);
+    w->drain_timeout_ev = evtimer_new(w->base, on_drain_timeout, w);
+    struct timeval sec = {1, 0};
+    if (!w->sigterm_ev || !w->sigint_ev || !w->watch_ev || !w->drain_timeout_ev ||
+        event_add(w->sigterm_ev, NULL) || event_add(w->sigint_ev, NULL) ||
+        event_add(w->watch_ev, &sec)) {
+        snprintf(err, n, "cannot register events");
+        return -1;
+    }
+    return 0;
+}
+
+static void finish(struct worker *w)
+{
+    if (w->pipeline)
+        worker_pipeline_shutdown(w->pipeline);
+    if (w->consumer)
+        worker_consumer_close(w->consumer, 10000);
+    if (w->producer && cadence_producer_flush(w->producer, 10000) != 0)
+        cadence_log_json(CADENCE_LOG_WARN, "outputs not delivered at exit; re-emitted on replay",
+                         NULL);
+    worker_consumer_free(w->consumer);
+    cadence_redis_free(w->redis);
+    cadence_producer_free(w->producer);
+    worker_pipeline_free(w->pipeline);
+    cadence_http_free(w->http);
+    if (w->sigterm_ev)
+        event_free(w->sigterm_ev);
+    if (w->sigint_ev)
+        event_free(w->sigint_ev);
+    if (w->watch_ev)
+        event_free(w->watch_ev);
+    if (w->drain_timeout_ev)
+        event_free(w->drain_timeout_ev);
+    cadence_playbook_free(w->playbook);
+    cadence_schemas_free(w->schemas);
+    cadence_metrics_free(w->metrics);
+    if (w->base)
+        event_base_free(w->base);
+    cadence_config_free(&w->cfg);
+}
 
 int main(int argc, char **argv)
 {
     static const cadence_service_info info = {
         "worker",
         "cadence-worker",
-        "consumes leads, site visits and call outcomes, keeps each lead's cadence state in Redis "
-        "and emits alerts and status changes.\n\nStatus: not built yet (issue #6). This binary "
-        "checks its configuration and "
-        "exits 0.",
+        "Consumes leads.v1, site-visits.v1 and call-outcomes.v1 in one consumer group, applies\n"
+        "each event once to its lead's cadence state in Redis (one Lua script per event), and\n"
+        "emits call-now alerts (alerts.v1), status changes (lead-status.v1) and dead letters\n"
+        "(cadence-dlq.v1). Run as many as there are partitions to share.",
     };
-    cadence_config cfg;
-    if (cadence_service_start(&info, argc, argv, &cfg))
+    struct worker w;
+    memset(&w, 0, sizeof(w));
+    if (cadence_service_start(&info, argc, argv, &w.cfg))
         return 0;
-    cadence_log_json(CADENCE_LOG_INFO, "configuration valid; no processing yet",
-                     json_pack("{s:i}", "issue", 6));
-    cadence_config_free(&cfg);
-    return 0;
+    char err[768];
+    if (start(&w, err, sizeof(err)) != 0) {
+        fprintf(stderr, "cadence-worker: %s\n", err);
+        cadence_log_json(CADENCE_LOG_ERROR, "start-up failed", json_pack("{s:s}", "error", err));
+        finish(&w);
+        return CADENCE_CONFIG_EXIT_STATUS;
+    }
+    char redis_text[300];
+    cadence_redis_url_format_safe(&w.cfg.redis, redis_text, sizeof(redis_text));
+    cadence_log_json(CADENCE_LOG_INFO, "worker started",
+                     json_pack("{s:s,s:s,s:s,s:i,s:i}", "brokers", w.cfg.kafka_brokers, "redis",
+                               redis_text, "group", w.cfg.group_id, "http_port",
+                               w.http ? cadence_http_port(w.http) : 0, "shards",
+                               (int)w.cfg.shards));
+    event_base_dispatch(w.base);
+    int code = w.exit_code;
+    finish(&w);
+    cadence_log_json(CADENCE_LOG_INFO, "worker stopped", json_pack("{s:i}", "exit_code", code));
+    return code;
 }

@@ -1,0 +1,1026 @@
+/*
+ * pipeline — see pipeline.h for the steps. State of one batch lives in `struct batch`; every
+ * asynchronous step counts its outstanding replies and moves on when the count reaches zero.
+ */
+#include "pipeline.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "apply_script.h"
+#include "keys.h"
+#include "log.h"
+#include "topics.h"
+
+enum item_state {
+    IT_DLQ,   /* bad input: to the DLQ */
+    IT_SKIP,  /* nothing to do (unknown visitor) */
+    IT_APPLY, /* to be applied */
+    IT_DONE,  /* applied (or found applied before) */
+};
+
+struct lead {
+    char lead_id[CADENCE_ID_SIZE];
+    uint32_t shard;
+    long version;           /* version the next event of this lead expects */
+    int has_state;          /* st holds a state (read from Redis or computed) */
+    cadence_lead_state *st; /* owned */
+    int stale;              /* must be read again (new batch, conflict or Redis failure) */
+};
+
+struct item {
+    rd_kafka_message_t *msg; /* owned by the batch */
+    const cadence_topic *topic;
+    enum item_state state;
+    char *error;       /* IT_DLQ: the reason (owned) */
+    json_t *doc;       /* the parsed event (owned) */
+    cadence_event *ev; /* owned */
+    struct lead *lead;
+    /* computed per attempt */
+    int computed;
+    int check_only; /* the engine saw a replay: only look the event up */
+    long expected_version;
+    char *state_json; /* owned */
+    cadence_outputs outs;
+    json_t *emit; /* outputs to produce: [{topic,key,value}] (owned) */
+    int fresh;    /* emit comes from this apply (not a replay): counts alerts */
+};
+
+struct batch {
+    struct item *items;
+    size_t n;
+    size_t *order;      /* item indices by occurred_at (stable): the engine's order */
+    struct lead *leads; /* distinct leads of the batch */
+    size_t n_leads;
+    int outstanding; /* replies or deliveries pending in the current step */
+    int failed;      /* a Redis step failed: retry */
+    int attempts;    /* retries so far (for backoff) */
+    struct timeval started;
+};
+
+struct worker_pipeline {
+    worker_deps d;
+    const cadence_redis_script *apply;
+    cadence_tzcache *tz;
+    struct batch *batch; /* in flight, or NULL */
+    struct event *retry_ev;
+    struct event *kick_ev;
+    void (*drain_done)(void *);
+    void *drain_arg;
+    int draining;
+    int closing; /* shutting down: late callbacks do nothing */
+    rd_kafka_message_t **take_buf;
+};
+
+static const double batch_size_buckets[] = {1, 5, 10, 50, 100, 250, 500, 1000};
+static const double seconds_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                         0.05,   0.1,   0.25,   0.5,   1,    2.5};
+
+static void step_read(worker_pipeline *p);
+static void step_apply(worker_pipeline *p);
+static void send_side_writes(worker_pipeline *p, struct item *it);
+static void step_produce(worker_pipeline *p);
+static void batch_finish(worker_pipeline *p);
+
+/* ---------------------------------------------------------------- helpers */
+
+static void count_event(worker_pipeline *p, const char *topic, const char *result)
+{
+    char labels[128];
+    snprintf(labels, sizeof(labels), "topic=\"%s\",result=\"%s\"", topic, result);
+    cadence_metrics_add(p->d.metrics, "cadence_worker_events_total", labels, 1);
+}
+
+static void now_rfc3339(char *out, size_t n)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    char base[32];
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, n, "%s.%03dZ", base, (int)(tv.tv_usec / 1000));
+}
+
+static void item_reset_compute(struct item *it)
+{
+    free(it->state_json);
+    it->state_json = NULL;
+    cadence_outputs_reset(&it->outs);
+    it->computed = 0;
+    it->check_only = 0;
+}
+
+static void batch_free(struct batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        struct item *it = &b->items[i];
+        if (it->msg)
+            rd_kafka_message_destroy(it->msg);
+        free(it->error);
+        json_decref(it->doc);
+        free(it->ev);
+        item_reset_compute(it);
+        json_decref(it->emit);
+    }
+    for (size_t i = 0; i < b->n_leads; i++)
+        free(b->leads[i].st);
+    free(b->items);
+    free(b->order);
+    free(b->leads);
+    free(b);
+}
+
+static struct lead *lead_get(struct batch *b, const char *lead_id, uint32_t shards)
+{
+    for (size_t i = 0; i < b->n_leads; i++)
+        if (strcmp(b->leads[i].lead_id, lead_id) == 0)
+            return &b->leads[i];
+    struct lead *l = &b->leads[b->n_leads++];
+    memset(l, 0, sizeof(*l));
+    snprintf(l->lead_id, sizeof(l->lead_id), "%s", lead_id);
+    l->shard = cadence_keys_shard(lead_id, shards);
+    l->stale = 1;
+    return l;
+}
+
+static void set_dlq(struct item *it, const char *why)
+{
+    free(it->error);
+    it->error = strdup(why);
+    it->state = IT_DLQ;
+}
+
+/* A Redis step failed: hold the consumer and retry from the state read after a backoff. */
+static void schedule_retry(worker_pipeline *p, const char *why)
+{
+    struct batch *b = p->batch;
+    b->attempts++;
+    long delay = 100L << (b->attempts < 6 ? b->attempts - 1 : 5); /* 100 ms … 3.2 s */
+    if (delay > 5000)
+        delay = 5000;
+    worker_consumer_hold(p->d.consumer, 1);
+    cadence_log_json(
+        CADENCE_LOG_WARN, "batch held; retrying",
+        json_pack("{s:s,s:i,s:i}", "reason", why, "attempt", b->attempts, "delay_ms", (int)delay));
+    cadence_metrics_add(p->d.metrics, "cadence_worker_retries_total", NULL, 1);
+    for (size_t i = 0; i < b->n_leads; i++)
+        b->leads[i].stale = 1;
+    struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
+    event_add(p->retry_ev, &tv);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    worker_pipeline *p = arg;
+    if (p->batch)
+        step_read(p);
+}
+
+/* ---------------------------------------------------------------- 1. take and validate */
+
+static void validate_item(worker_pipeline *p, struct item *it)
+{
+    const rd_kafka_message_t *m = it->msg;
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    it->topic = cadence_topic_find(topic);
+    char err[1024];
+    if (!it->topic || !it->topic->is_input) {
+        snprintf(err, sizeof(err), "unexpected topic %s", topic);
+        set_dlq(it, err);
+        return;
+    }
+    enum cadence_schema_status st =
+        cadence_schemas_check(p->d.schemas, topic, m->payload ? (const char *)m->payload : "",
+                              m->len, WORKER_MAX_EVENT_BYTES, &it->doc, err, sizeof(err));
+    if (st != CADENCE_SCHEMA_OK) {
+        set_dlq(it, err);
+        return;
+    }
+    it->ev = calloc(1, sizeof(*it->ev));
+    if (!it->ev || cadence_event_from_json(it->doc, it->ev, err, sizeof(err)) != 0) {
+        set_dlq(it, it->ev ? err : "out of memory");
+        return;
+    }
+    if (strcmp(cadence_event_type_name(it->ev->type), it->topic->event_type) != 0) {
+        snprintf(err, sizeof(err), "/type: a %s event on topic %s",
+                 cadence_event_type_name(it->ev->type), topic);
+        set_dlq(it, err);
+        return;
+    }
+    it->state = IT_APPLY;
+}
+
+struct timed {
+    int64_t at;
+    size_t index;
+};
+
+/* By time, then by poll position: a stable order. */
+static int by_time(const void *a, const void *b)
+{
+    const struct timed *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index ? 1 : 0;
+}
+
+static struct batch *batch_take(worker_pipeline *p)
+{
+    size_t max = (size_t)p->d.cfg->batch_max;
+    size_t n = worker_consumer_take(p->d.consumer, p->take_buf, max);
+    if (n == 0)
+        return NULL;
+    struct batch *b = calloc(1, sizeof(*b));
+    b->items = calloc(n, sizeof(*b->items));
+    b->leads = calloc(n, sizeof(*b->leads));
+    if (!b || !b->items || !b->leads) {
+        cadence_log_json(CADENCE_LOG_ERROR, "out of memory taking a batch", NULL);
+        abort();
+    }
+    b->n = n;
+    gettimeofday(&b->started, NULL);
+    for (size_t i = 0; i < n; i++) {
+        b->items[i].msg = p->take_buf[i];
+        cadence_outputs_init(&b->items[i].outs);
+        validate_item(p, &b->items[i]);
+    }
+    /* Events of one lead are applied in the order they happened, not the order they were
+     * polled in (they come from different topics and partitions): the engine then sees time
+     * order whenever a batch holds the whole story, e.g. when catching up on a backlog. */
+    b->order = malloc(n * sizeof(*b->order));
+    struct timed *t = malloc(n * sizeof(*t));
+    if (!b->order || !t)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        t[i] = (struct timed){b->items[i].ev ? b->items[i].ev->occurred_at : 0, i};
+    qsort(t, n, sizeof(*t), by_time);
+    for (size_t i = 0; i < n; i++)
+        b->order[i] = t[i].index;
+    free(t);
+    cadence_metrics_observe(p->d.metrics, "cadence_worker_batch_size", NULL, (double)n);
+    return b;
+}
+
+/* ---------------------------------------------------------------- 2. resolve emails */
+
+struct email_ctx {
+    worker_pipeline *p;
+    struct item **items; /* the items asked about, in batch order (owned) */
+    size_t n;
+};
+
+static void assign_leads(worker_pipeline *p)
+{
+    struct batch *b = p->batch;
+    for (size_t i = 0; i < b->n; i++) {
+        struct item *it = &b->items[i];
+        if (it->state == IT_APPLY && !it->lead)
+            it->lead = lead_get(b, it->ev->lead_id, (uint32_t)p->d.cfg->shards);
+    }
+}
+
+static void on_emails(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct email_ctx *ctx = arg;
+    worker_pipeline *p = ctx->p;
+    if (p->closing) {
+        free(ctx->items);
+        free(ctx);
+        return;
+    }
+    if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != ctx->n) {
+        free(ctx->items);
+        free(ctx);
+        schedule_retry(p, error ? error : "bad reply to the email lookup");
+        /* The retry starts at the state read; emails are resolved again from there. */
+        return;
+    }
+    for (size_t i = 0; i < ctx->n; i++) {
+        struct item *it = ctx->items[i];
+        const redisReply *e = reply->element[i];
+        if (e->type == REDIS_REPLY_STRING && e->len > 0 && e->len < CADENCE_ID_SIZE) {
+            memcpy(it->ev->lead_id, e->str, e->len);
+            it->ev->lead_id[e->len] = '\0';
+        } else {
+            it->state = IT_SKIP;
+            count_event(p, it->topic->name, "unknown_visitor");
+            cadence_metrics_add(p->d.metrics, "cadence_worker_unknown_visitors_total", NULL, 1);
+        }
+    }
+    free(ctx->items);
+    free(ctx);
+    assign_leads(p);
+    step_read(p);
+}
+
+/* Sends the email lookups of visits without lead_id; returns 1 if any were sent. */
+static int resolve_emails(worker_pipeline *p)
+{
+    struct batch *b = p->batch;
+    struct email_ctx *ctx = calloc(1, sizeof(*ctx));
+    ctx->p = p;
+    ctx->items = calloc(b->n, sizeof(*ctx->items));
+    cadence_redis_batch *rb = cadence_redis_batch_new();
+    char key[CADENCE_KEY_MAX];
+    for (size_t i = 0; i < b->n; i++) {
+        struct item *it = &b->items[i];
+        if (it->state != IT_APPLY || it->lead || it->ev->lead_id[0])
+            continue;
+        /* A lead event in this same batch may carry the email (its index write comes later);
+         * the engine orders the two by occurred_at. */
+        for (size_t j = 0; j < b->n; j++) {
+            const struct item *l = &b->items[j];
+            if (l->state != IT_DLQ && l->ev && l->ev->type == CADENCE_EVENT_LEAD &&
+                g_ascii_strcasecmp(l->ev->email, it->ev->email) == 0) {
+                snprintf(it->ev->lead_id, sizeof(it->ev->lead_id), "%s", l->ev->lead_id);
+                break;
+            }
+        }
+        if (it->ev->lead_id[0])
+            continue;
+        cadence_keys_email(key, it->ev->email, (uint32_t)p->d.cfg->shards);
+        const char *argv[] = {"GET", key};
+        cadence_redis_batch_add_argv(rb, 2, argv, NULL);
+        ctx->items[ctx->n++] = it;
+    }
+    if (ctx->n == 0) {
+        cadence_redis_batch_free(rb);
+        free(ctx->items);
+        free(ctx);
+        return 0;
+    }
+    enum cadence_redis_status st = cadence_redis_batch_send(p->d.redis, rb, on_emails, ctx);
+    cadence_redis_batch_free(rb);
+    if (st != CADENCE_REDIS_OK) {
+        free(ctx->items);
+        free(ctx);
+        schedule_retry(p, cadence_redis_status_name(st));
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- 3. read states */
+
+struct read_ctx {
+    worker_pipeline *p;
+    struct lead **leads; /* owned array of borrowed leads */
+    size_t n;
+};
+
+static void compute(worker_pipeline *p);
+
+static void on_states(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct read_ctx *ctx = arg;
+    worker_pipeline *p = ctx->p;
+    if (p->closing) {
+        free(ctx->leads);
+        free(ctx);
+        return;
+    }
+    if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != ctx->n) {
+        free(ctx->leads);
+        free(ctx);
+        schedule_retry(p, error ? error : "bad reply to the state read");
+        return;
+    }
+    for (size_t i = 0; i < ctx->n; i++) {
+        struct lead *l = ctx->leads[i];
+        const redisReply *e = reply->element[i]; /* HMGET v s */
+        l->version = 0;
+        l->has_state = 0;
+        if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
+            e->element[0]->type == REDIS_REPLY_STRING &&
+            e->element[1]->type == REDIS_REPLY_STRING) {
+            l->version = strtol(e->element[0]->str, NULL, 10);
+            char err[256];
+            if (cadence_lead_state_from_json(e->element[1]->str, l->st, err, sizeof(err)) == 0) {
+                l->has_state = 1;
+            } else {
+                /* A state we cannot read is a bug or a foreign write: stop, don't overwrite. */
+                cadence_log_json(CADENCE_LOG_ERROR, "unreadable lead state in Redis",
+                                 json_pack("{s:s,s:s}", "lead_id", l->lead_id, "error", err));
+                free(ctx->leads);
+                free(ctx);
+                schedule_retry(p, "unreadable lead state");
+                return;
+            }
+        }
+        l->stale = 0;
+        /* Everything not yet applied for this lead is computed again from what was read. */
+        for (size_t j = 0; j < p->batch->n; j++)
+            if (p->batch->items[j].lead == l && p->batch->items[j].state == IT_APPLY)
+                p->batch->items[j].computed = 0;
+    }
+    free(ctx->leads);
+    free(ctx);
+    compute(p);
+    step_apply(p);
+}
+
+static void step_read(worker_pipeline *p)
+{
+    struct batch *b = p->batch;
+    /* Visits known only by email are resolved first (again, after a retry). */
+    int unresolved = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].state == IT_APPLY && !b->items[i].lead)
+            unresolved = 1;
+    if (unresolved && resolve_emails(p))
+        return;
+    assign_leads(p);
+
+    struct read_ctx *ctx = calloc(1, sizeof(*ctx));
+    ctx->p = p;
+    ctx->leads = calloc(b->n_leads ? b->n_leads : 1, sizeof(*ctx->leads));
+    cadence_redis_batch *rb = cadence_redis_batch_new();
+    char key[CADENCE_KEY_MAX];
+    for (size_t i = 0; i < b->n_leads; i++) {
+        struct lead *l = &b->leads[i];
+        int needed = 0;
+        for (size_t j = 0; j < b->n; j++)
+            if (b->items[j].state == IT_APPLY && b->items[j].lead == l)
+                needed = 1;
+        if (!needed || !l->stale)
+            continue;
+        if (!l->st && !(l->st = malloc(sizeof(*l->st)))) {
+            cadence_log_json(CADENCE_LOG_ERROR, "out of memory", NULL);
+            abort();
+        }
+        cadence_keys_lead_state(key, l->shard, l->lead_id);
+        const char *argv[] = {"HMGET", key, "v", "s"};
+        cadence_redis_batch_add_argv(rb, 4, argv, NULL);
+        ctx->leads[ctx->n++] = l;
+    }
+    if (ctx->n == 0) {
+        cadence_redis_batch_free(rb);
+        free(ctx->leads);
+        free(ctx);
+        compute(p);
+        step_apply(p);
+        return;
+    }
+    enum cadence_redis_status st = cadence_redis_batch_send(p->d.redis, rb, on_states, ctx);
+    cadence_redis_batch_free(rb);
+    if (st != CADENCE_REDIS_OK) {
+        free(ctx->leads);
+        free(ctx);
+        schedule_retry(p, cadence_redis_status_name(st));
+    }
+}
+
+/* ---------------------------------------------------------------- 4. engine */
+
+static void compute(worker_pipeline *p)
+{
+    struct batch *b = p->batch;
+    for (size_t k = 0; k < b->n; k++) {
+        struct item *it = &b->items[b->order[k]];
+        if (it->state != IT_APPLY || it->computed)
+            continue;
+        struct lead *l = it->lead;
+        item_reset_compute(it);
+        if (!l->has_state)
+            cadence_lead_state_init(l->st, l->lead_id);
+        cadence_engine_status st = cadence_engine_apply(l->has_state ? l->st : NULL, it->ev,
+                                                        p->d.playbook, p->tz, l->st, &it->outs);
+        it->computed = 1;
+        if (st == CADENCE_ENGINE_ERROR) {
+            set_dlq(it, "the engine refused the event (see the worker log)");
+            continue;
+        }
+        if (st == CADENCE_ENGINE_DUPLICATE) {
+            it->check_only = 1;
+            continue;
+        }
+        l->has_state = 1;
+        it->expected_version = l->version++;
+        it->state_json = cadence_lead_state_to_json(l->st);
+        if (!it->state_json) {
+            cadence_log_json(CADENCE_LOG_ERROR, "out of memory serialising a state", NULL);
+            abort();
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- 5. apply */
+
+/* The outputs of an event as recorded in the outbox: [{topic,key,value},...]. */
+static json_t *outputs_to_json(const cadence_outputs *o)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < o->n_messages; i++)
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:O}", "topic", o->messages[i].topic, "key",
+                                             o->messages[i].key, "value", o->messages[i].value));
+    return arr;
+}
+
+struct apply_ctx {
+    worker_pipeline *p;
+    struct item *it;
+};
+
+static void apply_done_one(worker_pipeline *p)
+{
+    struct batch *b = p->batch;
+    if (--b->outstanding > 0)
+        return;
+    int pending = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].state == IT_APPLY)
+            pending = 1;
+    if (b->failed) {
+        b->failed = 0;
+        schedule_retry(p, "redis apply failed");
+    } else if (pending) {
+        step_read(p); /* version conflicts: re-read those leads and recompute */
+    } else {
+        step_produce(p);
+    }
+}
+
+static void on_applied(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct apply_ctx *ctx = arg;
+    worker_pipeline *p = ctx->p;
+    struct item *it = ctx->it;
+    free(ctx);
+    if (p->closing)
+        return;
+    if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_STRING) {
+        if (!error && reply && reply->type == REDIS_REPLY_ERROR)
+            cadence_log_json(
+                CADENCE_LOG_ERROR, "apply script error",
+                json_pack("{s:s,s:s}", "error", reply->str, "event_id", it->ev->event_id));
+        p->batch->failed = 1;
+        apply_done_one(p);
+        return;
+    }
+    const char *verdict = reply->element[0]->str;
+    const redisReply *val = reply->element[1];
+    json_decref(it->emit);
+    it->emit = NULL;
+    it->fresh = 0;
+    if (strcmp(verdict, "ok") == 0) {
+        it->emit = outputs_to_json(&it->outs);
+        it->fresh = 1;
+        it->state = IT_DONE;
+        count_event(p, it->topic->name, "applied");
+    } else if (strcmp(verdict, "dup") == 0) {
+        json_error_t je;
+        it->emit = json_loadb(val->str, val->len, 0, &je);
+        if (!json_is_array(it->emit)) {
+            json_decref(it->emit);
+            it->emit = json_array();
+        }
+        it->state = IT_DONE;
+        count_event(p, it->topic->name, "duplicate");
+    } else if (strcmp(verdict, "noop") == 0) {
+        it->state = IT_DONE;
+        count_event(p, it->topic->name, "duplicate");
+    } else { /* conflict: this lead changed under us */
+        it->lead->stale = 1;
+        it->computed = 0;
+        cadence_metrics_add(p->d.metrics, "cadence_worker_conflicts_total", NULL, 1);
+    }
+    if (it->state == IT_DONE)
+        send_side_writes(p, it);
+    apply_done_one(p);
+}
+
+/* A side write failed: the item is applied again (the event record makes that a replay,
+ * which sends the side writes again). */
+static void redo_item(worker_pipeline *p, struct item *it)
+{
+    it->state = IT_APPLY;
+    it->computed = 0;
+    it->lead->stale = 1;
+    p->batch->failed = 1;
+}
+
+static void on_side_write(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct apply_ctx *ctx = arg;
+    worker_pipeline *p = ctx->p;
+    struct item *it = ctx->it;
+    free(ctx);
+    if (p->closing)
+        return;
+    if (error || !reply || reply->type == REDIS_REPLY_ERROR)
+        redo_item(p, it);
+    apply_done_one(p);
+}
+
+static void send_side(worker_pipeline *p, struct item *it, int argc, const char **argv)
+{
+    struct apply_ctx *ctx = malloc(sizeof(*ctx));
+    ctx->p = p;
+    ctx->it = it;
+    if (cadence_redis_command_argv(p->d.redis, on_side_write, ctx, argc, argv, NULL) ==
+        CADENCE_REDIS_OK) {
+        p->batch->outstanding++;
+    } else {
+        free(ctx);
+        redo_item(p, it);
+    }
+}
+
+/*
+ * Writes outside the lead's slot, after its apply (or its replay), both idempotent: the email
+ * index (visits that carry only an email find the lead) and the removal of a replaced task
+ * from its rep's queue (kept by the scheduler).
+ */
+static void send_side_writes(worker_pipeline *p, struct item *it)
+{
+    char key[CADENCE_KEY_MAX];
+    const char *email = cadence_lead_state_email(it->lead->st);
+    if (it->ev->type == CADENCE_EVENT_LEAD && email && *email) {
+        cadence_keys_email(key, email, (uint32_t)p->d.cfg->shards);
+        const char *argv[] = {"SET", key, it->lead->lead_id};
+        send_side(p, it, 3, argv);
+    }
+    const char *rep = cadence_lead_state_rep_id(it->lead->st);
+    if (it->state == IT_DONE && it->outs.cancelled_task_id[0] && rep && *rep) {
+        cadence_keys_rep_queue(key, rep);
+        const char *argv[] = {"ZREM", key, it->outs.cancelled_task_id};
+        send_side(p, it, 3, argv);
+    }
+}
+
+static enum cadence_redis_status send_apply(worker_pipeline *p, struct item *it)
+{
+    const cadence_outputs *o = &it->outs;
+    struct lead *l = it->lead;
+    char k_state[CADENCE_KEY_MAX], k_ev[CADENCE_KEY_MAX], k_due[CADENCE_KEY_MAX],
+        k_tasks[CADENCE_KEY_MAX], k_tl[CADENCE_KEY_MAX], k_stats[CADENCE_KEY_MAX];
+    cadence_keys_lead_state(k_state, l->shard, l->lead_id);
+    cadence_keys_event(k_ev, l->shard, it->ev->event_id);
+    cadence_keys_due(k_due, l->shard);
+    cadence_keys_tasks(k_tasks, l->shard);
+    cadence_keys_timeline(k_tl, l->shard, l->lead_id);
+    cadence_keys_stats(k_stats, l->shard);
+
+    char version[32], ttl[32], due[32], cap[32], ncount[32];
+    char deltas[CADENCE_OUTPUTS_MAX_COUNTERS][32];
+    snprintf(version, sizeof(version), "%ld", it->expected_version);
+    snprintf(ttl, sizeof(ttl), "%d", WORKER_EVENT_RECORD_TTL_S);
+    snprintf(due, sizeof(due), "%lld", (long long)o->due_at);
+    snprintf(cap, sizeof(cap), "%d", WORKER_TIMELINE_CAP);
+    snprintf(ncount, sizeof(ncount), "%zu", it->check_only ? (size_t)0 : o->n_counters);
+    json_t *outbox = outputs_to_json(o);
+    char *outbox_text = json_dumps(outbox, JSON_COMPACT);
+    json_decref(outbox);
+    char *touch_text = o->touch ? json_dumps(o->touch, JSON_COMPACT) : NULL;
+    char *timeline_text = o->timeline ? json_dumps(o->timeline, JSON_COMPACT) : NULL;
+    const char *action = o->touch_action == CADENCE_TOUCH_SET      ? "set"
+                         : o->touch_action == CADENCE_TOUCH_CANCEL ? "cancel"
+                                                                   : "keep";
+    const char *argv[6 + 13 + 2 * CADENCE_OUTPUTS_MAX_COUNTERS];
+    int argc = 0;
+    argv[argc++] = k_state;
+    argv[argc++] = k_ev;
+    argv[argc++] = k_due;
+    argv[argc++] = k_tasks;
+    argv[argc++] = k_tl;
+    argv[argc++] = k_stats;
+    argv[argc++] = it->check_only ? "check" : "apply";
+    argv[argc++] = version;
+    argv[argc++] = it->state_json ? it->state_json : "";
+    argv[argc++] = outbox_text ? outbox_text : "[]";
+    argv[argc++] = ttl;
+    argv[argc++] = action;
+    argv[argc++] = o->cancelled_task_id;
+    argv[argc++] = o->task_id;
+    argv[argc++] = due;
+    argv[argc++] = touch_text ? touch_text : "";
+    argv[argc++] = timeline_text ? timeline_text : "";
+    argv[argc++] = cap;
+    argv[argc++] = ncount;
+    for (size_t i = 0; !it->check_only && i < o->n_counters; i++) {
+        snprintf(deltas[i], sizeof(deltas[i]), "%lld", (long long)o->counters[i].delta);
+        argv[argc++] = o->counters[i].name;
+        argv[argc++] = deltas[i];
+    }
+    struct apply_ctx *ctx = malloc(sizeof(*ctx));
+    ctx->p = p;
+    ctx->it = it;
+    enum cadence_redis_status st =
+        cadence_redis_evalsha(p->d.redis, p->apply, 6, argc, argv, NULL, on_applied, ctx);
+    if (st != CADENCE_REDIS_OK)
+        free(ctx);
+    free(outbox_text);
+    free(touch_text);
+    free(timeline_text);
+    return st;
+}
+
+static void step_apply(worker_pipeline *p)
+{
+    struct batch *b = p->batch;
+    b->outstanding = 1; /* held until every command is sent */
+    b->failed = 0;
+    for (size_t k = 0; k < b->n; k++) {
+        struct item *it = &b->items[b->order[k]];
+        if (it->state != IT_APPLY || !it->computed)
+            continue;
+        /* Items of a lead behind a conflict wait for the re-read. */
+        if (it->lead->stale)
+            continue;
+        enum cadence_redis_status st = send_apply(p, it);
+        if (st != CADENCE_REDIS_OK) {
+            b->failed = 1;
+            break;
+        }
+        b->outstanding++;
+    }
+    apply_done_one(p);
+}
+
+/* ---------------------------------------------------------------- 6. produce */
+
+struct delivery {
+    worker_pipeline *p;
+    char *topic, *key, *value; /* owned copies, for a retry */
+};
+
+static void send_delivery(worker_pipeline *p, struct delivery *d);
+
+static void on_redeliver(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct delivery *d = arg;
+    send_delivery(d->p, d);
+}
+
+static void delivery_free(struct delivery *d)
+{
+    free(d->topic);
+    free(d->key);
+    free(d->value);
+    free(d);
+}
+
+static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partition, int64_t offset)
+{
+    (void)partition;
+    (void)offset;
+    struct delivery *d = opaque;
+    worker_pipeline *p = d->p;
+    if (err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT ||
+        !p->batch) {
+        delivery_free(d); /* shutting down: the batch's offsets are not stored */
+        return;
+    }
+    if (err) {
+        cadence_log_json(CADENCE_LOG_WARN, "output delivery failed; producing again",
+                         json_pack("{s:s,s:s}", "topic", d->topic, "error", rd_kafka_err2str(err)));
+        struct timeval tv = {0, 500000};
+        event_base_once(p->d.base, -1, EV_TIMEOUT, on_redeliver, d, &tv);
+        return;
+    }
+    delivery_free(d);
+    if (--p->batch->outstanding == 0)
+        batch_finish(p);
+}
+
+static void send_delivery(worker_pipeline *p, struct delivery *d)
+{
+    char err[256];
+    if (cadence_producer_send(p->d.producer, d->topic, d->key, d->value, strlen(d->value),
+                              on_delivered, d, err, sizeof(err)) != 0) {
+        struct timeval tv = {0, 100000};
+        event_base_once(p->d.base, -1, EV_TIMEOUT, on_redeliver, d, &tv);
+    }
+}
+
+static void produce(worker_pipeline *p, const char *topic, const char *key, json_t *value)
+{
+    struct delivery *d = calloc(1, sizeof(*d));
+    d->p = p;
+    d->topic = strdup(topic);
+    d->key = key ? strdup(key) : NULL;
+    d->value = json_dumps(value, JSON_COMPACT);
+    p->batch->outstanding++;
+    send_delivery(p, d);
+}
+
+static json_t *dead_letter(const struct item *it)
+{
+    const rd_kafka_message_t *m = it->msg;
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    char id[CADENCE_ID_SIZE], at[40];
+    snprintf(id, sizeof(id), "dlq:%s:%d:%lld", topic, (int)m->partition, (long long)m->offset);
+    now_rfc3339(at, sizeof(at));
+    const char *bytes = m->payload ? (const char *)m->payload : "";
+    int utf8 = memchr(bytes, '\0', m->len) == NULL && g_utf8_validate(bytes, (gssize)m->len, NULL);
+    char *payload =
+        utf8 ? g_strndup(bytes, m->len) : g_base64_encode((const guchar *)bytes, m->len);
+    char error[2001];
+    snprintf(error, sizeof(error), "%s", it->error ? it->error : "invalid");
+    json_t *key = m->key && g_utf8_validate(m->key, (gssize)m->key_len, NULL)
+                      ? json_stringn(m->key, m->key_len)
+                      : json_null();
+    json_t *v = json_pack("{s:s,s:s,s:s,s:{s:s,s:i,s:I},s:s,s:o,s:s,s:s}", "event_id", id, "type",
+                          "dead_letter", "occurred_at", at, "source", "topic", topic, "partition",
+                          (int)m->partition, "offset", (json_int_t)m->offset, "error", error, "key",
+                          key ? key : json_null(), "payload", payload, "payload_encoding",
+                          utf8 ? "utf-8" : "base64");
+    g_free(payload);
+    return v;
+}
+
+static void count_alerts(worker_pipeline *p, const json_t *emit)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(emit, i, m)
+    {
+        if (strcmp(json_string_value(json_object_get(m, "topic")), CADENCE_TOPIC_ALERTS) != 0)
+            continue;
+        const char *reason =
+            json_string_value(json_object_get(json_object_get(m, "value"), "reason"));
+        char labels[96];
+        snprintf(labels, sizeof(labels), "reason=\"%s\"", reason ? reason : "unknown");
+        cadence_metrics_add(p->d.metrics, "cadence_worker_alerts_total", labels, 1);
+    }
+}
+
+static void step_produce(worker_pipeline *p)
+{
+    struct batch *b = p->batch;
+    worker_consumer_hold(p->d.consumer, 0);
+    b->attempts = 0;
+    b->outstanding = 1;
+    for (size_t i = 0; i < b->n; i++) {
+        struct item *it = &b->items[i];
+        if (it->state == IT_DLQ) {
+            json_t *dl = dead_letter(it);
+            char *key = it->msg->key ? g_strndup(it->msg->key, it->msg->key_len) : NULL;
+            produce(p, CADENCE_TOPIC_DLQ, key, dl);
+            g_free(key);
+            json_decref(dl);
+            cadence_metrics_add(p->d.metrics, "cadence_worker_dlq_total", NULL, 1);
+            count_event(p, it->topic ? it->topic->name : rd_kafka_topic_name(it->msg->rkt), "dlq");
+            cadence_log_json(CADENCE_LOG_WARN, "dead-lettered",
+                             json_pack("{s:s,s:i,s:I,s:s}", "topic",
+                                       rd_kafka_topic_name(it->msg->rkt), "partition",
+                                       (int)it->msg->partition, "offset",
+                                       (json_int_t)it->msg->offset, "error", it->error));
+            continue;
+        }
+        if (it->state != IT_DONE || !it->emit)
+            continue;
+        if (it->fresh)
+            count_alerts(p, it->emit);
+        size_t j;
+        json_t *m;
+        json_array_foreach(it->emit, j, m)
+        {
+            produce(p, json_string_value(json_object_get(m, "topic")),
+                    json_string_value(json_object_get(m, "key")), json_object_get(m, "value"));
+        }
+    }
+    if (--b->outstanding == 0)
+        batch_finish(p);
+}
+
+/* ---------------------------------------------------------------- 7. offsets */
+
+static void batch_finish(worker_pipeline *p)
+{
+    struct batch *b = p->batch;
+    rd_kafka_message_t **msgs = p->take_buf;
+    for (size_t i = 0; i < b->n; i++)
+        msgs[i] = b->items[i].msg;
+    worker_consumer_store(p->d.consumer, msgs, b->n);
+    struct timeval end, d;
+    gettimeofday(&end, NULL);
+    timersub(&end, &b->started, &d);
+    cadence_metrics_observe(p->d.metrics, "cadence_worker_batch_seconds", NULL,
+                            (double)d.tv_sec + (double)d.tv_usec / 1e6);
+    batch_free(b);
+    p->batch = NULL;
+    if (p->draining) {
+        if (p->drain_done) {
+            void (*done)(void *) = p->drain_done;
+            p->drain_done = NULL;
+            done(p->drain_arg);
+        }
+        return;
+    }
+    /* Start the next batch from the loop, not from inside a delivery callback. */
+    event_active(p->kick_ev, EV_TIMEOUT, 0);
+}
+
+/* ---------------------------------------------------------------- public */
+
+void worker_pipeline_kick(worker_pipeline *p)
+{
+    if (p->batch || p->draining)
+        return;
+    p->batch = batch_take(p);
+    if (p->batch)
+        step_read(p);
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    worker_pipeline_kick(arg);
+}
+
+worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size_t errstr_size)
+{
+    worker_pipeline *p = calloc(1, sizeof(*p));
+    if (!p) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    p->d = *deps;
+    p->apply = cadence_redis_script_add(deps->redis, worker_apply_lua, errstr, errstr_size);
+    p->tz = cadence_tzcache_new();
+    p->retry_ev = evtimer_new(deps->base, on_retry, p);
+    p->kick_ev = evtimer_new(deps->base, on_kick, p);
+    p->take_buf = calloc((size_t)deps->cfg->batch_max, sizeof(*p->take_buf));
+    if (!p->apply || !p->retry_ev || !p->kick_ev || !p->take_buf) {
+        if (p->apply)
+            snprintf(errstr, errstr_size, "out of memory");
+        worker_pipeline_free(p);
+        return NULL;
+    }
+    cadence_metrics *m = deps->metrics;
+    cadence_metrics_declare(m, "cadence_worker_events_total", CADENCE_METRIC_COUNTER,
+                            "Input events by topic and result (applied, duplicate, dlq, "
+                            "unknown_visitor)",
+                            NULL, 0);
+    cadence_metrics_declare(m, "cadence_worker_dlq_total", CADENCE_METRIC_COUNTER,
+                            "Events sent to the dead-letter topic", NULL, 0);
+    cadence_metrics_declare(m, "cadence_worker_unknown_visitors_total", CADENCE_METRIC_COUNTER,
+                            "Site visits whose email matches no lead", NULL, 0);
+    cadence_metrics_declare(m, "cadence_worker_alerts_total", CADENCE_METRIC_COUNTER,
+                            "Call-now alerts emitted, by reason", NULL, 0);
+    cadence_metrics_declare(m, "cadence_worker_conflicts_total", CADENCE_METRIC_COUNTER,
+                            "Version conflicts (another worker changed the lead first)", NULL, 0);
+    cadence_metrics_declare(m, "cadence_worker_retries_total", CADENCE_METRIC_COUNTER,
+                            "Batches held and retried after a Redis failure", NULL, 0);
+    cadence_metrics_declare(m, "cadence_worker_batch_size", CADENCE_METRIC_HISTOGRAM,
+                            "Events per batch", batch_size_buckets,
+                            sizeof(batch_size_buckets) / sizeof(batch_size_buckets[0]));
+    cadence_metrics_declare(m, "cadence_worker_batch_seconds", CADENCE_METRIC_HISTOGRAM,
+                            "Batch latency from poll to stored offsets", seconds_buckets,
+                            sizeof(seconds_buckets) / sizeof(seconds_buckets[0]));
+    return p;
+}
+
+void worker_pipeline_drain(worker_pipeline *p, void (*done)(void *arg), void *arg)
+{
+    p->draining = 1;
+    if (!p->batch) {
+        done(arg);
+        return;
+    }
+    p->drain_done = done;
+    p->drain_arg = arg;
+}
+
+void worker_pipeline_shutdown(worker_pipeline *p)
+{
+    p->closing = 1;
+    event_del(p->retry_ev);
+}
+
+int worker_pipeline_busy(const worker_pipeline *p)
+{
+    return p->batch != NULL;
+}
+
+void worker_pipeline_free(worker_pipeline *p)
+{
+    if (!p)
+        return;
+    batch_free(p->batch);
+    p->batch = NULL;
+    if (p->retry_ev)
+        event_free(p->retry_ev);
+    if (p->kick_ev)
+        event_free(p->kick_ev);
+    cadence_tzcache_free(p->tz);
+    free(p->take_buf);
+    free(p);
+}
