@@ -106,6 +106,7 @@ struct cadence_redis {
     int depth;         /* our frames on the stack (see enter/leave) */
     unsigned attempts; /* consecutive failed connection attempts */
     unsigned long connects;
+    size_t hs_nscripts; /* scripts the handshake in flight loads (more may be added meanwhile) */
 
     struct event *retry_timer;    /* next connection attempt */
     struct event *conn_timer;     /* connect + handshake deadline; also "reset soon" */
@@ -650,11 +651,19 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
 /* ---- connection life cycle -------------------------------------------------------------- */
 
+static void load_script_now(cadence_redis *r, const cadence_redis_script *s);
+
 static void became_ready(cadence_redis *r)
 {
     r->ready = 1;
     r->attempts = 0;
     event_del(r->conn_timer);
+    /* Scripts registered while the handshake was in flight. */
+    size_t k = 0;
+    for (const cadence_redis_script *s = r->scripts; s; s = s->next, k++) {
+        if (k >= r->hs_nscripts)
+            load_script_now(r, s);
+    }
     log_event(CADENCE_LOG_INFO, r, "redis ready", NULL);
     if (r->metrics)
         cadence_metrics_set(r->metrics, "cadence_redis_ready", "", 1);
@@ -691,7 +700,9 @@ static void on_handshake(cadence_redis *r, const redisReply *reply, const char *
     }
     if (r->url.db != 0)
         i++;
-    for (const cadence_redis_script *s = r->scripts; s && !reason[0]; s = s->next, i++) {
+    size_t k = 0;
+    for (const cadence_redis_script *s = r->scripts; s && k < r->hs_nscripts && !reason[0];
+         s = s->next, i++, k++) {
         const redisReply *el = reply->element[i];
         if ((e = reply_error(el))) {
             /* A broken script only breaks its own calls (they get this error again). */
@@ -718,8 +729,10 @@ static void cmds_clear(struct cmd *cmds, size_t n)
 static int send_handshake(cadence_redis *r)
 {
     size_t n = 1, k = 0;
+    r->hs_nscripts = 0;
     for (const cadence_redis_script *s = r->scripts; s; s = s->next)
-        n++;
+        r->hs_nscripts++;
+    n += r->hs_nscripts;
     n += (r->url.password[0] != 0) + (r->url.db != 0);
     struct cmd *cmds = calloc(n, sizeof(*cmds));
     if (!cmds)
@@ -809,6 +822,8 @@ static void start_connect(cadence_redis *r)
         conn_failed(r, "cannot attach to the event loop");
         return;
     }
+    if (!r->url.is_unix)
+        redisEnableKeepAlive(&a->c); /* notice a vanished host while idle (15 s probes) */
     a->data = r;
     redisAsyncSetConnectCallback(a, on_connect);
     redisAsyncSetDisconnectCallback(a, on_disconnect);
@@ -858,7 +873,6 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     if (q && q->deadline_ms <= now_ms()) {
         redisAsyncContext *a = r->ac;
         int was_ready = r->ready;
-        int internal = q->internal;
         char err[ERRMSG_MAX];
         snprintf(err, sizeof(err), CADENCE_REDIS_ERRPFX_TIMEOUT ": no reply within %ld ms",
                  r->timeout_ms);
@@ -866,7 +880,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
         complete(q, NULL, err);
         req_maybe_free(q);
         if (!r->closing && a && r->ac == a)
-            conn_lost(r, a, internal ? "handshake timed out" : "a command timed out", 0, was_ready);
+            conn_lost(r, a, was_ready ? "a command timed out" : "handshake timed out", 0,
+                      was_ready);
     }
     arm_deadline(r);
     leave(r);
@@ -1050,6 +1065,17 @@ static void on_script_loaded(cadence_redis *r, const redisReply *reply, const ch
     }
 }
 
+/* Loads one script on the ready connection, so its first EVALSHA does not pay a NOSCRIPT
+ * round trip. If this fails, the NOSCRIPT retry still covers it. */
+static void load_script_now(cadence_redis *r, const cadence_redis_script *s)
+{
+    struct cmd c = {0};
+    const char *a[3] = {"SCRIPT", "LOAD", s->lua};
+    if (cmd_format(&c, 3, a, NULL) == 0 &&
+        submit(r, &c, 1, 0, 1, on_script_loaded, (void *)s) != CADENCE_REDIS_OK)
+        cmd_clear(&c);
+}
+
 const cadence_redis_script *cadence_redis_script_add(cadence_redis *r, const char *lua,
                                                      char *errstr, size_t errstr_size)
 {
@@ -1075,15 +1101,8 @@ const cadence_redis_script *cadence_redis_script_add(cadence_redis *r, const cha
     }
     memcpy(s->sha, sha, sizeof(sha));
     *tail = s; /* appended: the handshake loads scripts in registration order */
-    if (r->ready) {
-        /* Load it now, so its first EVALSHA does not pay a NOSCRIPT round trip. If this fails
-         * the NOSCRIPT retry still covers it. */
-        struct cmd c = {0};
-        const char *a[3] = {"SCRIPT", "LOAD", s->lua};
-        if (cmd_format(&c, 3, a, NULL) == 0 &&
-            submit(r, &c, 1, 0, 1, on_script_loaded, s) != CADENCE_REDIS_OK)
-            cmd_clear(&c);
-    }
+    if (r->ready)
+        load_script_now(r, s);
     return s;
 }
 

@@ -616,3 +616,72 @@ Test(redis, refuses_bad_arguments_and_reports_down_when_not_connected)
     cr_assert_str_eq(cadence_redis_status_name(CADENCE_REDIS_BUSY), "busy");
     cr_assert_eq(res.calls, 0);
 }
+
+Test(redis, a_missing_unix_socket_is_a_clear_error)
+{
+    F.r = client_opts("unix:///nonexistent/cadence/redis.sock", 1000, 16);
+    RUN_UNTIL(cadence_redis_last_error(F.r)[0], WAIT_MS);
+    cr_assert(strstr(cadence_redis_last_error(F.r), "No such file"), "%s",
+              cadence_redis_last_error(F.r));
+    cr_assert_not(cadence_redis_is_ready(F.r));
+}
+
+static void free_on_down(cadence_redis *r, int ready, const char *reason, void *arg)
+{
+    on_state(r, ready, reason, arg);
+    if (!ready) {
+        cadence_redis_free(r);
+        F.r = NULL;
+    }
+}
+
+Test(redis, the_state_callback_may_free_the_client)
+{
+    char url[256];
+    struct result res = {0};
+    cadence_redis_url u;
+    cr_assert_eq(cadence_test_redis_start(&F.srv, NULL), 0);
+    cr_assert_eq(cadence_redis_url_parse(tcp_url(url, sizeof(url), NULL, 0), &u, NULL, 0), 0);
+    cadence_redis_options o = {.timeout_ms = 2000, .state_cb = free_on_down};
+    F.r = cadence_redis_new(F.base, &u, &o, NULL, 0);
+    RUN_UNTIL(cadence_redis_is_ready(F.r), WAIT_MS);
+    cr_assert(cadence_redis_is_ready(F.r));
+    cr_assert_eq(cmd(&res, "BLPOP", "q", "0"), CADENCE_REDIS_OK);
+    RUN_UNTIL(0, 50);
+    cadence_test_redis_kill(&F.srv);
+    RUN_UNTIL(F.r == NULL, WAIT_MS);
+    cr_assert_null(F.r);
+    cr_assert_eq(F.downs, 1);
+    cr_assert_eq(res.calls, 1);
+    cr_assert_eq(res.kind, CADENCE_REDIS_ERROR_DISCONNECTED);
+}
+
+Test(redis, scripts_added_while_connecting_or_ready_are_loaded_without_noscript)
+{
+    char url[256];
+    struct result res;
+    cr_assert_eq(cadence_test_redis_start(&F.srv, NULL), 0);
+    /* The server holds every command for 400 ms, so the handshake is surely in flight. */
+    redisReply *paused = cadence_test_redis_cmd(&F.srv, 0, "CLIENT PAUSE %s ALL", "400", NULL);
+    cr_assert(paused && paused->type == REDIS_REPLY_STATUS);
+    freeReplyObject(paused);
+    F.r = client_opts(tcp_url(url, sizeof(url), NULL, 0), 2000, 16);
+    const cadence_redis_script *early = cadence_redis_script_add(F.r, INCR_LUA, NULL, 0);
+    RUN_UNTIL(0, 150);
+    cr_assert_not(cadence_redis_is_ready(F.r));
+    const cadence_redis_script *during =
+        cadence_redis_script_add(F.r, "return redis.call('GET', KEYS[1])", NULL, 0);
+    RUN_UNTIL(cadence_redis_is_ready(F.r), WAIT_MS);
+    cr_assert(cadence_redis_is_ready(F.r));
+    const cadence_redis_script *late =
+        cadence_redis_script_add(F.r, "return redis.call('EXISTS', KEYS[1])", NULL, 0);
+    cmd_wait(&res, "PING", NULL, NULL); /* after the SCRIPT LOAD on the same connection */
+    const cadence_redis_script *all[3] = {early, during, late};
+    for (int i = 0; i < 3; i++) {
+        redisReply *rep = cadence_test_redis_cmd(&F.srv, 0, "SCRIPT EXISTS %s",
+                                                 cadence_redis_script_sha(all[i]), NULL);
+        cr_assert(rep && rep->type == REDIS_REPLY_ARRAY && rep->element[0]->integer == 1,
+                  "script %d not loaded", i);
+        freeReplyObject(rep);
+    }
+}
