@@ -192,10 +192,20 @@ static void attempt_add(cadence_lead_state *st, int64_t at, int voicemail, int f
     st->n_attempts++;
 }
 
+static int is_final(cadence_status s)
+{
+    return s == CADENCE_STATUS_WON || s == CADENCE_STATUS_DO_NOT_CALL;
+}
+
 static int status_from(run *r, cadence_status to, const char *reason, int64_t at)
 {
     cadence_lead_state *st = r->st;
-    if (at < st->status_at) {
+    if (is_final(st->status) && !is_final(to)) {
+        note(r, "status %s ignored: %s is final", cadence_status_name(to),
+             cadence_status_name(st->status));
+        return 0;
+    }
+    if (at < st->status_at && !(is_final(to) && !is_final(st->status))) {
         note(r, "status %s from an event older than the current status: kept %s",
              cadence_status_name(to), cadence_status_name(st->status));
         return 0;
@@ -587,12 +597,27 @@ static void on_outcome(run *r, const cadence_event *ev)
             }
             st->connected_at = at;
             st->connected_step = step;
+            /* attempts that arrived before this (earlier) conversation were follow-ups */
+            for (int i = 0; i < st->n_attempts; i++)
+                if (st->attempts[i].at > at && !st->attempts[i].follow_up) {
+                    st->attempts[i].follow_up = 1;
+                    st->ftc--;
+                    st->follow_ups++;
+                }
         } else {
             st->follow_ups++;
         }
+        /* A conversation supersedes cadence progress whatever the order; after a "no" or a
+         * booked meeting the latest event wins; won and do-not-call are final. */
         if (st->status == CADENCE_STATUS_NEW || st->status == CADENCE_STATUS_ACTIVE ||
-            st->status == CADENCE_STATUS_RE_EVALUATE)
+            st->status == CADENCE_STATUS_RE_EVALUATE) {
+            if (at < st->status_at)
+                st->status_at = at;
             status_from(r, rule->to, rule->reason, at);
+        } else if (st->status == CADENCE_STATUS_NURTURE || st->status == CADENCE_STATUS_LOST ||
+                   st->status == CADENCE_STATUS_MEETING_BOOKED) {
+            status_from(r, rule->to, rule->reason, at);
+        }
         break;
     case K_CALLBACK:
         if (at > st->callback_at)
@@ -614,11 +639,11 @@ static void on_outcome(run *r, const cadence_event *ev)
         if (rule->is_no && st->status == rule->to) {
             /* Views remembered from after the "no" (arrived first) are triggers now. */
             for (int i = 0; i < st->n_hot_views; i++)
-                if (st->hot_views[i].at > st->no_at) {
-                    char tid[CADENCE_ID_SIZE];
-                    cadence_engine_id(st->lead_id, ev->event_id, "view", tid, sizeof tid);
+                if (st->hot_views[i].at > st->no_at && st->status == rule->to) {
+                    char tid[CADENCE_ID_SIZE], vk[24];
+                    snprintf(vk, sizeof vk, "view%d", i);
+                    cadence_engine_id(st->lead_id, ev->event_id, vk, tid, sizeof tid);
                     judge_view(r, tid, st->hot_views[i].at, st->hot_views[i].url);
-                    break;
                 }
         }
         break;
