@@ -42,6 +42,8 @@ struct worker_consumer {
     char last_error[256];
 };
 
+size_t worker_consumer_take(worker_consumer *c, rd_kafka_message_t **out, size_t max);
+
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -81,7 +83,7 @@ static void fifo_push(worker_consumer *c, rd_kafka_message_t *m)
 {
     if (c->fifo_len == c->fifo_cap) {
         size_t cap = c->fifo_cap ? c->fifo_cap * 2 : 1024;
-        rd_kafka_message_t **n = malloc(cap * sizeof(*n));
+        rd_kafka_message_t **n = malloc(cap * sizeof(rd_kafka_message_t *));
         if (!n) {
             /* Out of memory: drop nothing silently; the message is re-read after a restart. */
             cadence_log_json(CADENCE_LOG_ERROR, "out of memory growing the consumer FIFO", NULL);
@@ -101,18 +103,21 @@ static void fifo_push(worker_consumer *c, rd_kafka_message_t *m)
 /* Drops FIFO messages of the partitions in `parts` (they were revoked or lost). */
 static void fifo_drop(worker_consumer *c, const rd_kafka_topic_partition_list_t *parts)
 {
-    size_t kept = 0, dropped = 0;
-    for (size_t i = 0; i < c->fifo_len; i++) {
-        rd_kafka_message_t *m = c->fifo[(c->fifo_head + i) % c->fifo_cap];
-        if (rd_kafka_topic_partition_list_find(parts, rd_kafka_topic_name(m->rkt), m->partition)) {
-            rd_kafka_message_destroy(m);
+    size_t n = c->fifo_len, dropped = 0;
+    rd_kafka_message_t **all = malloc((n ? n : 1) * sizeof(rd_kafka_message_t *));
+    if (!all)
+        abort();
+    worker_consumer_take(c, all, n); /* empties the FIFO, order kept */
+    for (size_t i = 0; i < n; i++) {
+        if (rd_kafka_topic_partition_list_find(parts, rd_kafka_topic_name(all[i]->rkt),
+                                               all[i]->partition)) {
+            rd_kafka_message_destroy(all[i]);
             dropped++;
         } else {
-            c->fifo[(c->fifo_head + kept) % c->fifo_cap] = m;
-            kept++;
+            fifo_push(c, all[i]);
         }
     }
-    c->fifo_len = kept;
+    free(all);
     if (dropped)
         cadence_log_json(CADENCE_LOG_INFO, "dropped queued messages of revoked partitions",
                          json_pack("{s:I}", "messages", (json_int_t)dropped));

@@ -329,12 +329,12 @@ static int resolve_emails(worker_pipeline *p)
     struct batch *b = p->batch;
     struct email_ctx *ctx = calloc(1, sizeof(*ctx));
     ctx->p = p;
-    ctx->items = calloc(b->n, sizeof(*ctx->items));
+    ctx->items = calloc(b->n, sizeof(struct item *));
     cadence_redis_batch *rb = cadence_redis_batch_new();
     char key[CADENCE_KEY_MAX];
     for (size_t i = 0; i < b->n; i++) {
         struct item *it = &b->items[i];
-        if (it->state != IT_APPLY || it->lead || it->ev->lead_id[0])
+        if (it->state != IT_APPLY || !it->ev || it->lead || it->ev->lead_id[0])
             continue;
         /* A lead event in this same batch may carry the email (its index write comes later);
          * the engine orders the two by occurred_at. */
@@ -443,7 +443,7 @@ static void step_read(worker_pipeline *p)
 
     struct read_ctx *ctx = calloc(1, sizeof(*ctx));
     ctx->p = p;
-    ctx->leads = calloc(b->n_leads ? b->n_leads : 1, sizeof(*ctx->leads));
+    ctx->leads = calloc(b->n_leads ? b->n_leads : 1, sizeof(struct lead *));
     cadence_redis_batch *rb = cadence_redis_batch_new();
     char key[CADENCE_KEY_MAX];
     for (size_t i = 0; i < b->n_leads; i++) {
@@ -957,7 +957,7 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
     p->tz = cadence_tzcache_new();
     p->retry_ev = evtimer_new(deps->base, on_retry, p);
     p->kick_ev = evtimer_new(deps->base, on_kick, p);
-    p->take_buf = calloc((size_t)deps->cfg->batch_max, sizeof(*p->take_buf));
+    p->take_buf = calloc((size_t)deps->cfg->batch_max, sizeof(rd_kafka_message_t *));
     if (!p->apply || !p->retry_ev || !p->kick_ev || !p->take_buf) {
         if (p->apply)
             snprintf(errstr, errstr_size, "out of memory");
