@@ -42,6 +42,97 @@ def wait_for(cond, timeout=20.0, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
+def http_get(addr, path):
+    """(status, body) of GET http://addr/path, or (0, error) when nothing answers."""
+    import http.client
+    host, port = addr.rsplit(":", 1)
+    try:
+        c = http.client.HTTPConnection(host, int(port), timeout=2)
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read().decode()
+    except OSError as e:
+        return 0, str(e)
+
+
+def metric(addr, name, labels=""):
+    """The value of one series in a service's /metrics (0 when absent)."""
+    status, body = http_get(addr, "/metrics")
+    want = f"{name}{{{labels}}} " if labels else f"{name} "
+    for line in body.splitlines():
+        if line.startswith(want):
+            return float(line.split()[-1])
+    return 0.0
+
+
+class TopicReader:
+    """Reads every message of some topics from the beginning, continuously, with confluent_kafka
+    (an outside client); `poll()` adds what arrived to `messages`."""
+
+    def __init__(self, bootstrap, topics):
+        from confluent_kafka import Consumer, TopicPartition
+        self.c = Consumer({"bootstrap.servers": bootstrap, "group.id": "test-reader-" + str(os.getpid()),
+                           "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+        md = self.c.list_topics(timeout=10)
+        parts = [TopicPartition(t, p, 0) for t in topics for p in md.topics[t].partitions]
+        self.c.assign(parts)
+        self.messages = []
+
+    def poll(self):
+        while True:
+            m = self.c.poll(0.05)
+            if m is None:
+                return self.messages
+            if m.error():
+                continue
+            self.messages.append({"topic": m.topic(), "key": m.key().decode() if m.key() else None,
+                                  "value": json.loads(m.value())})
+
+    def sync(self, timeout=30):
+        """Polls until this reader has everything the topics held when called."""
+        from confluent_kafka import TopicPartition
+        ends = {}
+        for tp in self.c.assignment():
+            lo, hi = self.c.get_watermark_offsets(tp, timeout=10)
+            ends[(tp.topic, tp.partition)] = hi
+
+        def caught_up():
+            self.poll()
+            pos = self.c.position([TopicPartition(t, p) for (t, p) in ends])
+            return all(tp.offset >= ends[(tp.topic, tp.partition)] or ends[(tp.topic, tp.partition)] == 0
+                       for tp in pos)
+        wait_for(caught_up, timeout=timeout, what="reader caught up")
+        return self.messages
+
+    def values(self, topic):
+        self.poll()
+        return [m["value"] for m in self.messages if m["topic"] == topic]
+
+    def close(self):
+        self.c.close()
+
+
+def wait_processed(bootstrap, group="cadence-worker",
+                   topics=("leads.v1", "site-visits.v1", "call-outcomes.v1"), timeout=60):
+    """Waits until `group` has committed every input message: a worker commits an offset only
+    after the event's Redis apply and the delivery of its outputs, so this is the barrier
+    "everything produced so far is fully processed"."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        md = c.list_topics(timeout=10)
+        parts = [TopicPartition(t, p) for t in topics for p in md.topics[t].partitions]
+        ends = {(tp.topic, tp.partition): c.get_watermark_offsets(tp, timeout=10)[1] for tp in parts}
+
+        def done():
+            got = c.committed(parts, timeout=10)
+            return all(tp.offset >= ends[(tp.topic, tp.partition)] for tp in got
+                       if ends[(tp.topic, tp.partition)] > 0)
+        wait_for(done, timeout=timeout, interval=0.1, what=f"group {group} to commit every input")
+    finally:
+        c.close()
+
+
 class Stack:
     """Processes started by one test; use as a context manager."""
 
@@ -116,10 +207,13 @@ class Stack:
 
     # --- the embedded dependencies -------------------------------------------------------
 
-    def start_redis(self, port=None):
+    def start_redis(self, port=None, persist=False):
+        """Starts redis-server; with persist=True every write is fsynced to an AOF first, so a
+        kill -9 and restart loses nothing (for fault tests)."""
         self.redis_port = port or self.redis_port or free_port()
+        aof = ["--appendonly", "yes", "--appendfsync", "always"] if persist else ["--appendonly", "no"]
         p = self.spawn("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-                                 "--save", "", "--appendonly", "no", "--dir", self.dir])
+                                 "--save", "", *aof, "--dir", self.dir])
         wait_for(lambda: self.redis_ping(), what="redis-server to answer PING")
         return p
 
@@ -145,6 +239,19 @@ class Stack:
             raise AssertionError("devbroker exited: " + self.log_of(p))
         with open(path) as f:
             self.bootstrap = f.read().strip()
+        return p
+
+    def start_worker(self, name="worker", **extra):
+        """Starts a cadence-worker on this stack; waits until it serves /healthz."""
+        env = self.env(CADENCE_SCHEMAS_DIR=os.path.join(SOURCE_DIR, "schemas"),
+                       CADENCE_PLAYBOOK=os.path.join(SOURCE_DIR, "examples", "playbook.json"),
+                       CADENCE_SESSION_TIMEOUT_MS=6000, **extra)
+        p = self.spawn(name, [binary("cadence-worker")], env=env)
+        p.http_addr = env["CADENCE_HTTP_ADDR"]
+        wait_for(lambda: p.poll() is not None or http_get(p.http_addr, "/healthz")[0] == 200,
+                 timeout=30, what=f"{name} healthy")
+        if p.poll() is not None:
+            raise AssertionError(f"{name} exited: {self.log_of(p)[-2000:]}")
         return p
 
     def env(self, **extra):
