@@ -716,11 +716,12 @@ static void warn(plan_t *p, const char *code, const char *msg)
     }
 }
 
-static int attempts_on_day(run *r, uint32_t day)
+/* Attempts made on local `day`, given the day's bounds [from, to) as instants. */
+static int attempts_between(const cadence_lead_state *st, int64_t from, int64_t to)
 {
     int n = 0;
-    for (int i = 0; i < r->st->n_attempts; i++)
-        n += cadence_time_local_day(r->st->attempts[i].at, r->zone, NULL) == day;
+    for (int i = 0; i < st->n_attempts; i++)
+        n += st->attempts[i].at >= from && st->attempts[i].at < to;
     return n;
 }
 
@@ -768,7 +769,10 @@ static int64_t fit(run *r, plan_t *p, uint32_t day, cadence_playbook_slot slot, 
             day = cadence_time_local_day(earliest, r->zone, NULL) - 1;
             continue;
         }
-        if (attempts_on_day(r, day) >= cadence_playbook_daily_touch_cap(pb)) {
+        if (r->st->n_attempts &&
+            attempts_between(r->st, cadence_time_at_local(day, 0, r->zone),
+                             cadence_time_at_local(day + 1, 0, r->zone)) >=
+                cadence_playbook_daily_touch_cap(pb)) {
             push_moved(p, "daily_cap", t);
             continue;
         }
@@ -1083,7 +1087,7 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
         return CADENCE_ENGINE_ERROR;
     if (in != out) {
         if (in)
-            memcpy(out, in, sizeof *out);
+            cadence_lead_state_copy(out, in);
         else
             cadence_lead_state_init(out, ev->lead_id);
     }

@@ -55,10 +55,20 @@ static const ifield int_fields[] = {
 
 void cadence_lead_state_init(cadence_lead_state *st, const char *lead_id)
 {
-    memset(st, 0, sizeof *st);
+    /* the unused entries of hot_views/pending are never read */
+    memset(st, 0, offsetof(cadence_lead_state, hot_views));
     st->connected_step = -1;
     if (lead_id)
         snprintf(st->lead_id, sizeof st->lead_id, "%s", lead_id);
+}
+
+void cadence_lead_state_copy(cadence_lead_state *dst, const cadence_lead_state *src)
+{
+    if (dst == src)
+        return;
+    memcpy(dst, src, offsetof(cadence_lead_state, hot_views));
+    memcpy(dst->hot_views, src->hot_views, sizeof src->hot_views[0] * (size_t)src->n_hot_views);
+    memcpy(dst->pending, src->pending, sizeof src->pending[0] * (size_t)src->n_pending);
 }
 
 const char *cadence_lead_state_rep_id(const cadence_lead_state *st)

@@ -91,23 +91,28 @@ typedef struct cadence_lead_state {
 
     int64_t alert_at; /* occurred_at of the last alert's trigger */
     char alert_id[CADENCE_ID_SIZE];
-    cadence_hot_view hot_views[CADENCE_STATE_MAX_HOT_VIEWS]; /* newest last */
     int n_hot_views;
 
     char event_ids[CADENCE_STATE_MAX_EVENT_IDS][CADENCE_ID_SIZE]; /* ring */
     int n_event_ids, event_ids_next;
 
-    cadence_event pending[CADENCE_STATE_MAX_PENDING]; /* before the lead event; by time */
     int n_pending;
 
     char open_task_id[CADENCE_ID_SIZE]; /* the open touch ("" none) */
     int64_t open_due_at;
     char open_key[160]; /* what the open touch is for ("ftc:3", "follow_up:...") */
     int open_script;   /* script pair of the open touch + 1 (0 none) */
+
+    /* The two big arrays come last: cadence_lead_state_copy copies only their used part. */
+    cadence_hot_view hot_views[CADENCE_STATE_MAX_HOT_VIEWS];  /* by time, newest last */
+    cadence_event pending[CADENCE_STATE_MAX_PENDING]; /* before the lead event; by time */
 } cadence_lead_state;
 
 /* Resets `st` to the state of a lead nobody has heard of. */
 void cadence_lead_state_init(cadence_lead_state *st, const char *lead_id);
+
+/* Copies `src` to `dst` (only the used entries of the big arrays: cheap). */
+void cadence_lead_state_copy(cadence_lead_state *dst, const cadence_lead_state *src);
 
 /*
  * Parses the JSON text of a state (as written by cadence_lead_state_to_json) into `st`.

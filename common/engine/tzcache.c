@@ -66,89 +66,88 @@ static int64_t floor_div(int64_t a, int64_t b)
     return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
-void cadence_time_format_utc(int64_t ms, char *out, size_t out_size)
+/* GDate Julian day number of 1970-01-01 (day 1 = 0001-01-01). */
+#define UNIX_EPOCH_JULIAN 719163
+
+/* Civil date of a day count since 1970-01-01 (H. Hinnant's algorithm; no allocation). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
 {
-    GDateTime *dt = g_date_time_new_from_unix_utc(floor_div(ms, 1000));
-    int frac = (int)(ms - floor_div(ms, 1000) * 1000);
-    if (!dt) {
-        snprintf(out, out_size, "1970-01-01T00:00:00Z");
-        return;
-    }
-    if (frac)
-        snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", g_date_time_get_year(dt),
-                 g_date_time_get_month(dt), g_date_time_get_day_of_month(dt),
-                 g_date_time_get_hour(dt), g_date_time_get_minute(dt),
-                 g_date_time_get_second(dt), frac);
-    else
-        snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02dZ", g_date_time_get_year(dt),
-                 g_date_time_get_month(dt), g_date_time_get_day_of_month(dt),
-                 g_date_time_get_hour(dt), g_date_time_get_minute(dt),
-                 g_date_time_get_second(dt));
-    g_date_time_unref(dt);
+    z += 719468;
+    int64_t era = floor_div(z, 146097);
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-static GDateTime *local_dt(int64_t ms, GTimeZone *zone)
+/* Local wall-clock seconds of UTC `secs` in `zone`, and the UTC offset used. */
+static int64_t to_local(int64_t secs, GTimeZone *zone, int32_t *offset)
 {
-    GDateTime *utc = g_date_time_new_from_unix_utc(floor_div(ms, 1000));
-    if (!utc)
-        return NULL;
-    GDateTime *loc = g_date_time_to_timezone(utc, zone);
-    g_date_time_unref(utc);
-    return loc;
+    gint iv = g_time_zone_find_interval(zone, G_TIME_TYPE_UNIVERSAL, secs);
+    int32_t off = iv < 0 ? 0 : g_time_zone_get_offset(zone, iv);
+    if (offset)
+        *offset = off;
+    return secs + off;
+}
+
+static void format(int64_t ms, int64_t local_secs, int32_t offset, int utc, char *out,
+                   size_t out_size)
+{
+    int y, mo, d;
+    int64_t days = floor_div(local_secs, 86400);
+    int64_t rem = local_secs - days * 86400;
+    civil_from_days(days, &y, &mo, &d);
+    int h = (int)(rem / 3600), mi = (int)(rem / 60 % 60), sec = (int)(rem % 60);
+    int frac = (int)(ms - floor_div(ms, 1000) * 1000);
+    char tail[16];
+    if (utc)
+        snprintf(tail, sizeof tail, "Z");
+    else
+        snprintf(tail, sizeof tail, "%c%02d:%02d", offset < 0 ? '-' : '+',
+                 (offset < 0 ? -offset : offset) / 3600, (offset < 0 ? -offset : offset) / 60 % 60);
+    if (frac)
+        snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%s", y, mo, d, h, mi, sec, frac,
+                 tail);
+    else
+        snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d%s", y, mo, d, h, mi, sec, tail);
+}
+
+void cadence_time_format_utc(int64_t ms, char *out, size_t out_size)
+{
+    int64_t secs = floor_div(ms, 1000);
+    format(ms, secs, 0, 1, out, out_size);
 }
 
 void cadence_time_format_local(int64_t ms, GTimeZone *zone, char *out, size_t out_size)
 {
-    GDateTime *dt = zone ? local_dt(ms, zone) : NULL;
-    if (!dt) {
+    if (!zone) {
         cadence_time_format_utc(ms, out, out_size);
         return;
     }
-    int64_t off = g_date_time_get_utc_offset(dt) / G_TIME_SPAN_MINUTE;
-    char sign = off < 0 ? '-' : '+';
-    if (off < 0)
-        off = -off;
-    snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", g_date_time_get_year(dt),
-             g_date_time_get_month(dt), g_date_time_get_day_of_month(dt),
-             g_date_time_get_hour(dt), g_date_time_get_minute(dt), g_date_time_get_second(dt),
-             sign, (int)(off / 60), (int)(off % 60));
-    g_date_time_unref(dt);
+    int32_t off;
+    int64_t local = to_local(floor_div(ms, 1000), zone, &off);
+    format(ms, local, off, 0, out, out_size);
 }
 
 uint32_t cadence_time_local_day(int64_t ms, GTimeZone *zone, int *minute)
 {
-    GDateTime *dt = local_dt(ms, zone);
-    if (!dt) {
-        if (minute)
-            *minute = 0;
-        return 1;
-    }
-    GDate d;
-    g_date_clear(&d, 1);
-    g_date_set_dmy(&d, (GDateDay)g_date_time_get_day_of_month(dt),
-                   (GDateMonth)g_date_time_get_month(dt), (GDateYear)g_date_time_get_year(dt));
+    int64_t local = to_local(floor_div(ms, 1000), zone, NULL);
+    int64_t days = floor_div(local, 86400);
     if (minute)
-        *minute = g_date_time_get_hour(dt) * 60 + g_date_time_get_minute(dt);
-    g_date_time_unref(dt);
-    return g_date_get_julian(&d);
+        *minute = (int)((local - days * 86400) / 60);
+    int64_t j = days + UNIX_EPOCH_JULIAN;
+    return j < 1 ? 1 : (uint32_t)j;
 }
 
 int64_t cadence_time_at_local(uint32_t julian, int minute, GTimeZone *zone)
 {
-    GDate d;
-    g_date_clear(&d, 1);
-    g_date_set_julian(&d, julian);
-    int h = minute / 60, m = minute % 60;
-    int extra_day = 0;
-    if (h >= 24) { /* "24:00" = next midnight */
-        h = 0;
-        extra_day = 1;
-    }
-    GDateTime *dt = g_date_time_new(zone, g_date_get_year(&d), g_date_get_month(&d),
-                                    g_date_get_day(&d), h, m, 0);
-    if (!dt)
-        return 0;
-    int64_t ms = (g_date_time_to_unix(dt) + extra_day * 86400LL) * 1000;
-    g_date_time_unref(dt);
-    return ms;
+    /* As g_date_time_new does: find the interval of the local time (a time in a DST gap is
+     * moved forward), then subtract that interval's offset. */
+    gint64 t = ((gint64)julian - UNIX_EPOCH_JULIAN) * 86400 + (gint64)minute * 60;
+    gint iv = g_time_zone_adjust_time(zone, G_TIME_TYPE_STANDARD, &t);
+    int32_t off = iv < 0 ? 0 : g_time_zone_get_offset(zone, iv);
+    return (t - off) * 1000;
 }

@@ -46,7 +46,8 @@ void cadence_time_format_local(int64_t ms, GTimeZone *zone, char *out, size_t ou
 uint32_t cadence_time_local_day(int64_t ms, GTimeZone *zone, int *minute);
 
 /* The instant of local `julian` day at `minute` after midnight in `zone` (a time skipped by
- * a DST change moves forward to the first valid local time, as GLib does). */
+ * a DST change moves forward, as GLib's g_date_time_new does). No allocation: the zone's
+ * intervals are looked up with g_time_zone_find_interval / g_time_zone_adjust_time. */
 int64_t cadence_time_at_local(uint32_t julian, int minute, GTimeZone *zone);
 
 #endif
