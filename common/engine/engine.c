@@ -74,6 +74,7 @@ static void note(run *r, const char *fmt, ...)
     char buf[256];
     va_list ap;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive on glibc va_list */
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     json_array_append_new(r->notes, json_string(buf));
@@ -86,6 +87,7 @@ static void count(run *r, int64_t delta, const char *fmt, ...)
     char name[CADENCE_COUNTER_NAME_SIZE];
     va_list ap;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive on glibc va_list */
     vsnprintf(name, sizeof name, fmt, ap);
     va_end(ap);
     cadence_outputs *o = r->outs;
@@ -179,7 +181,8 @@ static void attempt_add(cadence_lead_state *st, int64_t at, int voicemail, int f
     if (st->n_attempts == CADENCE_STATE_MAX_ATTEMPTS) {
         if (at < st->attempts[0].at)
             return;
-        memmove(&st->attempts[0], &st->attempts[1], sizeof st->attempts[0] * (size_t)(st->n_attempts - 1));
+        memmove(&st->attempts[0], &st->attempts[1],
+                sizeof st->attempts[0] * (size_t)(st->n_attempts - 1));
         st->n_attempts--;
     }
     int i = st->n_attempts;
@@ -293,8 +296,8 @@ static json_t *lead_summary(run *r, int with_status)
     set_str(o, "company", st->company);
     set_str(o, "email", st->email);
     set_str(o, "phone", st->phone);
-    set_str(o, "timezone", st->timezone[0] ? st->timezone
-                                           : cadence_playbook_default_timezone(r->pb));
+    set_str(o, "timezone",
+            st->timezone[0] ? st->timezone : cadence_playbook_default_timezone(r->pb));
     if (with_status) {
         set_str(o, "lead_type", st->lead_type);
         if (st->has_lead)
@@ -330,8 +333,7 @@ static void hot_view_add(cadence_lead_state *st, int64_t at, int weight, const c
     st->n_hot_views++;
 }
 
-static void alert(run *r, const char *reason, const char *trigger_id, int64_t at,
-                  const char *url)
+static void alert(run *r, const char *reason, const char *trigger_id, int64_t at, const char *url)
 {
     cadence_lead_state *st = r->st;
     int64_t cooldown = cadence_playbook_alert_cooldown_ms(r->pb);
@@ -388,8 +390,7 @@ static void alert(run *r, const char *reason, const char *trigger_id, int64_t at
 static void judge_view(run *r, const char *trigger_id, int64_t at, const char *url)
 {
     cadence_lead_state *st = r->st;
-    if ((st->status == CADENCE_STATUS_NURTURE || st->status == CADENCE_STATUS_LOST) &&
-        st->no_at) {
+    if ((st->status == CADENCE_STATUS_NURTURE || st->status == CADENCE_STATUS_LOST) && st->no_at) {
         if (at <= st->no_at) {
             note(r, "hot view from before the \"no\": no trigger");
             return;
@@ -436,8 +437,8 @@ static void on_lead(run *r, const cadence_event *ev)
         st->lead_at = ev->occurred_at;
         g_strlcpy(st->rep_id, ev->rep_id, sizeof st->rep_id);
         g_strlcpy(st->lead_type, ev->lead_type, sizeof st->lead_type);
-        st->potential = ev->potential >= 0 ? ev->potential
-                                           : cadence_playbook_default_potential(r->pb);
+        st->potential =
+            ev->potential >= 0 ? ev->potential : cadence_playbook_default_potential(r->pb);
         g_strlcpy(st->vertical, ev->vertical, sizeof st->vertical);
         g_strlcpy(st->first_name, ev->first_name, sizeof st->first_name);
         g_strlcpy(st->last_name, ev->last_name, sizeof st->last_name);
@@ -511,28 +512,28 @@ typedef enum kind {
 } kind;
 
 static const struct disposition_rule {
+    const char *reason; /* lead-status reason when the status changes */
     kind kind;
-    int voicemail;
     cadence_status to;
-    const char *reason;
-    int is_no; /* records the "no" (date and reason) */
+    int voicemail; /* a voicemail was left */
+    int is_no;     /* records the "no" (date and reason) */
 } disposition_rules[CADENCE_DISP_COUNT] = {
-    [CADENCE_DISP_NO_ANSWER] = {K_ATTEMPT, 0, 0, NULL, 0},
-    [CADENCE_DISP_VOICEMAIL_LEFT] = {K_ATTEMPT, 1, 0, NULL, 0},
-    [CADENCE_DISP_GATEKEEPER] = {K_ATTEMPT, 0, 0, NULL, 0},
-    [CADENCE_DISP_CONNECTED] = {K_CONNECT, 0, CADENCE_STATUS_FOLLOW_UP, "connected", 0},
-    [CADENCE_DISP_CALLBACK_RECEIVED] = {K_CALLBACK, 0, 0, NULL, 0},
-    [CADENCE_DISP_NOT_INTERESTED] = {K_STATUS, 0, CADENCE_STATUS_NURTURE, "not_interested", 1},
-    [CADENCE_DISP_MEETING_BOOKED] = {K_STATUS, 0, CADENCE_STATUS_MEETING_BOOKED,
-                                     "meeting_booked", 0},
-    [CADENCE_DISP_CLOSED_WON] = {K_STATUS, 0, CADENCE_STATUS_WON, "closed_won", 0},
-    [CADENCE_DISP_CLOSED_LOST] = {K_STATUS, 0, CADENCE_STATUS_LOST, "closed_lost", 1},
-    [CADENCE_DISP_WRONG_NUMBER] = {K_STATUS, 0, CADENCE_STATUS_DO_NOT_CALL, "wrong_number", 0},
-    [CADENCE_DISP_DO_NOT_CALL] = {K_STATUS, 0, CADENCE_STATUS_DO_NOT_CALL, "do_not_call", 0},
-    [CADENCE_DISP_SENT] = {K_SENT, 0, 0, NULL, 0},
-    [CADENCE_DISP_REPLIED] = {K_CALLBACK, 0, 0, NULL, 0},
-    [CADENCE_DISP_BOUNCED] = {K_BOUNCE, 0, 0, NULL, 0},
-    [CADENCE_DISP_OUT_OF_OFFICE] = {K_OOO, 0, 0, NULL, 0},
+    [CADENCE_DISP_NO_ANSWER] = {NULL, K_ATTEMPT, 0, 0, 0},
+    [CADENCE_DISP_VOICEMAIL_LEFT] = {NULL, K_ATTEMPT, 0, 1, 0},
+    [CADENCE_DISP_GATEKEEPER] = {NULL, K_ATTEMPT, 0, 0, 0},
+    [CADENCE_DISP_CONNECTED] = {"connected", K_CONNECT, CADENCE_STATUS_FOLLOW_UP, 0, 0},
+    [CADENCE_DISP_CALLBACK_RECEIVED] = {NULL, K_CALLBACK, 0, 0, 0},
+    [CADENCE_DISP_NOT_INTERESTED] = {"not_interested", K_STATUS, CADENCE_STATUS_NURTURE, 0, 1},
+    [CADENCE_DISP_MEETING_BOOKED] = {"meeting_booked", K_STATUS, CADENCE_STATUS_MEETING_BOOKED, 0,
+                                     0},
+    [CADENCE_DISP_CLOSED_WON] = {"closed_won", K_STATUS, CADENCE_STATUS_WON, 0, 0},
+    [CADENCE_DISP_CLOSED_LOST] = {"closed_lost", K_STATUS, CADENCE_STATUS_LOST, 0, 1},
+    [CADENCE_DISP_WRONG_NUMBER] = {"wrong_number", K_STATUS, CADENCE_STATUS_DO_NOT_CALL, 0, 0},
+    [CADENCE_DISP_DO_NOT_CALL] = {"do_not_call", K_STATUS, CADENCE_STATUS_DO_NOT_CALL, 0, 0},
+    [CADENCE_DISP_SENT] = {NULL, K_SENT, 0, 0, 0},
+    [CADENCE_DISP_REPLIED] = {NULL, K_CALLBACK, 0, 0, 0},
+    [CADENCE_DISP_BOUNCED] = {NULL, K_BOUNCE, 0, 0, 0},
+    [CADENCE_DISP_OUT_OF_OFFICE] = {NULL, K_OOO, 0, 0, 0},
 };
 
 static void take_conversation(cadence_lead_state *st, const cadence_event *ev)
@@ -623,8 +624,8 @@ static void on_outcome(run *r, const cadence_event *ev)
     case K_CALLBACK:
         if (at > st->callback_at)
             st->callback_at = at;
-        count(r, 1, ev->disposition == CADENCE_DISP_REPLIED ? "email_replies"
-                                                              : "callbacks_received");
+        count(r, 1,
+              ev->disposition == CADENCE_DISP_REPLIED ? "email_replies" : "callbacks_received");
         break;
     case K_STATUS:
         if (rule->is_no && at >= st->no_at) {
@@ -634,8 +635,8 @@ static void on_outcome(run *r, const cadence_event *ev)
         if (status_from(r, rule->to, rule->reason, at) && rule->to == CADENCE_STATUS_WON) {
             count(r, 1, "won_deals");
             count(r, st->follow_ups, "follow_ups_to_close");
-            count(r, 1, "wins:%s:%s:%s", st->cadence,
-                  step_label(st->connected_step, sb, sizeof sb), st->lead_type);
+            count(r, 1, "wins:%s:%s:%s", st->cadence, step_label(st->connected_step, sb, sizeof sb),
+                  st->lead_type);
         }
         if (rule->is_no && st->status == rule->to) {
             /* Views remembered from after the "no" (arrived first) are triggers now. */
@@ -769,10 +770,9 @@ static int64_t fit(run *r, plan_t *p, uint32_t day, cadence_playbook_slot slot, 
             day = cadence_time_local_day(earliest, r->zone, NULL) - 1;
             continue;
         }
-        if (r->st->n_attempts &&
-            attempts_between(r->st, cadence_time_at_local(day, 0, r->zone),
-                             cadence_time_at_local(day + 1, 0, r->zone)) >=
-                cadence_playbook_daily_touch_cap(pb)) {
+        if (r->st->n_attempts && attempts_between(r->st, cadence_time_at_local(day, 0, r->zone),
+                                                  cadence_time_at_local(day + 1, 0, r->zone)) >=
+                                     cadence_playbook_daily_touch_cap(pb)) {
             push_moved(p, "daily_cap", t);
             continue;
         }
@@ -798,8 +798,9 @@ static void pick_script(run *r, plan_t *p)
             return;
         }
     char msg[160];
-    snprintf(msg, sizeof msg, "all %zu voicemail/email scripts were used for this lead: write a "
-                              "fresh message instead of repeating one",
+    snprintf(msg, sizeof msg,
+             "all %zu voicemail/email scripts were used for this lead: write a "
+             "fresh message instead of repeating one",
              n);
     warn(p, "scripts_exhausted", msg);
 }
@@ -960,10 +961,10 @@ static json_t *touch_json(run *r, const plan_t *p, const char *task_id)
     json_object_set_new(v, "voicemail", json_boolean(p->voicemail));
     json_object_set_new(v, "email", json_boolean(p->email));
     if (p->script >= 0)
-        json_object_set_new(v, "message_id",
-                            json_string(p->voicemail
-                                            ? cadence_playbook_voicemail_id(r->pb, (size_t)p->script)
-                                            : cadence_playbook_email_id(r->pb, (size_t)p->script)));
+        json_object_set_new(
+            v, "message_id",
+            json_string(p->voicemail ? cadence_playbook_voicemail_id(r->pb, (size_t)p->script)
+                                     : cadence_playbook_email_id(r->pb, (size_t)p->script)));
     json_object_set_new(v, "objective", json_string(p->objective));
     if (p->ftc_attempt)
         json_object_set_new(v, "ftc_attempt", json_integer(p->ftc_attempt));
@@ -975,8 +976,8 @@ static json_t *touch_json(run *r, const plan_t *p, const char *task_id)
     set_str(v, "suggestion", p->suggestion);
     json_t *w = json_array();
     for (int i = 0; i < p->n_warn; i++)
-        json_array_append_new(w, json_pack("{s:s,s:s}", "code", p->warn_code[i], "message",
-                                           p->warn_msg[i]));
+        json_array_append_new(
+            w, json_pack("{s:s,s:s}", "code", p->warn_code[i], "message", p->warn_msg[i]));
     json_object_set_new(v, "warnings", w);
     json_t *m = json_array();
     for (int i = 0; i < p->n_moved; i++) {
@@ -1010,8 +1011,8 @@ static void settle_touch(run *r)
     }
     /* what the touch is for, plus what it says: any change re-issues it */
     char full[sizeof st->open_key];
-    snprintf(full, sizeof full, "%s|%d%d%d%d%d%s", p.key, p.voicemail, p.email, p.script,
-             p.n_warn, p.n_moved, p.channel);
+    snprintf(full, sizeof full, "%s|%d%d%d%d%d%s", p.key, p.voicemail, p.email, p.script, p.n_warn,
+             p.n_moved, p.channel);
     if (st->open_task_id[0] && strcmp(st->open_key, full) == 0 && st->open_due_at == p.due)
         return; /* unchanged */
     char id[CADENCE_ID_SIZE];

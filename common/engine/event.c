@@ -14,9 +14,9 @@
 
 static const char *const channel_names[] = {"call", "email", "linkedin", "social", "delivery"};
 static const char *const disposition_names[] = {
-    "no_answer",     "voicemail_left", "gatekeeper",  "connected", "callback_received",
+    "no_answer",      "voicemail_left", "gatekeeper", "connected",   "callback_received",
     "not_interested", "meeting_booked", "closed_won", "closed_lost", "wrong_number",
-    "do_not_call",   "sent",           "replied",     "bounced",   "out_of_office"};
+    "do_not_call",    "sent",           "replied",    "bounced",     "out_of_office"};
 static const char *const type_names[] = {"lead", "site_visit", "call_outcome"};
 static const char *const roles[] = {"decision_maker", "influencer", "info_gatherer", "end_user"};
 static const char *const qual_names[] = {"problem", "decision_makers", "timeline", "price"};
@@ -53,16 +53,17 @@ typedef struct str_field {
     int is_id;
 } str_field;
 
-#define F(n, member, id) {n, offsetof(cadence_event, member), sizeof(((cadence_event *)0)->member), id}
+#define F(n, member, id)                                                                           \
+    {                                                                                              \
+        n, offsetof(cadence_event, member), sizeof(((cadence_event *)0)->member), id               \
+    }
 static const str_field str_fields[] = {
-    F("lead_id", lead_id, 1),       F("rep_id", rep_id, 1),
-    F("email", email, 0),           F("lead_type", lead_type, 0),
-    F("vertical", vertical, 0),     F("first_name", first_name, 0),
-    F("last_name", last_name, 0),   F("company", company, 0),
-    F("phone", phone, 0),           F("timezone", timezone, 0),
-    F("url", url, 0),               F("title", title, 0),
-    F("source", source, 0),         F("task_id", task_id, 1),
-    F("message_id", message_id, 1), F("no_reason", no_reason, 0),
+    F("lead_id", lead_id, 1),     F("rep_id", rep_id, 1),     F("email", email, 0),
+    F("lead_type", lead_type, 0), F("vertical", vertical, 0), F("first_name", first_name, 0),
+    F("last_name", last_name, 0), F("company", company, 0),   F("phone", phone, 0),
+    F("timezone", timezone, 0),   F("url", url, 0),           F("title", title, 0),
+    F("source", source, 0),       F("task_id", task_id, 1),   F("message_id", message_id, 1),
+    F("no_reason", no_reason, 0),
 };
 #undef F
 
@@ -137,15 +138,16 @@ static int parse_conversation(const json_t *c, cadence_event *ev, char *errstr, 
         }
     }
     const json_t *v = json_object_get(c, "next_steps");
-    if (v && copy_str(v, ev->next_steps, sizeof ev->next_steps, "/conversation/next_steps",
-                      errstr, n) != 0)
+    if (v && copy_str(v, ev->next_steps, sizeof ev->next_steps, "/conversation/next_steps", errstr,
+                      n) != 0)
         return -1;
     v = json_object_get(c, "role");
     if (v) {
         int r = lookup(json_string_value(v), roles, G_N_ELEMENTS(roles));
         if (r < 0) {
-            snprintf(errstr, n, "/conversation/role: not one of decision_maker, influencer, "
-                                "info_gatherer, end_user");
+            snprintf(errstr, n,
+                     "/conversation/role: not one of decision_maker, influencer, "
+                     "info_gatherer, end_user");
             return -1;
         }
         snprintf(ev->role, sizeof ev->role, "%s", roles[r]);
@@ -161,8 +163,7 @@ static int parse_conversation(const json_t *c, cadence_event *ev, char *errstr, 
             if (!b)
                 continue;
             if (!json_is_boolean(b)) {
-                snprintf(errstr, n, "/conversation/qualification/%s: not a boolean",
-                         qual_names[i]);
+                snprintf(errstr, n, "/conversation/qualification/%s: not a boolean", qual_names[i]);
                 return -1;
             }
             ev->qualification_known |= 1 << i;
@@ -256,8 +257,9 @@ int cadence_event_from_json(const json_t *doc, cadence_event *ev, char *errstr, 
         int c = lookup(json_string_value(json_object_get(doc, "channel")), channel_names,
                        G_N_ELEMENTS(channel_names));
         if (c < 0) {
-            snprintf(errstr, n, "/channel: required, one of call, email, linkedin, social, "
-                                "delivery");
+            snprintf(errstr, n,
+                     "/channel: required, one of call, email, linkedin, social, "
+                     "delivery");
             return -1;
         }
         ev->channel = (cadence_channel)c;

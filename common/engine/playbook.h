@@ -80,9 +80,8 @@ const cadence_playbook_cadence *cadence_playbook_cadence_find(const cadence_play
  * the playbook's default), or NULL when the lead goes straight to nurture (below the
  * playbook's potential threshold, or no rule matches).
  */
-const cadence_playbook_cadence *cadence_playbook_cadence_choose(const cadence_playbook *pb,
-                                                                const char *lead_type,
-                                                                int potential);
+const cadence_playbook_cadence *
+cadence_playbook_cadence_choose(const cadence_playbook *pb, const char *lead_type, int potential);
 
 /* The weight of the first hot-page pattern matching `url` (path compared; scheme, host,
  * query and fragment ignored), or 0 when the page is not hot. */

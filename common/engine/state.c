@@ -14,9 +14,9 @@
 
 #include "engine/tzcache.h"
 
-static const char *const status_names[] = {"new",     "active",         "follow_up",
-                                           "re_evaluate", "nurture",    "meeting_booked",
-                                           "won",     "lost",           "do_not_call"};
+static const char *const status_names[] = {"new",         "active",  "follow_up",
+                                           "re_evaluate", "nurture", "meeting_booked",
+                                           "won",         "lost",    "do_not_call"};
 G_STATIC_ASSERT(G_N_ELEMENTS(status_names) == CADENCE_STATUS_COUNT);
 
 const char *cadence_status_name(cadence_status s)
@@ -28,12 +28,14 @@ typedef struct sfield {
     const char *name;
     size_t off, size;
 } sfield;
-#define S(m) {#m, offsetof(cadence_lead_state, m), sizeof(((cadence_lead_state *)0)->m)}
+#define S(m)                                                                                       \
+    {                                                                                              \
+#m, offsetof(cadence_lead_state, m), sizeof(((cadence_lead_state *)0)->m)                  \
+    }
 static const sfield str_fields[] = {
-    S(lead_id),    S(rep_id),    S(lead_type), S(vertical),  S(first_name),
-    S(last_name),  S(company),   S(email),     S(phone),     S(timezone),
-    S(cadence),    S(problems),  S(next_steps), S(role),     S(no_reason),
-    S(alert_id),   S(open_task_id), S(open_key),
+    S(lead_id),    S(rep_id), S(lead_type), S(vertical), S(first_name),   S(last_name),
+    S(company),    S(email),  S(phone),     S(timezone), S(cadence),      S(problems),
+    S(next_steps), S(role),   S(no_reason), S(alert_id), S(open_task_id), S(open_key),
 };
 #undef S
 
@@ -42,14 +44,33 @@ typedef struct ifield {
     size_t off;
     int is_int; /* int (else int64_t) */
 } ifield;
-#define I(m) {#m, offsetof(cadence_lead_state, m), sizeof(((cadence_lead_state *)0)->m) == sizeof(int)}
+#define I(m)                                                                                       \
+    {                                                                                              \
+#m, offsetof(cadence_lead_state, m), sizeof(((cadence_lead_state *)0)->m) == sizeof(int)   \
+    }
 static const ifield int_fields[] = {
-    I(has_lead),        I(potential),    I(lead_at),        I(status_at),
-    I(enrolled_at),     I(cadence_start), I(reeval_done),   I(ftc),
-    I(connected_step),  I(no_email),     I(callback_at),    I(ooo_until),
-    I(follow_ups),      I(connected_at), I(conversation_at), I(qualification),
-    I(qualification_known), I(next_contact_at), I(no_at),  I(alert_at),
-    I(open_due_at),     I(open_script),
+    I(has_lead),
+    I(potential),
+    I(lead_at),
+    I(status_at),
+    I(enrolled_at),
+    I(cadence_start),
+    I(reeval_done),
+    I(ftc),
+    I(connected_step),
+    I(no_email),
+    I(callback_at),
+    I(ooo_until),
+    I(follow_ups),
+    I(connected_at),
+    I(conversation_at),
+    I(qualification),
+    I(qualification_known),
+    I(next_contact_at),
+    I(no_at),
+    I(alert_at),
+    I(open_due_at),
+    I(open_script),
 };
 #undef I
 
@@ -202,8 +223,8 @@ int cadence_lead_state_from_json(const char *text, cadence_lead_state *st, char 
         g_strlcpy(st->event_ids[i], s ? s : "", sizeof st->event_ids[i]);
         st->n_event_ids = (int)i + 1;
     }
-    st->event_ids_next = (int)json_integer_value(json_object_get(o, "event_ids_next")) %
-                         CADENCE_STATE_MAX_EVENT_IDS;
+    st->event_ids_next =
+        (int)json_integer_value(json_object_get(o, "event_ids_next")) % CADENCE_STATE_MAX_EVENT_IDS;
     json_array_foreach(json_object_get(o, "pending"), i, it)
     {
         if (i >= CADENCE_STATE_MAX_PENDING)

@@ -17,8 +17,8 @@ struct cadence_tzcache {
 cadence_tzcache *cadence_tzcache_new(void)
 {
     cadence_tzcache *tz = g_new0(cadence_tzcache, 1);
-    tz->zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                      (GDestroyNotify)g_time_zone_unref);
+    tz->zones =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_time_zone_unref);
     return tz;
 }
 

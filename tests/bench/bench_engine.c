@@ -111,10 +111,10 @@ int main(int argc, char **argv)
 
     printf("engine: %.0f ns/event (%ld leads x %zu events, %zu outputs)\n", engine_ns, leads,
            N_EVENTS, outputs);
-    printf("baseline json_loads of the same events: %.0f ns/event (%zu fields)\n", loads_ns,
-           sink);
+    printf("baseline json_loads of the same events: %.0f ns/event (%zu fields)\n", loads_ns, sink);
     printf("ratio engine/json_loads: %.2f\n", engine_ns / loads_ns);
-    printf("reproduce: cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DCADENCE_WERROR=OFF && cmake --build "
+    printf("reproduce: cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DCADENCE_WERROR=OFF "
+           "&& cmake --build "
            "build/bench -j2 --target bench_engine && build/bench/tests/bench_engine %ld\n",
            leads);
     cadence_tzcache_free(tz);

@@ -50,12 +50,12 @@ static void walk(const char *tz, const char *lead_at, const walk_row *rows, size
 Test(engine_cadence, zero_to_ten_walk_in_new_york_across_dst_weekend_and_holiday)
 {
     static const walk_row rows[] = {
-        {"2026-10-29T09:00:00-04:00", "voicemail_left", NULL, "vm-1"}, /* day 0 morning */
-        {"2026-10-29T14:00:00-04:00", "no_answer", NULL, NULL},        /* day 0 afternoon */
-        {"2026-10-30T14:00:00-04:00", "voicemail_left", NULL, "vm-2"}, /* +1 */
-        {"2026-11-02T09:00:00-05:00", "voicemail_left", NULL, "vm-3"}, /* +3, after DST */
-        {"2026-11-09T14:00:00-05:00", "no_answer", "weekend", NULL},   /* +5 = Saturday */
-        {"2026-11-16T09:00:00-05:00", "voicemail_left", NULL, "vm-4"}, /* +7 */
+        {"2026-10-29T09:00:00-04:00", "voicemail_left", NULL, "vm-1"},      /* day 0 morning */
+        {"2026-10-29T14:00:00-04:00", "no_answer", NULL, NULL},             /* day 0 afternoon */
+        {"2026-10-30T14:00:00-04:00", "voicemail_left", NULL, "vm-2"},      /* +1 */
+        {"2026-11-02T09:00:00-05:00", "voicemail_left", NULL, "vm-3"},      /* +3, after DST */
+        {"2026-11-09T14:00:00-05:00", "no_answer", "weekend", NULL},        /* +5 = Saturday */
+        {"2026-11-16T09:00:00-05:00", "voicemail_left", NULL, "vm-4"},      /* +7 */
         {"2026-11-27T14:00:00-05:00", "voicemail_left", "holiday", "vm-5"}, /* +10 = Thanksgiving */
     };
     walk("America/New_York", "2026-10-29T12:00:00Z", rows, G_N_ELEMENTS(rows),

@@ -160,8 +160,8 @@ Test(engine_dispositions, each_disposition_does_what_the_playbook_says)
         cr_assert_eq(h.st.status, d->status, "%s", d->disposition);
         cr_assert_eq(h.touch != NULL, d->touch, "%s", d->disposition);
         if (d->reason)
-            cr_assert_eq(messages_with(&h, CADENCE_TOPIC_LEAD_STATUS, "reason", d->reason), 1,
-                         "%s", d->disposition);
+            cr_assert_eq(messages_with(&h, CADENCE_TOPIC_LEAD_STATUS, "reason", d->reason), 1, "%s",
+                         d->disposition);
         else
             cr_assert_eq(messages_with(&h, CADENCE_TOPIC_LEAD_STATUS, NULL, NULL), 1,
                          "%s: only the enrolment", d->disposition);
@@ -211,9 +211,9 @@ Test(engine_dispositions, reenrolment_needs_the_explicit_flag_and_the_cool_off)
     harness_lead(&h, "l", "2026-10-05T12:00:00Z", "cold", 60, "America/New_York");
     harness_outcome(&h, "n", "2026-10-05T13:10:00Z", "not_interested");
 #define lead                                                                                       \
-    "{\"type\":\"lead\",\"event_id\":\"%s\",\"occurred_at\":\"%s\","                              \
-                       "\"lead_id\":\"L1\",\"rep_id\":\"r1\",\"lead_type\":\"cold\","   \
-                       "\"potential\":60,\"reenroll\":%s}"
+    "{\"type\":\"lead\",\"event_id\":\"%s\",\"occurred_at\":\"%s\","                               \
+    "\"lead_id\":\"L1\",\"rep_id\":\"r1\",\"lead_type\":\"cold\","                                 \
+    "\"potential\":60,\"reenroll\":%s}"
     harness_feed(&h, lead, "l2", "2026-10-20T12:00:00Z", "false");
     cr_assert_eq(h.st.status, CADENCE_STATUS_NURTURE);
     harness_feed(&h, lead, "l3", "2026-10-20T12:00:00Z", "true"); /* inside the 30-day cool-off */

@@ -18,11 +18,11 @@ static const struct {
     const char *channel, *disposition;
     int weight;
 } outcome_mix[] = {
-    {"call", "no_answer", 8},      {"call", "voicemail_left", 6}, {"call", "gatekeeper", 2},
+    {"call", "no_answer", 8},      {"call", "voicemail_left", 6},    {"call", "gatekeeper", 2},
     {"call", "connected", 2},      {"call", "callback_received", 1}, {"call", "not_interested", 2},
-    {"email", "sent", 2},          {"email", "replied", 1},       {"email", "bounced", 1},
-    {"email", "out_of_office", 1}, {"call", "meeting_booked", 1}, {"call", "closed_won", 1},
-    {"call", "closed_lost", 1},    {"call", "wrong_number", 1},   {"call", "do_not_call", 1},
+    {"email", "sent", 2},          {"email", "replied", 1},          {"email", "bounced", 1},
+    {"email", "out_of_office", 1}, {"call", "meeting_booked", 1},    {"call", "closed_won", 1},
+    {"call", "closed_lost", 1},    {"call", "wrong_number", 1},      {"call", "do_not_call", 1},
 };
 
 static int generate(GRand *rng, gen_event *out, int max)
@@ -105,10 +105,9 @@ static void check_invariants(harness *h, GHashTable *script_owner)
                                             json_object_get(v, "trigger"), "occurred_at")),
                                         &trig),
                      0);
-        cr_assert_eq(
-            cadence_time_parse(json_string_value(json_object_get(json_object_get(v, "no"), "at")),
-                               &no),
-            0);
+        cr_assert_eq(cadence_time_parse(
+                         json_string_value(json_object_get(json_object_get(v, "no"), "at")), &no),
+                     0);
         cr_assert_gt(trig, no, "an alert for a visit from before the \"no\"");
     }
 }

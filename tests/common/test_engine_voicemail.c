@@ -54,8 +54,8 @@ Test(engine_voicemail, when_scripts_run_out_the_task_warns_instead_of_repeating)
                      "\"email_scripts\": [{\"id\":\"e1\",\"body\":\"a\"},"
                      "{\"id\":\"e2\",\"body\":\"b\"},{\"id\":\"e3\",\"body\":\"c\"}]}");
     harness_lead(&h, "l", "2026-10-05T12:00:00Z", "cold", 60, "America/New_York");
-    const char *days[] = {"2026-10-05T13:10:00Z", "2026-10-05T18:10:00Z",
-                          "2026-10-06T18:10:00Z", "2026-10-09T13:10:00Z"};
+    const char *days[] = {"2026-10-05T13:10:00Z", "2026-10-05T18:10:00Z", "2026-10-06T18:10:00Z",
+                          "2026-10-09T13:10:00Z"};
     for (int i = 0; i < 4; i++) {
         char id[16];
         snprintf(id, sizeof id, "o%d", i);
