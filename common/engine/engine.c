@@ -310,7 +310,8 @@ static json_t *lead_summary(run *r, int with_status)
 
 /* ---------------------------------------------------------------- alerts */
 
-static void hot_view_add(cadence_lead_state *st, int64_t at, int weight, const char *url)
+static void hot_view_add(cadence_lead_state *st, int64_t at, int weight, const char *url,
+                         const char *event_id)
 {
     for (int i = 0; i < st->n_hot_views; i++)
         if (st->hot_views[i].at == at && strcmp(st->hot_views[i].url, url) == 0)
@@ -329,6 +330,7 @@ static void hot_view_add(cadence_lead_state *st, int64_t at, int weight, const c
     }
     st->hot_views[i].at = at;
     st->hot_views[i].weight = weight;
+    g_strlcpy(st->hot_views[i].event_id, event_id, sizeof st->hot_views[i].event_id);
     g_strlcpy(st->hot_views[i].url, url, sizeof st->hot_views[i].url);
     st->n_hot_views++;
 }
@@ -497,7 +499,7 @@ static void on_visit(run *r, const cadence_event *ev)
         note(r, "visit %s (not a hot page)", ev->url);
         return;
     }
-    hot_view_add(r->st, ev->occurred_at, w, ev->url);
+    hot_view_add(r->st, ev->occurred_at, w, ev->url, ev->event_id);
     judge_view(r, ev->event_id, ev->occurred_at, ev->url);
 }
 
@@ -641,12 +643,9 @@ static void on_outcome(run *r, const cadence_event *ev)
         if (rule->is_no && st->status == rule->to) {
             /* Views remembered from after the "no" (arrived first) are triggers now. */
             for (int i = 0; i < st->n_hot_views; i++)
-                if (st->hot_views[i].at > st->no_at && st->status == rule->to) {
-                    char tid[CADENCE_ID_SIZE], vk[24];
-                    snprintf(vk, sizeof vk, "view%d", i);
-                    cadence_engine_id(st->lead_id, ev->event_id, vk, tid, sizeof tid);
-                    judge_view(r, tid, st->hot_views[i].at, st->hot_views[i].url);
-                }
+                if (st->hot_views[i].at > st->no_at && st->status == rule->to)
+                    judge_view(r, st->hot_views[i].event_id, st->hot_views[i].at,
+                               st->hot_views[i].url);
         }
         break;
     case K_SENT:

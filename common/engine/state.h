@@ -46,8 +46,9 @@ typedef struct cadence_attempt {
 } cadence_attempt;
 
 typedef struct cadence_hot_view {
-    int64_t at;
+    int64_t at; /* occurred_at of the visit */
     int weight;
+    char event_id[CADENCE_ID_SIZE]; /* the visit's event id (the alert's trigger) */
     char url[512];
 } cadence_hot_view;
 
