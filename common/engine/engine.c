@@ -28,7 +28,7 @@
 typedef struct run {
     const cadence_playbook *pb;
     cadence_tzcache *tzc;
-    GTimeZone *zone;
+    cadence_tz *zone;
     cadence_lead_state *st;
     cadence_outputs *outs;
     const cadence_event *ev; /* the event being folded in (the input, or a held one) */
@@ -143,9 +143,9 @@ static const char *step_label(int step, char *buf, size_t n)
     return buf;
 }
 
-static GTimeZone *lead_zone(run *r)
+static cadence_tz *lead_zone(run *r)
 {
-    GTimeZone *z = cadence_tzcache_get(r->tzc, r->st->timezone);
+    cadence_tz *z = cadence_tzcache_get(r->tzc, r->st->timezone);
     if (!z)
         z = cadence_tzcache_get(r->tzc, cadence_playbook_default_timezone(r->pb));
     return z;
