@@ -50,7 +50,15 @@ void cadence_engine_id(const char *lead_id, const char *event_id, const char *ki
         h ^= 0xff; /* separator */
         h *= 0x100000001b3ULL;
     }
-    snprintf(out, out_size, "%s-%016llx", kind, (unsigned long long)h);
+    char buf[CADENCE_ID_SIZE];
+    size_t n = g_strlcpy(buf, kind, 40);
+    if (n > 39)
+        n = 39;
+    buf[n++] = '-';
+    for (int i = 15; i >= 0; i--, h >>= 4)
+        buf[n + (size_t)i] = "0123456789abcdef"[h & 15];
+    buf[n + 16] = '\0';
+    g_strlcpy(out, buf, out_size);
 }
 
 void cadence_outputs_init(cadence_outputs *outs)

@@ -163,6 +163,14 @@ static int64_t to_local(int64_t secs, cadence_tz *zone, int32_t *offset)
     return secs + off;
 }
 
+static char *put2(char *p, int v)
+{
+    *p++ = (char)('0' + v / 10 % 10);
+    *p++ = (char)('0' + v % 10);
+    return p;
+}
+
+/* RFC 3339 by hand (snprintf is most of the cost of formatting a time). */
 static void format(int64_t ms, int64_t local_secs, int32_t offset, int utc, char *out,
                    size_t out_size)
 {
@@ -170,19 +178,38 @@ static void format(int64_t ms, int64_t local_secs, int32_t offset, int utc, char
     int64_t days = floor_div(local_secs, 86400);
     int64_t rem = local_secs - days * 86400;
     civil_from_days(days, &y, &mo, &d);
-    int h = (int)(rem / 3600), mi = (int)(rem / 60 % 60), sec = (int)(rem % 60);
     int frac = (int)(ms - floor_div(ms, 1000) * 1000);
-    char tail[16];
-    if (utc)
-        snprintf(tail, sizeof tail, "Z");
-    else
-        snprintf(tail, sizeof tail, "%c%02d:%02d", offset < 0 ? '-' : '+',
-                 (offset < 0 ? -offset : offset) / 3600, (offset < 0 ? -offset : offset) / 60 % 60);
-    if (frac)
-        snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%s", y, mo, d, h, mi, sec, frac,
-                 tail);
-    else
-        snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d%s", y, mo, d, h, mi, sec, tail);
+    char buf[40], *p = buf;
+    if (y < 0 || y > 9999)
+        y = 0;
+    p = put2(p, y / 100);
+    p = put2(p, y % 100);
+    *p++ = '-';
+    p = put2(p, mo);
+    *p++ = '-';
+    p = put2(p, d);
+    *p++ = 'T';
+    p = put2(p, (int)(rem / 3600));
+    *p++ = ':';
+    p = put2(p, (int)(rem / 60 % 60));
+    *p++ = ':';
+    p = put2(p, (int)(rem % 60));
+    if (frac) {
+        *p++ = '.';
+        *p++ = (char)('0' + frac / 100);
+        p = put2(p, frac % 100);
+    }
+    if (utc) {
+        *p++ = 'Z';
+    } else {
+        int a = offset < 0 ? -offset : offset;
+        *p++ = offset < 0 ? '-' : '+';
+        p = put2(p, a / 3600);
+        *p++ = ':';
+        p = put2(p, a / 60 % 60);
+    }
+    *p = '\0';
+    g_strlcpy(out, buf, out_size);
 }
 
 void cadence_time_format_utc(int64_t ms, char *out, size_t out_size)
