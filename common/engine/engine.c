@@ -37,6 +37,18 @@ typedef struct run {
 
 /* ---------------------------------------------------------------- small helpers */
 
+/*
+ * Output strings are built with jansson's *_nocheck calls (UTF-8 validation is a large part
+ * of building JSON): every string is either from a validated input event, a literal, or
+ * passed through utf8_trim where truncation could have split a character.
+ */
+static void utf8_trim(char *s)
+{
+    const char *end;
+    if (!g_utf8_validate(s, -1, &end))
+        *(char *)end = '\0';
+}
+
 void cadence_engine_id(const char *lead_id, const char *event_id, const char *kind, char *out,
                        size_t out_size)
 {
@@ -85,7 +97,8 @@ static void note(run *r, const char *fmt, ...)
     /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive on glibc va_list */
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    json_array_append_new(r->notes, json_string(buf));
+    utf8_trim(buf);
+    json_array_append_new(r->notes, json_string_nocheck(buf));
 }
 
 static void count(run *r, int64_t delta, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -127,20 +140,20 @@ static void set_time_utc(json_t *o, const char *key, int64_t ms)
 {
     char buf[40];
     cadence_time_format_utc(ms, buf, sizeof buf);
-    json_object_set_new(o, key, json_string(buf));
+    json_object_set_new_nocheck(o, key, json_string_nocheck(buf));
 }
 
 static void set_time_local(run *r, json_t *o, const char *key, int64_t ms)
 {
     char buf[40];
     cadence_time_format_local(ms, r->zone, buf, sizeof buf);
-    json_object_set_new(o, key, json_string(buf));
+    json_object_set_new_nocheck(o, key, json_string_nocheck(buf));
 }
 
 static void set_str(json_t *o, const char *key, const char *s)
 {
     if (s && *s)
-        json_object_set_new(o, key, json_string(s));
+        json_object_set_new_nocheck(o, key, json_string_nocheck(s));
 }
 
 static const char *step_label(int step, char *buf, size_t n)
@@ -228,16 +241,16 @@ static int status_from(run *r, cadence_status to, const char *reason, int64_t at
     char id[CADENCE_ID_SIZE];
     cadence_engine_id(st->lead_id, r->ev->event_id, kind, id, sizeof id);
     json_t *v = json_object();
-    json_object_set_new(v, "event_id", json_string(id));
-    json_object_set_new(v, "type", json_string("lead_status"));
+    json_object_set_new_nocheck(v, "event_id", json_string_nocheck(id));
+    json_object_set_new_nocheck(v, "type", json_string_nocheck("lead_status"));
     set_time_utc(v, "occurred_at", at);
-    json_object_set_new(v, "lead_id", json_string(st->lead_id));
-    json_object_set_new(v, "rep_id", json_string(st->rep_id));
-    json_object_set_new(v, "from", json_string(cadence_status_name(st->status)));
-    json_object_set_new(v, "to", json_string(cadence_status_name(to)));
-    json_object_set_new(v, "reason", json_string(reason));
+    json_object_set_new_nocheck(v, "lead_id", json_string_nocheck(st->lead_id));
+    json_object_set_new_nocheck(v, "rep_id", json_string_nocheck(st->rep_id));
+    json_object_set_new_nocheck(v, "from", json_string_nocheck(cadence_status_name(st->status)));
+    json_object_set_new_nocheck(v, "to", json_string_nocheck(cadence_status_name(to)));
+    json_object_set_new_nocheck(v, "reason", json_string_nocheck(reason));
     if ((to == CADENCE_STATUS_NURTURE || to == CADENCE_STATUS_LOST) && st->no_reason[0])
-        json_object_set_new(v, "no_reason", json_string(st->no_reason));
+        json_object_set_new_nocheck(v, "no_reason", json_string_nocheck(st->no_reason));
     emit(r, CADENCE_TOPIC_LEAD_STATUS, v);
     note(r, "status %s -> %s (%s)", cadence_status_name(st->status), cadence_status_name(to),
          reason);
@@ -255,6 +268,7 @@ static void render_problems(const cadence_event *ev, char *out, size_t n)
             g_strlcat(out, i == ev->n_problems - 1 ? " and " : ", ", n);
         g_strlcat(out, ev->problems[i], n);
     }
+    utf8_trim(out);
 }
 
 /* The playbook's opener with {first_name}, {last_name}, {company}, {problems}, {next_steps}. */
@@ -288,11 +302,14 @@ static json_t *render_opener(run *r)
         g_string_append(s, val);
         t = end + 1;
     }
-    if (s->len > 1000)
+    if (s->len > 1000) {
         g_string_truncate(s, 1000);
-    json_t *j = json_stringn(s->str, s->len);
+        utf8_trim(s->str);
+        s->len = strlen(s->str);
+    }
+    json_t *j = json_stringn_nocheck(s->str, s->len);
     g_string_free(s, TRUE);
-    return j ? j : json_string("");
+    return j ? j : json_string_nocheck("");
 }
 
 static json_t *lead_summary(run *r, int with_status)
@@ -309,9 +326,10 @@ static json_t *lead_summary(run *r, int with_status)
     if (with_status) {
         set_str(o, "lead_type", st->lead_type);
         if (st->has_lead)
-            json_object_set_new(o, "potential", json_integer(st->potential));
+            json_object_set_new_nocheck(o, "potential", json_integer(st->potential));
         set_str(o, "vertical", st->vertical);
-        json_object_set_new(o, "status", json_string(cadence_status_name(st->status)));
+        json_object_set_new_nocheck(o, "status",
+                                    json_string_nocheck(cadence_status_name(st->status)));
     }
     return o;
 }
@@ -340,6 +358,7 @@ static void hot_view_add(cadence_lead_state *st, int64_t at, int weight, const c
     st->hot_views[i].weight = weight;
     g_strlcpy(st->hot_views[i].event_id, event_id, sizeof st->hot_views[i].event_id);
     g_strlcpy(st->hot_views[i].url, url, sizeof st->hot_views[i].url);
+    utf8_trim(st->hot_views[i].url);
     st->n_hot_views++;
 }
 
@@ -354,25 +373,25 @@ static void alert(run *r, const char *reason, const char *trigger_id, int64_t at
     char id[CADENCE_ID_SIZE];
     cadence_engine_id(st->lead_id, trigger_id, "alert", id, sizeof id);
     json_t *v = json_object();
-    json_object_set_new(v, "event_id", json_string(id));
-    json_object_set_new(v, "type", json_string("call_now"));
+    json_object_set_new_nocheck(v, "event_id", json_string_nocheck(id));
+    json_object_set_new_nocheck(v, "type", json_string_nocheck("call_now"));
     set_time_utc(v, "occurred_at", at);
-    json_object_set_new(v, "alert_id", json_string(id));
-    json_object_set_new(v, "reason", json_string(reason));
-    json_object_set_new(v, "lead_id", json_string(st->lead_id));
-    json_object_set_new(v, "rep_id", json_string(st->rep_id));
+    json_object_set_new_nocheck(v, "alert_id", json_string_nocheck(id));
+    json_object_set_new_nocheck(v, "reason", json_string_nocheck(reason));
+    json_object_set_new_nocheck(v, "lead_id", json_string_nocheck(st->lead_id));
+    json_object_set_new_nocheck(v, "rep_id", json_string_nocheck(st->rep_id));
     json_t *trig = json_object();
-    json_object_set_new(trig, "event_id", json_string(trigger_id));
+    json_object_set_new_nocheck(trig, "event_id", json_string_nocheck(trigger_id));
     set_str(trig, "url", url);
     set_time_utc(trig, "occurred_at", at);
-    json_object_set_new(v, "trigger", trig);
-    json_object_set_new(v, "lead", lead_summary(r, 1));
-    json_object_set_new(v, "suggested_opener", render_opener(r));
+    json_object_set_new_nocheck(v, "trigger", trig);
+    json_object_set_new_nocheck(v, "lead", lead_summary(r, 1));
+    json_object_set_new_nocheck(v, "suggested_opener", render_opener(r));
     if (st->no_at) {
         json_t *no = json_object();
         set_time_utc(no, "at", st->no_at);
         set_str(no, "reason", st->no_reason);
-        json_object_set_new(v, "no", no);
+        json_object_set_new_nocheck(v, "no", no);
     }
     json_t *views = json_array();
     int score = 0;
@@ -381,14 +400,14 @@ static void alert(run *r, const char *reason, const char *trigger_id, int64_t at
         if (h->at > at || h->at <= at - cooldown)
             continue;
         json_t *hv = json_object();
-        json_object_set_new(hv, "url", json_string(h->url));
+        json_object_set_new_nocheck(hv, "url", json_string_nocheck(h->url));
         set_time_utc(hv, "occurred_at", h->at);
-        json_object_set_new(hv, "weight", json_integer(h->weight));
+        json_object_set_new_nocheck(hv, "weight", json_integer(h->weight));
         json_array_append_new(views, hv);
         score += h->weight;
     }
-    json_object_set_new(v, "hot_views", views);
-    json_object_set_new(v, "score", json_integer(score));
+    json_object_set_new_nocheck(v, "hot_views", views);
+    json_object_set_new_nocheck(v, "score", json_integer(score));
     emit(r, CADENCE_TOPIC_ALERTS, v);
     st->alert_at = at;
     g_strlcpy(st->alert_id, id, sizeof st->alert_id);
@@ -720,7 +739,8 @@ static void warn(plan_t *p, const char *code, const char *msg)
 {
     if (p->n_warn < MAX_WARNINGS) {
         p->warn_code[p->n_warn] = code;
-        g_strlcpy(p->warn_msg[p->n_warn++], msg, sizeof p->warn_msg[0]);
+        g_strlcpy(p->warn_msg[p->n_warn], msg, sizeof p->warn_msg[0]);
+        utf8_trim(p->warn_msg[p->n_warn++]);
     }
 }
 
@@ -957,44 +977,48 @@ static json_t *touch_json(run *r, const plan_t *p, const char *task_id)
 {
     const cadence_lead_state *st = r->st;
     json_t *v = json_object();
-    json_object_set_new(v, "event_id", json_string(task_id));
-    json_object_set_new(v, "type", json_string("touch_due"));
+    json_object_set_new_nocheck(v, "event_id", json_string_nocheck(task_id));
+    json_object_set_new_nocheck(v, "type", json_string_nocheck("touch_due"));
     set_time_utc(v, "occurred_at", r->ev->occurred_at);
-    json_object_set_new(v, "task_id", json_string(task_id));
-    json_object_set_new(v, "lead_id", json_string(st->lead_id));
-    json_object_set_new(v, "rep_id", json_string(st->rep_id));
+    json_object_set_new_nocheck(v, "task_id", json_string_nocheck(task_id));
+    json_object_set_new_nocheck(v, "lead_id", json_string_nocheck(st->lead_id));
+    json_object_set_new_nocheck(v, "rep_id", json_string_nocheck(st->rep_id));
     set_time_local(r, v, "due_at", p->due);
-    json_object_set_new(v, "channel", json_string(p->channel));
-    json_object_set_new(v, "voicemail", json_boolean(p->voicemail));
-    json_object_set_new(v, "email", json_boolean(p->email));
+    json_object_set_new_nocheck(v, "channel", json_string_nocheck(p->channel));
+    json_object_set_new_nocheck(v, "voicemail", json_boolean(p->voicemail));
+    json_object_set_new_nocheck(v, "email", json_boolean(p->email));
     if (p->script >= 0)
-        json_object_set_new(
+        json_object_set_new_nocheck(
             v, "message_id",
-            json_string(p->voicemail ? cadence_playbook_voicemail_id(r->pb, (size_t)p->script)
-                                     : cadence_playbook_email_id(r->pb, (size_t)p->script)));
-    json_object_set_new(v, "objective", json_string(p->objective));
+            json_string_nocheck(p->voicemail
+                                    ? cadence_playbook_voicemail_id(r->pb, (size_t)p->script)
+                                    : cadence_playbook_email_id(r->pb, (size_t)p->script)));
+    json_object_set_new_nocheck(v, "objective", json_string_nocheck(p->objective));
     if (p->ftc_attempt)
-        json_object_set_new(v, "ftc_attempt", json_integer(p->ftc_attempt));
+        json_object_set_new_nocheck(v, "ftc_attempt", json_integer(p->ftc_attempt));
     set_str(v, "cadence", st->cadence);
     if (p->step >= 0)
-        json_object_set_new(v, "step", json_integer(p->step));
+        json_object_set_new_nocheck(v, "step", json_integer(p->step));
     if (strcmp(p->objective, "follow_up") == 0)
-        json_object_set_new(v, "opener", render_opener(r));
+        json_object_set_new_nocheck(v, "opener", render_opener(r));
     set_str(v, "suggestion", p->suggestion);
     json_t *w = json_array();
-    for (int i = 0; i < p->n_warn; i++)
-        json_array_append_new(
-            w, json_pack("{s:s,s:s}", "code", p->warn_code[i], "message", p->warn_msg[i]));
-    json_object_set_new(v, "warnings", w);
+    for (int i = 0; i < p->n_warn; i++) {
+        json_t *wo = json_object();
+        json_object_set_new_nocheck(wo, "code", json_string_nocheck(p->warn_code[i]));
+        json_object_set_new_nocheck(wo, "message", json_string_nocheck(p->warn_msg[i]));
+        json_array_append_new(w, wo);
+    }
+    json_object_set_new_nocheck(v, "warnings", w);
     json_t *m = json_array();
     for (int i = 0; i < p->n_moved; i++) {
         json_t *mv = json_object();
-        json_object_set_new(mv, "reason", json_string(p->moved[i].reason));
+        json_object_set_new_nocheck(mv, "reason", json_string_nocheck(p->moved[i].reason));
         set_time_local(r, mv, "from", p->moved[i].from);
         json_array_append_new(m, mv);
     }
-    json_object_set_new(v, "moved", m);
-    json_object_set_new(v, "lead", lead_summary(r, 0));
+    json_object_set_new_nocheck(v, "moved", m);
+    json_object_set_new_nocheck(v, "lead", lead_summary(r, 0));
     return v;
 }
 
@@ -1116,15 +1140,16 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
 
     json_t *tl = json_object();
     set_time_utc(tl, "at", ev->occurred_at);
-    json_object_set_new(tl, "event_id", json_string(ev->event_id));
+    json_object_set_new_nocheck(tl, "event_id", json_string_nocheck(ev->event_id));
     char what[128];
     snprintf(what, sizeof what, "%s%s%s", cadence_event_type_name(ev->type),
              ev->type == CADENCE_EVENT_CALL_OUTCOME ? ":" : "",
              ev->type == CADENCE_EVENT_CALL_OUTCOME ? cadence_disposition_name(ev->disposition)
                                                     : "");
-    json_object_set_new(tl, "event", json_string(what));
-    json_object_set_new(tl, "status", json_string(cadence_status_name(out->status)));
-    json_object_set_new(tl, "notes", r.notes);
+    json_object_set_new_nocheck(tl, "event", json_string_nocheck(what));
+    json_object_set_new_nocheck(tl, "status",
+                                json_string_nocheck(cadence_status_name(out->status)));
+    json_object_set_new_nocheck(tl, "notes", r.notes);
     json_decref(outs->timeline);
     outs->timeline = tl;
     return CADENCE_ENGINE_OK;
