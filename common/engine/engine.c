@@ -482,7 +482,8 @@ static void on_lead(run *r, const cadence_event *ev)
     st->has_lead = 1;
     if (first) {
         count(r, 1, "leads:%s", st->lead_type);
-        enrol(r, ev->occurred_at, "enrolled");
+        if (!ev->do_not_call) /* a do-not-call lead is never enrolled (nor alerted on) */
+            enrol(r, ev->occurred_at, "enrolled");
         if (st->status == CADENCE_STATUS_ACTIVE && strcmp(st->lead_type, "warm") == 0)
             alert(r, "warm_inbound", ev->event_id, ev->occurred_at, NULL);
     } else if (ev->reenroll) {
