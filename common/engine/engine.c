@@ -28,7 +28,7 @@
 typedef struct run {
     const cadence_playbook *pb;
     cadence_tzcache *tzc;
-    GTimeZone *zone;
+    cadence_tz *zone;
     cadence_lead_state *st;
     cadence_outputs *outs;
     const cadence_event *ev; /* the event being folded in (the input, or a held one) */
@@ -36,6 +36,18 @@ typedef struct run {
 } run;
 
 /* ---------------------------------------------------------------- small helpers */
+
+/*
+ * Output strings are built with jansson's *_nocheck calls (UTF-8 validation is a large part
+ * of building JSON): every string is either from a validated input event, a literal, or
+ * passed through utf8_trim where truncation could have split a character.
+ */
+static void utf8_trim(char *s)
+{
+    const char *end;
+    if (!g_utf8_validate(s, -1, &end))
+        *(char *)end = '\0';
+}
 
 void cadence_engine_id(const char *lead_id, const char *event_id, const char *kind, char *out,
                        size_t out_size)
@@ -50,7 +62,15 @@ void cadence_engine_id(const char *lead_id, const char *event_id, const char *ki
         h ^= 0xff; /* separator */
         h *= 0x100000001b3ULL;
     }
-    snprintf(out, out_size, "%s-%016llx", kind, (unsigned long long)h);
+    char buf[CADENCE_ID_SIZE];
+    size_t n = g_strlcpy(buf, kind, 40);
+    if (n > 39)
+        n = 39;
+    buf[n++] = '-';
+    for (int i = 15; i >= 0; i--, h >>= 4)
+        buf[n + (size_t)i] = "0123456789abcdef"[h & 15];
+    buf[n + 16] = '\0';
+    g_strlcpy(out, buf, out_size);
 }
 
 void cadence_outputs_init(cadence_outputs *outs)
@@ -74,9 +94,11 @@ static void note(run *r, const char *fmt, ...)
     char buf[256];
     va_list ap;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive on glibc va_list */
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    json_array_append_new(r->notes, json_string(buf));
+    utf8_trim(buf);
+    json_array_append_new(r->notes, json_string_nocheck(buf));
 }
 
 static void count(run *r, int64_t delta, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -86,6 +108,7 @@ static void count(run *r, int64_t delta, const char *fmt, ...)
     char name[CADENCE_COUNTER_NAME_SIZE];
     va_list ap;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive on glibc va_list */
     vsnprintf(name, sizeof name, fmt, ap);
     va_end(ap);
     cadence_outputs *o = r->outs;
@@ -117,20 +140,20 @@ static void set_time_utc(json_t *o, const char *key, int64_t ms)
 {
     char buf[40];
     cadence_time_format_utc(ms, buf, sizeof buf);
-    json_object_set_new(o, key, json_string(buf));
+    json_object_set_new_nocheck(o, key, json_string_nocheck(buf));
 }
 
 static void set_time_local(run *r, json_t *o, const char *key, int64_t ms)
 {
     char buf[40];
     cadence_time_format_local(ms, r->zone, buf, sizeof buf);
-    json_object_set_new(o, key, json_string(buf));
+    json_object_set_new_nocheck(o, key, json_string_nocheck(buf));
 }
 
 static void set_str(json_t *o, const char *key, const char *s)
 {
     if (s && *s)
-        json_object_set_new(o, key, json_string(s));
+        json_object_set_new_nocheck(o, key, json_string_nocheck(s));
 }
 
 static const char *step_label(int step, char *buf, size_t n)
@@ -141,9 +164,9 @@ static const char *step_label(int step, char *buf, size_t n)
     return buf;
 }
 
-static GTimeZone *lead_zone(run *r)
+static cadence_tz *lead_zone(run *r)
 {
-    GTimeZone *z = cadence_tzcache_get(r->tzc, r->st->timezone);
+    cadence_tz *z = cadence_tzcache_get(r->tzc, r->st->timezone);
     if (!z)
         z = cadence_tzcache_get(r->tzc, cadence_playbook_default_timezone(r->pb));
     return z;
@@ -218,16 +241,16 @@ static int status_from(run *r, cadence_status to, const char *reason, int64_t at
     char id[CADENCE_ID_SIZE];
     cadence_engine_id(st->lead_id, r->ev->event_id, kind, id, sizeof id);
     json_t *v = json_object();
-    json_object_set_new(v, "event_id", json_string(id));
-    json_object_set_new(v, "type", json_string("lead_status"));
+    json_object_set_new_nocheck(v, "event_id", json_string_nocheck(id));
+    json_object_set_new_nocheck(v, "type", json_string_nocheck("lead_status"));
     set_time_utc(v, "occurred_at", at);
-    json_object_set_new(v, "lead_id", json_string(st->lead_id));
-    json_object_set_new(v, "rep_id", json_string(st->rep_id));
-    json_object_set_new(v, "from", json_string(cadence_status_name(st->status)));
-    json_object_set_new(v, "to", json_string(cadence_status_name(to)));
-    json_object_set_new(v, "reason", json_string(reason));
+    json_object_set_new_nocheck(v, "lead_id", json_string_nocheck(st->lead_id));
+    json_object_set_new_nocheck(v, "rep_id", json_string_nocheck(st->rep_id));
+    json_object_set_new_nocheck(v, "from", json_string_nocheck(cadence_status_name(st->status)));
+    json_object_set_new_nocheck(v, "to", json_string_nocheck(cadence_status_name(to)));
+    json_object_set_new_nocheck(v, "reason", json_string_nocheck(reason));
     if ((to == CADENCE_STATUS_NURTURE || to == CADENCE_STATUS_LOST) && st->no_reason[0])
-        json_object_set_new(v, "no_reason", json_string(st->no_reason));
+        json_object_set_new_nocheck(v, "no_reason", json_string_nocheck(st->no_reason));
     emit(r, CADENCE_TOPIC_LEAD_STATUS, v);
     note(r, "status %s -> %s (%s)", cadence_status_name(st->status), cadence_status_name(to),
          reason);
@@ -245,6 +268,7 @@ static void render_problems(const cadence_event *ev, char *out, size_t n)
             g_strlcat(out, i == ev->n_problems - 1 ? " and " : ", ", n);
         g_strlcat(out, ev->problems[i], n);
     }
+    utf8_trim(out);
 }
 
 /* The playbook's opener with {first_name}, {last_name}, {company}, {problems}, {next_steps}. */
@@ -278,11 +302,14 @@ static json_t *render_opener(run *r)
         g_string_append(s, val);
         t = end + 1;
     }
-    if (s->len > 1000)
+    if (s->len > 1000) {
         g_string_truncate(s, 1000);
-    json_t *j = json_stringn(s->str, s->len);
+        utf8_trim(s->str);
+        s->len = strlen(s->str);
+    }
+    json_t *j = json_stringn_nocheck(s->str, s->len);
     g_string_free(s, TRUE);
-    return j ? j : json_string("");
+    return j ? j : json_string_nocheck("");
 }
 
 static json_t *lead_summary(run *r, int with_status)
@@ -299,16 +326,18 @@ static json_t *lead_summary(run *r, int with_status)
     if (with_status) {
         set_str(o, "lead_type", st->lead_type);
         if (st->has_lead)
-            json_object_set_new(o, "potential", json_integer(st->potential));
+            json_object_set_new_nocheck(o, "potential", json_integer(st->potential));
         set_str(o, "vertical", st->vertical);
-        json_object_set_new(o, "status", json_string(cadence_status_name(st->status)));
+        json_object_set_new_nocheck(o, "status",
+                                    json_string_nocheck(cadence_status_name(st->status)));
     }
     return o;
 }
 
 /* ---------------------------------------------------------------- alerts */
 
-static void hot_view_add(cadence_lead_state *st, int64_t at, int weight, const char *url)
+static void hot_view_add(cadence_lead_state *st, int64_t at, int weight, const char *url,
+                         const char *event_id)
 {
     for (int i = 0; i < st->n_hot_views; i++)
         if (st->hot_views[i].at == at && strcmp(st->hot_views[i].url, url) == 0)
@@ -327,7 +356,9 @@ static void hot_view_add(cadence_lead_state *st, int64_t at, int weight, const c
     }
     st->hot_views[i].at = at;
     st->hot_views[i].weight = weight;
+    g_strlcpy(st->hot_views[i].event_id, event_id, sizeof st->hot_views[i].event_id);
     g_strlcpy(st->hot_views[i].url, url, sizeof st->hot_views[i].url);
+    utf8_trim(st->hot_views[i].url);
     st->n_hot_views++;
 }
 
@@ -342,25 +373,25 @@ static void alert(run *r, const char *reason, const char *trigger_id, int64_t at
     char id[CADENCE_ID_SIZE];
     cadence_engine_id(st->lead_id, trigger_id, "alert", id, sizeof id);
     json_t *v = json_object();
-    json_object_set_new(v, "event_id", json_string(id));
-    json_object_set_new(v, "type", json_string("call_now"));
+    json_object_set_new_nocheck(v, "event_id", json_string_nocheck(id));
+    json_object_set_new_nocheck(v, "type", json_string_nocheck("call_now"));
     set_time_utc(v, "occurred_at", at);
-    json_object_set_new(v, "alert_id", json_string(id));
-    json_object_set_new(v, "reason", json_string(reason));
-    json_object_set_new(v, "lead_id", json_string(st->lead_id));
-    json_object_set_new(v, "rep_id", json_string(st->rep_id));
+    json_object_set_new_nocheck(v, "alert_id", json_string_nocheck(id));
+    json_object_set_new_nocheck(v, "reason", json_string_nocheck(reason));
+    json_object_set_new_nocheck(v, "lead_id", json_string_nocheck(st->lead_id));
+    json_object_set_new_nocheck(v, "rep_id", json_string_nocheck(st->rep_id));
     json_t *trig = json_object();
-    json_object_set_new(trig, "event_id", json_string(trigger_id));
+    json_object_set_new_nocheck(trig, "event_id", json_string_nocheck(trigger_id));
     set_str(trig, "url", url);
     set_time_utc(trig, "occurred_at", at);
-    json_object_set_new(v, "trigger", trig);
-    json_object_set_new(v, "lead", lead_summary(r, 1));
-    json_object_set_new(v, "suggested_opener", render_opener(r));
+    json_object_set_new_nocheck(v, "trigger", trig);
+    json_object_set_new_nocheck(v, "lead", lead_summary(r, 1));
+    json_object_set_new_nocheck(v, "suggested_opener", render_opener(r));
     if (st->no_at) {
         json_t *no = json_object();
         set_time_utc(no, "at", st->no_at);
         set_str(no, "reason", st->no_reason);
-        json_object_set_new(v, "no", no);
+        json_object_set_new_nocheck(v, "no", no);
     }
     json_t *views = json_array();
     int score = 0;
@@ -369,14 +400,14 @@ static void alert(run *r, const char *reason, const char *trigger_id, int64_t at
         if (h->at > at || h->at <= at - cooldown)
             continue;
         json_t *hv = json_object();
-        json_object_set_new(hv, "url", json_string(h->url));
+        json_object_set_new_nocheck(hv, "url", json_string_nocheck(h->url));
         set_time_utc(hv, "occurred_at", h->at);
-        json_object_set_new(hv, "weight", json_integer(h->weight));
+        json_object_set_new_nocheck(hv, "weight", json_integer(h->weight));
         json_array_append_new(views, hv);
         score += h->weight;
     }
-    json_object_set_new(v, "hot_views", views);
-    json_object_set_new(v, "score", json_integer(score));
+    json_object_set_new_nocheck(v, "hot_views", views);
+    json_object_set_new_nocheck(v, "score", json_integer(score));
     emit(r, CADENCE_TOPIC_ALERTS, v);
     st->alert_at = at;
     g_strlcpy(st->alert_id, id, sizeof st->alert_id);
@@ -451,7 +482,8 @@ static void on_lead(run *r, const cadence_event *ev)
     st->has_lead = 1;
     if (first) {
         count(r, 1, "leads:%s", st->lead_type);
-        enrol(r, ev->occurred_at, "enrolled");
+        if (!ev->do_not_call) /* a do-not-call lead is never enrolled (nor alerted on) */
+            enrol(r, ev->occurred_at, "enrolled");
         if (st->status == CADENCE_STATUS_ACTIVE && strcmp(st->lead_type, "warm") == 0)
             alert(r, "warm_inbound", ev->event_id, ev->occurred_at, NULL);
     } else if (ev->reenroll) {
@@ -495,7 +527,7 @@ static void on_visit(run *r, const cadence_event *ev)
         note(r, "visit %s (not a hot page)", ev->url);
         return;
     }
-    hot_view_add(r->st, ev->occurred_at, w, ev->url);
+    hot_view_add(r->st, ev->occurred_at, w, ev->url, ev->event_id);
     judge_view(r, ev->event_id, ev->occurred_at, ev->url);
 }
 
@@ -510,28 +542,28 @@ typedef enum kind {
 } kind;
 
 static const struct disposition_rule {
+    const char *reason; /* lead-status reason when the status changes */
     kind kind;
-    int voicemail;
     cadence_status to;
-    const char *reason;
-    int is_no; /* records the "no" (date and reason) */
+    int voicemail; /* a voicemail was left */
+    int is_no;     /* records the "no" (date and reason) */
 } disposition_rules[CADENCE_DISP_COUNT] = {
-    [CADENCE_DISP_NO_ANSWER] = {K_ATTEMPT, 0, 0, NULL, 0},
-    [CADENCE_DISP_VOICEMAIL_LEFT] = {K_ATTEMPT, 1, 0, NULL, 0},
-    [CADENCE_DISP_GATEKEEPER] = {K_ATTEMPT, 0, 0, NULL, 0},
-    [CADENCE_DISP_CONNECTED] = {K_CONNECT, 0, CADENCE_STATUS_FOLLOW_UP, "connected", 0},
-    [CADENCE_DISP_CALLBACK_RECEIVED] = {K_CALLBACK, 0, 0, NULL, 0},
-    [CADENCE_DISP_NOT_INTERESTED] = {K_STATUS, 0, CADENCE_STATUS_NURTURE, "not_interested", 1},
-    [CADENCE_DISP_MEETING_BOOKED] = {K_STATUS, 0, CADENCE_STATUS_MEETING_BOOKED, "meeting_booked",
+    [CADENCE_DISP_NO_ANSWER] = {NULL, K_ATTEMPT, 0, 0, 0},
+    [CADENCE_DISP_VOICEMAIL_LEFT] = {NULL, K_ATTEMPT, 0, 1, 0},
+    [CADENCE_DISP_GATEKEEPER] = {NULL, K_ATTEMPT, 0, 0, 0},
+    [CADENCE_DISP_CONNECTED] = {"connected", K_CONNECT, CADENCE_STATUS_FOLLOW_UP, 0, 0},
+    [CADENCE_DISP_CALLBACK_RECEIVED] = {NULL, K_CALLBACK, 0, 0, 0},
+    [CADENCE_DISP_NOT_INTERESTED] = {"not_interested", K_STATUS, CADENCE_STATUS_NURTURE, 0, 1},
+    [CADENCE_DISP_MEETING_BOOKED] = {"meeting_booked", K_STATUS, CADENCE_STATUS_MEETING_BOOKED, 0,
                                      0},
-    [CADENCE_DISP_CLOSED_WON] = {K_STATUS, 0, CADENCE_STATUS_WON, "closed_won", 0},
-    [CADENCE_DISP_CLOSED_LOST] = {K_STATUS, 0, CADENCE_STATUS_LOST, "closed_lost", 1},
-    [CADENCE_DISP_WRONG_NUMBER] = {K_STATUS, 0, CADENCE_STATUS_DO_NOT_CALL, "wrong_number", 0},
-    [CADENCE_DISP_DO_NOT_CALL] = {K_STATUS, 0, CADENCE_STATUS_DO_NOT_CALL, "do_not_call", 0},
-    [CADENCE_DISP_SENT] = {K_SENT, 0, 0, NULL, 0},
-    [CADENCE_DISP_REPLIED] = {K_CALLBACK, 0, 0, NULL, 0},
-    [CADENCE_DISP_BOUNCED] = {K_BOUNCE, 0, 0, NULL, 0},
-    [CADENCE_DISP_OUT_OF_OFFICE] = {K_OOO, 0, 0, NULL, 0},
+    [CADENCE_DISP_CLOSED_WON] = {"closed_won", K_STATUS, CADENCE_STATUS_WON, 0, 0},
+    [CADENCE_DISP_CLOSED_LOST] = {"closed_lost", K_STATUS, CADENCE_STATUS_LOST, 0, 1},
+    [CADENCE_DISP_WRONG_NUMBER] = {"wrong_number", K_STATUS, CADENCE_STATUS_DO_NOT_CALL, 0, 0},
+    [CADENCE_DISP_DO_NOT_CALL] = {"do_not_call", K_STATUS, CADENCE_STATUS_DO_NOT_CALL, 0, 0},
+    [CADENCE_DISP_SENT] = {NULL, K_SENT, 0, 0, 0},
+    [CADENCE_DISP_REPLIED] = {NULL, K_CALLBACK, 0, 0, 0},
+    [CADENCE_DISP_BOUNCED] = {NULL, K_BOUNCE, 0, 0, 0},
+    [CADENCE_DISP_OUT_OF_OFFICE] = {NULL, K_OOO, 0, 0, 0},
 };
 
 static void take_conversation(cadence_lead_state *st, const cadence_event *ev)
@@ -639,12 +671,9 @@ static void on_outcome(run *r, const cadence_event *ev)
         if (rule->is_no && st->status == rule->to) {
             /* Views remembered from after the "no" (arrived first) are triggers now. */
             for (int i = 0; i < st->n_hot_views; i++)
-                if (st->hot_views[i].at > st->no_at && st->status == rule->to) {
-                    char tid[CADENCE_ID_SIZE], vk[24];
-                    snprintf(vk, sizeof vk, "view%d", i);
-                    cadence_engine_id(st->lead_id, ev->event_id, vk, tid, sizeof tid);
-                    judge_view(r, tid, st->hot_views[i].at, st->hot_views[i].url);
-                }
+                if (st->hot_views[i].at > st->no_at && st->status == rule->to)
+                    judge_view(r, st->hot_views[i].event_id, st->hot_views[i].at,
+                               st->hot_views[i].url);
         }
         break;
     case K_SENT:
@@ -711,15 +740,17 @@ static void warn(plan_t *p, const char *code, const char *msg)
 {
     if (p->n_warn < MAX_WARNINGS) {
         p->warn_code[p->n_warn] = code;
-        g_strlcpy(p->warn_msg[p->n_warn++], msg, sizeof p->warn_msg[0]);
+        g_strlcpy(p->warn_msg[p->n_warn], msg, sizeof p->warn_msg[0]);
+        utf8_trim(p->warn_msg[p->n_warn++]);
     }
 }
 
-static int attempts_on_day(run *r, uint32_t day)
+/* Attempts made on local `day`, given the day's bounds [from, to) as instants. */
+static int attempts_between(const cadence_lead_state *st, int64_t from, int64_t to)
 {
     int n = 0;
-    for (int i = 0; i < r->st->n_attempts; i++)
-        n += cadence_time_local_day(r->st->attempts[i].at, r->zone, NULL) == day;
+    for (int i = 0; i < st->n_attempts; i++)
+        n += st->attempts[i].at >= from && st->attempts[i].at < to;
     return n;
 }
 
@@ -767,7 +798,9 @@ static int64_t fit(run *r, plan_t *p, uint32_t day, cadence_playbook_slot slot, 
             day = cadence_time_local_day(earliest, r->zone, NULL) - 1;
             continue;
         }
-        if (attempts_on_day(r, day) >= cadence_playbook_daily_touch_cap(pb)) {
+        if (r->st->n_attempts && attempts_between(r->st, cadence_time_at_local(day, 0, r->zone),
+                                                  cadence_time_at_local(day + 1, 0, r->zone)) >=
+                                     cadence_playbook_daily_touch_cap(pb)) {
             push_moved(p, "daily_cap", t);
             continue;
         }
@@ -945,44 +978,48 @@ static json_t *touch_json(run *r, const plan_t *p, const char *task_id)
 {
     const cadence_lead_state *st = r->st;
     json_t *v = json_object();
-    json_object_set_new(v, "event_id", json_string(task_id));
-    json_object_set_new(v, "type", json_string("touch_due"));
+    json_object_set_new_nocheck(v, "event_id", json_string_nocheck(task_id));
+    json_object_set_new_nocheck(v, "type", json_string_nocheck("touch_due"));
     set_time_utc(v, "occurred_at", r->ev->occurred_at);
-    json_object_set_new(v, "task_id", json_string(task_id));
-    json_object_set_new(v, "lead_id", json_string(st->lead_id));
-    json_object_set_new(v, "rep_id", json_string(st->rep_id));
+    json_object_set_new_nocheck(v, "task_id", json_string_nocheck(task_id));
+    json_object_set_new_nocheck(v, "lead_id", json_string_nocheck(st->lead_id));
+    json_object_set_new_nocheck(v, "rep_id", json_string_nocheck(st->rep_id));
     set_time_local(r, v, "due_at", p->due);
-    json_object_set_new(v, "channel", json_string(p->channel));
-    json_object_set_new(v, "voicemail", json_boolean(p->voicemail));
-    json_object_set_new(v, "email", json_boolean(p->email));
+    json_object_set_new_nocheck(v, "channel", json_string_nocheck(p->channel));
+    json_object_set_new_nocheck(v, "voicemail", json_boolean(p->voicemail));
+    json_object_set_new_nocheck(v, "email", json_boolean(p->email));
     if (p->script >= 0)
-        json_object_set_new(
+        json_object_set_new_nocheck(
             v, "message_id",
-            json_string(p->voicemail ? cadence_playbook_voicemail_id(r->pb, (size_t)p->script)
-                                     : cadence_playbook_email_id(r->pb, (size_t)p->script)));
-    json_object_set_new(v, "objective", json_string(p->objective));
+            json_string_nocheck(p->voicemail
+                                    ? cadence_playbook_voicemail_id(r->pb, (size_t)p->script)
+                                    : cadence_playbook_email_id(r->pb, (size_t)p->script)));
+    json_object_set_new_nocheck(v, "objective", json_string_nocheck(p->objective));
     if (p->ftc_attempt)
-        json_object_set_new(v, "ftc_attempt", json_integer(p->ftc_attempt));
+        json_object_set_new_nocheck(v, "ftc_attempt", json_integer(p->ftc_attempt));
     set_str(v, "cadence", st->cadence);
     if (p->step >= 0)
-        json_object_set_new(v, "step", json_integer(p->step));
+        json_object_set_new_nocheck(v, "step", json_integer(p->step));
     if (strcmp(p->objective, "follow_up") == 0)
-        json_object_set_new(v, "opener", render_opener(r));
+        json_object_set_new_nocheck(v, "opener", render_opener(r));
     set_str(v, "suggestion", p->suggestion);
     json_t *w = json_array();
-    for (int i = 0; i < p->n_warn; i++)
-        json_array_append_new(
-            w, json_pack("{s:s,s:s}", "code", p->warn_code[i], "message", p->warn_msg[i]));
-    json_object_set_new(v, "warnings", w);
+    for (int i = 0; i < p->n_warn; i++) {
+        json_t *wo = json_object();
+        json_object_set_new_nocheck(wo, "code", json_string_nocheck(p->warn_code[i]));
+        json_object_set_new_nocheck(wo, "message", json_string_nocheck(p->warn_msg[i]));
+        json_array_append_new(w, wo);
+    }
+    json_object_set_new_nocheck(v, "warnings", w);
     json_t *m = json_array();
     for (int i = 0; i < p->n_moved; i++) {
         json_t *mv = json_object();
-        json_object_set_new(mv, "reason", json_string(p->moved[i].reason));
+        json_object_set_new_nocheck(mv, "reason", json_string_nocheck(p->moved[i].reason));
         set_time_local(r, mv, "from", p->moved[i].from);
         json_array_append_new(m, mv);
     }
-    json_object_set_new(v, "moved", m);
-    json_object_set_new(v, "lead", lead_summary(r, 0));
+    json_object_set_new_nocheck(v, "moved", m);
+    json_object_set_new_nocheck(v, "lead", lead_summary(r, 0));
     return v;
 }
 
@@ -1083,7 +1120,7 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
         return CADENCE_ENGINE_ERROR;
     if (in != out) {
         if (in)
-            memcpy(out, in, sizeof *out);
+            cadence_lead_state_copy(out, in);
         else
             cadence_lead_state_init(out, ev->lead_id);
     }
@@ -1104,15 +1141,16 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
 
     json_t *tl = json_object();
     set_time_utc(tl, "at", ev->occurred_at);
-    json_object_set_new(tl, "event_id", json_string(ev->event_id));
+    json_object_set_new_nocheck(tl, "event_id", json_string_nocheck(ev->event_id));
     char what[128];
     snprintf(what, sizeof what, "%s%s%s", cadence_event_type_name(ev->type),
              ev->type == CADENCE_EVENT_CALL_OUTCOME ? ":" : "",
              ev->type == CADENCE_EVENT_CALL_OUTCOME ? cadence_disposition_name(ev->disposition)
                                                     : "");
-    json_object_set_new(tl, "event", json_string(what));
-    json_object_set_new(tl, "status", json_string(cadence_status_name(out->status)));
-    json_object_set_new(tl, "notes", r.notes);
+    json_object_set_new_nocheck(tl, "event", json_string_nocheck(what));
+    json_object_set_new_nocheck(tl, "status",
+                                json_string_nocheck(cadence_status_name(out->status)));
+    json_object_set_new_nocheck(tl, "notes", r.notes);
     json_decref(outs->timeline);
     outs->timeline = tl;
     return CADENCE_ENGINE_OK;

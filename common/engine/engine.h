@@ -23,7 +23,8 @@
  * - Each step's touch is due `gap_days` after the *actual* previous attempt's local date, in
  *   the step's slot, in the lead's zone (default: the playbook's), on a working day that is not
  *   a holiday, not sooner than the voicemail pause, past an out-of-office return date, under
- *   the daily cap; every push is listed in `moved` with its reason.
+ *   the daily cap (attempts already made that local day); every push is listed in `moved`
+ *   with its reason.
  * - Attempts before the first conversation are FTC #1, #2, …; FTC tasks carry the next unused
  *   voicemail/email pair (never repeated; `scripts_exhausted` warning when none is left).
  * - After the last step: a `re_evaluate` task with the playbook's suggestion.
@@ -105,7 +106,10 @@ typedef struct cadence_outputs {
     size_t n_messages;
     cadence_counter_delta counters[CADENCE_OUTPUTS_MAX_COUNTERS];
     size_t n_counters;
-    json_t *timeline; /* {"at","event_id","event","summary",...}; owned; NULL on duplicate */
+    /* The lead's history entry: {"at", "event_id", "event" ("call_outcome:no_answer"),
+     * "status" (after), "notes" (what was decided and why, as short sentences)}. Owned;
+     * NULL on a duplicate. */
+    json_t *timeline;
     cadence_touch_action touch_action;
     char task_id[CADENCE_ID_SIZE];           /* SET: the new open touch's id */
     int64_t due_at;                          /* SET: Unix ms */

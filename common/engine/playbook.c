@@ -72,6 +72,7 @@ static void fail(ctx *c, const char *path, const char *fmt, ...)
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive on glibc va_list */
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (c->errstr && c->errstr_size)
@@ -352,9 +353,24 @@ cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, si
         {
             const char *s = json_string_value(it);
             int y = 0, m = 0, d = 0;
-            char tail = 0;
-            if (!s || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-                !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y)) {
+            if (s && strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
+                for (int k = 0; k < 10; k++) {
+                    if (k == 4 || k == 7)
+                        continue;
+                    if (!g_ascii_isdigit(s[k])) {
+                        y = 0;
+                        break;
+                    }
+                    int dig = s[k] - '0';
+                    if (k < 4)
+                        y = y * 10 + dig;
+                    else if (k < 7)
+                        m = m * 10 + dig;
+                    else
+                        d = d * 10 + dig;
+                }
+            }
+            if (y < 1 || !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y)) {
                 char p[64];
                 snprintf(p, sizeof p, "/holidays/%zu", i);
                 fail(&c, p, "not a date YYYY-MM-DD");
@@ -369,15 +385,15 @@ cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, si
 
     pb->daily_cap = (int)get_int(&c, doc, "", "daily_touch_cap", 3, 1, 24);
     const json_t *alerts = json_object_get(doc, "alerts");
-    pb->cooldown_ms = get_int(&c, alerts, "/alerts", "cooldown_hours", 24, 0, 24 * 365) * 3600000;
+    pb->cooldown_ms = get_int(&c, alerts, "/alerts", "cooldown_hours", 24, 0, 8760) * 3600000LL;
     const json_t *vm = json_object_get(doc, "voicemail");
-    pb->vm_gap_ms = get_int(&c, vm, "/voicemail", "min_gap_hours", 24, 0, 24 * 60) * 3600000;
-    pb->vm_pause_ms = get_int(&c, vm, "/voicemail", "pause_after_hours", 3, 0, 24 * 30) * 3600000;
+    pb->vm_gap_ms = get_int(&c, vm, "/voicemail", "min_gap_hours", 24, 0, 1440) * 3600000LL;
+    pb->vm_pause_ms = get_int(&c, vm, "/voicemail", "pause_after_hours", 3, 0, 720) * 3600000LL;
     pb->vm_max_without = (int)get_int(&c, vm, "/voicemail", "max_calls_without", 2, 0, 100);
     const json_t *fu = json_object_get(doc, "follow_up");
     pb->fu_gap_days = (int)get_int(&c, fu, "/follow_up", "gap_days", 2, 0, 365);
     pb->fu_slot = get_slot(&c, fu, "/follow_up", "slot", pb->hours);
-    pb->cool_off_ms = get_int(&c, doc, "", "reenroll_cool_off_days", 30, 0, 3650) * 86400000;
+    pb->cool_off_ms = get_int(&c, doc, "", "reenroll_cool_off_days", 30, 0, 3650) * 86400000LL;
     const char *op = get_str(&c, doc, "", "opener_template", 1, 1000);
     pb->opener = g_strdup(op ? op : "");
 
@@ -533,7 +549,8 @@ cadence_playbook_cadence_choose(const cadence_playbook *pb, const char *lead_typ
         return NULL;
     for (size_t i = 0; i < pb->n_rules; i++) {
         const rule *r = &pb->rules[i];
-        if (strcmp(r->lead_type, "any") != 0 && (!lead_type || strcmp(r->lead_type, lead_type)))
+        if (strcmp(r->lead_type, "any") != 0 &&
+            (!lead_type || strcmp(r->lead_type, lead_type) != 0))
             continue;
         if (potential >= r->min_potential)
             return r->cadence;

@@ -76,10 +76,20 @@ static const ifield int_fields[] = {
 
 void cadence_lead_state_init(cadence_lead_state *st, const char *lead_id)
 {
-    memset(st, 0, sizeof *st);
+    /* the unused entries of hot_views/pending are never read */
+    memset(st, 0, offsetof(cadence_lead_state, hot_views));
     st->connected_step = -1;
     if (lead_id)
         snprintf(st->lead_id, sizeof st->lead_id, "%s", lead_id);
+}
+
+void cadence_lead_state_copy(cadence_lead_state *dst, const cadence_lead_state *src)
+{
+    if (dst == src)
+        return;
+    memcpy(dst, src, offsetof(cadence_lead_state, hot_views));
+    memcpy(dst->hot_views, src->hot_views, sizeof src->hot_views[0] * (size_t)src->n_hot_views);
+    memcpy(dst->pending, src->pending, sizeof src->pending[0] * (size_t)src->n_pending);
 }
 
 const char *cadence_lead_state_rep_id(const cadence_lead_state *st)
@@ -124,8 +134,9 @@ char *cadence_lead_state_to_json(const cadence_lead_state *st)
     json_object_set_new(o, "attempts", a);
     json_t *h = json_array();
     for (int i = 0; i < st->n_hot_views; i++)
-        json_array_append_new(h, json_pack("[Iis]", (json_int_t)st->hot_views[i].at,
-                                           st->hot_views[i].weight, st->hot_views[i].url));
+        json_array_append_new(h, json_pack("[Iiss]", (json_int_t)st->hot_views[i].at,
+                                           st->hot_views[i].weight, st->hot_views[i].url,
+                                           st->hot_views[i].event_id));
     json_object_set_new(o, "hot_views", h);
     json_t *e = json_array();
     for (int i = 0; i < st->n_event_ids; i++)
@@ -203,6 +214,8 @@ int cadence_lead_state_from_json(const char *text, cadence_lead_state *st, char 
         st->hot_views[i].weight = (int)json_integer_value(json_array_get(it, 1));
         const char *u = json_string_value(json_array_get(it, 2));
         g_strlcpy(st->hot_views[i].url, u ? u : "", sizeof st->hot_views[i].url);
+        const char *e = json_string_value(json_array_get(it, 3));
+        g_strlcpy(st->hot_views[i].event_id, e ? e : "", sizeof st->hot_views[i].event_id);
         st->n_hot_views = (int)i + 1;
     }
     json_array_foreach(json_object_get(o, "event_ids"), i, it)

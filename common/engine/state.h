@@ -46,68 +46,70 @@ typedef struct cadence_attempt {
 } cadence_attempt;
 
 typedef struct cadence_hot_view {
-    int64_t at;
+    int64_t at; /* occurred_at of the visit */
     int weight;
+    char event_id[CADENCE_ID_SIZE]; /* the visit's event id (the alert's trigger) */
     char url[512];
 } cadence_hot_view;
 
 typedef struct cadence_lead_state {
-    int has_lead; /* a lead event has been applied */
+    /* times (Unix ms, 0 = never) */
+    int64_t lead_at;         /* occurred_at of the newest lead event applied */
+    int64_t status_at;       /* occurred_at of the event that set the status */
+    int64_t enrolled_at;     /* enrolment in the current cadence */
+    int64_t cadence_start;   /* attempts before this time belong to an earlier enrolment */
+    int64_t callback_at;     /* latest callback_received / replied needing a follow-up */
+    int64_t ooo_until;       /* out of office until */
+    int64_t connected_at;    /* first conversation */
+    int64_t conversation_at; /* newest conversation taken into the fields below */
+    int64_t next_contact_at; /* agreed in the newest conversation */
+    int64_t no_at;           /* when the prospect said no */
+    int64_t alert_at;        /* occurred_at of the last alert's trigger */
+    int64_t open_due_at;     /* the open touch's due time */
+
+    cadence_attempt attempts[CADENCE_STATE_MAX_ATTEMPTS]; /* sorted by `at` */
+
+    cadence_status status;
+    int has_lead;    /* a lead event has been applied */
+    int potential;   /* effective potential (playbook default applied) */
+    int reeval_done; /* the re_evaluate task was answered */
+    int n_attempts;
+    int ftc;                                /* first-time-call attempts so far (all, not capped) */
+    int connected_step;                     /* cadence step at the first conversation (-1 none) */
+    uint32_t scripts_used;                  /* bit i = script pair i given to this lead */
+    int no_email;                           /* an email bounced */
+    int follow_ups;                         /* follow-up attempts since the first conversation */
+    int qualification, qualification_known; /* CADENCE_QUAL_* bits */
+    int n_hot_views;
+    int n_event_ids, event_ids_next;
+    int n_pending;
+    int open_script; /* script pair of the open touch + 1 (0 none) */
+
     char lead_id[CADENCE_ID_SIZE];
     char rep_id[CADENCE_ID_SIZE];
     char lead_type[8];
-    int potential; /* effective potential (playbook default applied) */
     char vertical[65], first_name[101], last_name[101], company[201], email[255], phone[33];
-    char timezone[65]; /* as given ("" = the playbook's default) */
-    int64_t lead_at;   /* occurred_at of the newest lead event applied */
-
-    cadence_status status;
-    int64_t status_at; /* occurred_at of the event that set the status */
-    char cadence[65];  /* the cadence the lead is enrolled in ("" = none) */
-    int64_t enrolled_at;
-    int64_t cadence_start; /* attempts before this time belong to an earlier enrolment */
-    int reeval_done;
-
-    cadence_attempt attempts[CADENCE_STATE_MAX_ATTEMPTS]; /* sorted by `at` */
-    int n_attempts;
-    int ftc;               /* first-time-call attempts so far (all, not capped) */
-    int connected_step;    /* cadence step at the first conversation (-1 none) */
-    uint32_t scripts_used; /* bit i = script pair i given to this lead */
-    int no_email;          /* an email bounced */
-    int64_t callback_at;   /* latest callback_received / replied needing a follow-up */
-    int64_t ooo_until;     /* out of office until */
-    int follow_ups;        /* follow-up attempts since the first conversation */
-
-    int64_t connected_at; /* first conversation (0 none) */
-    int64_t conversation_at;
+    char timezone[65];   /* as given ("" = the playbook's default) */
+    char cadence[65];    /* the cadence the lead is enrolled in ("" = none) */
     char problems[1024]; /* rendered: "a, b and c" */
     char next_steps[501];
     char role[16];
-    int qualification, qualification_known;
-    int64_t next_contact_at;
-
-    int64_t no_at; /* when the prospect said no (0 never) */
     char no_reason[501];
+    char alert_id[CADENCE_ID_SIZE];                               /* the last alert */
+    char event_ids[CADENCE_STATE_MAX_EVENT_IDS][CADENCE_ID_SIZE]; /* ring of recent ids */
+    char open_task_id[CADENCE_ID_SIZE];                           /* the open touch ("" none) */
+    char open_key[160]; /* what the open touch is for and says (re-issued when it changes) */
 
-    int64_t alert_at; /* occurred_at of the last alert's trigger */
-    char alert_id[CADENCE_ID_SIZE];
-    cadence_hot_view hot_views[CADENCE_STATE_MAX_HOT_VIEWS]; /* newest last */
-    int n_hot_views;
-
-    char event_ids[CADENCE_STATE_MAX_EVENT_IDS][CADENCE_ID_SIZE]; /* ring */
-    int n_event_ids, event_ids_next;
-
-    cadence_event pending[CADENCE_STATE_MAX_PENDING]; /* before the lead event; by time */
-    int n_pending;
-
-    char open_task_id[CADENCE_ID_SIZE]; /* the open touch ("" none) */
-    int64_t open_due_at;
-    char open_key[160]; /* what the open touch is for ("ftc:3", "follow_up:...") */
-    int open_script;    /* script pair of the open touch + 1 (0 none) */
+    /* The two big arrays come last: cadence_lead_state_copy copies only their used part. */
+    cadence_hot_view hot_views[CADENCE_STATE_MAX_HOT_VIEWS]; /* by time, newest last */
+    cadence_event pending[CADENCE_STATE_MAX_PENDING];        /* before the lead event; by time */
 } cadence_lead_state;
 
 /* Resets `st` to the state of a lead nobody has heard of. */
 void cadence_lead_state_init(cadence_lead_state *st, const char *lead_id);
+
+/* Copies `src` to `dst` (only the used entries of the big arrays: cheap). */
+void cadence_lead_state_copy(cadence_lead_state *dst, const cadence_lead_state *src);
 
 /*
  * Parses the JSON text of a state (as written by cadence_lead_state_to_json) into `st`.

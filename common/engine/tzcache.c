@@ -10,15 +10,36 @@
 #include <stdio.h>
 #include <string.h>
 
-struct cadence_tzcache {
-    GHashTable *zones; /* name (owned) → GTimeZone (owned) */
+#define SPAN_WINDOW (7 * 86400LL) /* bisection window around a lookup, seconds */
+#define SPAN_MARGIN 86400LL       /* local→UTC answers from the memo keep this far from edges */
+#define SPANS 4
+
+typedef struct span {
+    int64_t start, end; /* UTC seconds, [start, end) */
+    int32_t offset;     /* seconds east of UTC */
+} span;
+
+struct cadence_tz {
+    GTimeZone *z;
+    span spans[SPANS];
+    int n_spans, next_span;
 };
+
+struct cadence_tzcache {
+    GHashTable *zones; /* name (owned) → cadence_tz (owned) */
+};
+
+static void tz_free(gpointer p)
+{
+    cadence_tz *t = p;
+    g_time_zone_unref(t->z);
+    g_free(t);
+}
 
 cadence_tzcache *cadence_tzcache_new(void)
 {
     cadence_tzcache *tz = g_new0(cadence_tzcache, 1);
-    tz->zones =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_time_zone_unref);
+    tz->zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, tz_free);
     return tz;
 }
 
@@ -30,18 +51,68 @@ void cadence_tzcache_free(cadence_tzcache *tz)
     g_free(tz);
 }
 
-GTimeZone *cadence_tzcache_get(cadence_tzcache *tz, const char *name)
+cadence_tz *cadence_tzcache_get(cadence_tzcache *tz, const char *name)
 {
     if (!name || !*name)
         return NULL;
-    GTimeZone *z = g_hash_table_lookup(tz->zones, name);
-    if (z)
-        return z;
-    z = g_time_zone_new_identifier(name);
+    cadence_tz *t = g_hash_table_lookup(tz->zones, name);
+    if (t)
+        return t;
+    GTimeZone *z = g_time_zone_new_identifier(name);
     if (!z)
         return NULL;
-    g_hash_table_insert(tz->zones, g_strdup(name), z);
-    return z;
+    t = g_new0(cadence_tz, 1);
+    t->z = z;
+    g_hash_table_insert(tz->zones, g_strdup(name), t);
+    return t;
+}
+
+GTimeZone *cadence_tz_gtimezone(const cadence_tz *zone)
+{
+    return zone->z;
+}
+
+static int32_t glib_offset(GTimeZone *z, int64_t secs)
+{
+    gint iv = g_time_zone_find_interval(z, G_TIME_TYPE_UNIVERSAL, secs);
+    return iv < 0 ? 0 : g_time_zone_get_offset(z, iv);
+}
+
+/* The UTC offset at UTC `secs`, from the memo or GLib (then memoised with its span). */
+static int32_t offset_at(cadence_tz *tz, int64_t secs)
+{
+    for (int i = 0; i < tz->n_spans; i++)
+        if (secs >= tz->spans[i].start && secs < tz->spans[i].end)
+            return tz->spans[i].offset;
+    int32_t off = glib_offset(tz->z, secs);
+    int64_t start = secs - SPAN_WINDOW, end = secs + SPAN_WINDOW;
+    if (glib_offset(tz->z, start) != off) {
+        int64_t a = start, b = secs; /* a: other offset, b: ours */
+        while (b - a > 1) {
+            int64_t m = a + (b - a) / 2;
+            if (glib_offset(tz->z, m) == off)
+                b = m;
+            else
+                a = m;
+        }
+        start = b;
+    }
+    if (glib_offset(tz->z, end) != off) {
+        int64_t a = secs, b = end; /* a: ours, b: other offset */
+        while (b - a > 1) {
+            int64_t m = a + (b - a) / 2;
+            if (glib_offset(tz->z, m) == off)
+                a = m;
+            else
+                b = m;
+        }
+        end = b;
+    }
+    tz->spans[tz->next_span] = (span){start, end, off};
+    tz->next_span = (tz->next_span + 1) % SPANS;
+    if (tz->n_spans < SPANS)
+        tz->n_spans++;
+    return off;
 }
 
 int cadence_time_parse(const char *text, int64_t *ms)
@@ -66,88 +137,123 @@ static int64_t floor_div(int64_t a, int64_t b)
     return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
+/* GDate Julian day number of 1970-01-01 (day 1 = 0001-01-01). */
+#define UNIX_EPOCH_JULIAN 719163
+
+/* Civil date of a day count since 1970-01-01 (H. Hinnant's algorithm; no allocation). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = floor_div(z, 146097);
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* Local wall-clock seconds of UTC `secs` in `zone`, and the UTC offset used. */
+static int64_t to_local(int64_t secs, cadence_tz *zone, int32_t *offset)
+{
+    int32_t off = offset_at(zone, secs);
+    if (offset)
+        *offset = off;
+    return secs + off;
+}
+
+static char *put2(char *p, int v)
+{
+    *p++ = (char)('0' + v / 10 % 10);
+    *p++ = (char)('0' + v % 10);
+    return p;
+}
+
+/* RFC 3339 by hand (snprintf is most of the cost of formatting a time). */
+static void format(int64_t ms, int64_t local_secs, int32_t offset, int utc, char *out,
+                   size_t out_size)
+{
+    int y, mo, d;
+    int64_t days = floor_div(local_secs, 86400);
+    int64_t rem = local_secs - days * 86400;
+    civil_from_days(days, &y, &mo, &d);
+    int frac = (int)(ms - floor_div(ms, 1000) * 1000);
+    char buf[40], *p = buf;
+    if (y < 0 || y > 9999)
+        y = 0;
+    p = put2(p, y / 100);
+    p = put2(p, y % 100);
+    *p++ = '-';
+    p = put2(p, mo);
+    *p++ = '-';
+    p = put2(p, d);
+    *p++ = 'T';
+    p = put2(p, (int)(rem / 3600));
+    *p++ = ':';
+    p = put2(p, (int)(rem / 60 % 60));
+    *p++ = ':';
+    p = put2(p, (int)(rem % 60));
+    if (frac) {
+        *p++ = '.';
+        *p++ = (char)('0' + frac / 100);
+        p = put2(p, frac % 100);
+    }
+    if (utc) {
+        *p++ = 'Z';
+    } else {
+        int a = offset < 0 ? -offset : offset;
+        *p++ = offset < 0 ? '-' : '+';
+        p = put2(p, a / 3600);
+        *p++ = ':';
+        p = put2(p, a / 60 % 60);
+    }
+    *p = '\0';
+    g_strlcpy(out, buf, out_size);
+}
+
 void cadence_time_format_utc(int64_t ms, char *out, size_t out_size)
 {
-    GDateTime *dt = g_date_time_new_from_unix_utc(floor_div(ms, 1000));
-    int frac = (int)(ms - floor_div(ms, 1000) * 1000);
-    if (!dt) {
-        snprintf(out, out_size, "1970-01-01T00:00:00Z");
-        return;
-    }
-    if (frac)
-        snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", g_date_time_get_year(dt),
-                 g_date_time_get_month(dt), g_date_time_get_day_of_month(dt),
-                 g_date_time_get_hour(dt), g_date_time_get_minute(dt), g_date_time_get_second(dt),
-                 frac);
-    else
-        snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02dZ", g_date_time_get_year(dt),
-                 g_date_time_get_month(dt), g_date_time_get_day_of_month(dt),
-                 g_date_time_get_hour(dt), g_date_time_get_minute(dt), g_date_time_get_second(dt));
-    g_date_time_unref(dt);
+    int64_t secs = floor_div(ms, 1000);
+    format(ms, secs, 0, 1, out, out_size);
 }
 
-static GDateTime *local_dt(int64_t ms, GTimeZone *zone)
+void cadence_time_format_local(int64_t ms, cadence_tz *zone, char *out, size_t out_size)
 {
-    GDateTime *utc = g_date_time_new_from_unix_utc(floor_div(ms, 1000));
-    if (!utc)
-        return NULL;
-    GDateTime *loc = g_date_time_to_timezone(utc, zone);
-    g_date_time_unref(utc);
-    return loc;
-}
-
-void cadence_time_format_local(int64_t ms, GTimeZone *zone, char *out, size_t out_size)
-{
-    GDateTime *dt = zone ? local_dt(ms, zone) : NULL;
-    if (!dt) {
+    if (!zone) {
         cadence_time_format_utc(ms, out, out_size);
         return;
     }
-    int64_t off = g_date_time_get_utc_offset(dt) / G_TIME_SPAN_MINUTE;
-    char sign = off < 0 ? '-' : '+';
-    if (off < 0)
-        off = -off;
-    snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", g_date_time_get_year(dt),
-             g_date_time_get_month(dt), g_date_time_get_day_of_month(dt), g_date_time_get_hour(dt),
-             g_date_time_get_minute(dt), g_date_time_get_second(dt), sign, (int)(off / 60),
-             (int)(off % 60));
-    g_date_time_unref(dt);
+    int32_t off;
+    int64_t local = to_local(floor_div(ms, 1000), zone, &off);
+    format(ms, local, off, 0, out, out_size);
 }
 
-uint32_t cadence_time_local_day(int64_t ms, GTimeZone *zone, int *minute)
+uint32_t cadence_time_local_day(int64_t ms, cadence_tz *zone, int *minute)
 {
-    GDateTime *dt = local_dt(ms, zone);
-    if (!dt) {
-        if (minute)
-            *minute = 0;
-        return 1;
-    }
-    GDate d;
-    g_date_clear(&d, 1);
-    g_date_set_dmy(&d, (GDateDay)g_date_time_get_day_of_month(dt),
-                   (GDateMonth)g_date_time_get_month(dt), (GDateYear)g_date_time_get_year(dt));
+    int64_t local = to_local(floor_div(ms, 1000), zone, NULL);
+    int64_t days = floor_div(local, 86400);
     if (minute)
-        *minute = g_date_time_get_hour(dt) * 60 + g_date_time_get_minute(dt);
-    g_date_time_unref(dt);
-    return g_date_get_julian(&d);
+        *minute = (int)((local - days * 86400) / 60);
+    int64_t j = days + UNIX_EPOCH_JULIAN;
+    return j < 1 ? 1 : (uint32_t)j;
 }
 
-int64_t cadence_time_at_local(uint32_t julian, int minute, GTimeZone *zone)
+int64_t cadence_time_at_local(uint32_t julian, int minute, cadence_tz *zone)
 {
-    GDate d;
-    g_date_clear(&d, 1);
-    g_date_set_julian(&d, julian);
-    int h = minute / 60, m = minute % 60;
-    int extra_day = 0;
-    if (h >= 24) { /* "24:00" = next midnight */
-        h = 0;
-        extra_day = 1;
+    gint64 local = ((gint64)julian - UNIX_EPOCH_JULIAN) * 86400 + (gint64)minute * 60;
+    /* From the memo when the answer lies well inside a known span (no DST edge near). */
+    for (int i = 0; i < zone->n_spans; i++) {
+        const span *s = &zone->spans[i];
+        int64_t u = local - s->offset;
+        if (u >= s->start + SPAN_MARGIN && u < s->end - SPAN_MARGIN)
+            return u * 1000;
     }
-    GDateTime *dt = g_date_time_new(zone, g_date_get_year(&d), g_date_get_month(&d),
-                                    g_date_get_day(&d), h, m, 0);
-    if (!dt)
-        return 0;
-    int64_t ms = (g_date_time_to_unix(dt) + extra_day * 86400LL) * 1000;
-    g_date_time_unref(dt);
-    return ms;
+    /* As g_date_time_new does: find the interval of the local time (a time in a DST gap is
+     * moved forward), then subtract that interval's offset. */
+    gint64 t = local;
+    gint iv = g_time_zone_adjust_time(zone->z, G_TIME_TYPE_STANDARD, &t);
+    int32_t off = iv < 0 ? 0 : g_time_zone_get_offset(zone->z, iv);
+    (void)offset_at(zone, t - off); /* warm the memo */
+    return (t - off) * 1000;
 }

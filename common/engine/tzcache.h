@@ -19,6 +19,14 @@
 
 typedef struct cadence_tzcache cadence_tzcache;
 
+/*
+ * One zone of the cache: the GTimeZone and a small memo of UTC-offset spans. GLib's interval
+ * lookups scan the zone's transitions linearly; the memo answers repeated lookups near the same
+ * times (the common case: one lead's schedule) in a few comparisons. A span is found around a
+ * time by bisection within ±7 days, assuming no zone changes its offset twice in 7 days.
+ */
+typedef struct cadence_tz cadence_tz;
+
 /* A new, empty cache; free with cadence_tzcache_free. Never NULL. */
 cadence_tzcache *cadence_tzcache_new(void);
 
@@ -27,7 +35,10 @@ void cadence_tzcache_free(cadence_tzcache *tz);
 
 /* The zone named `name` (IANA, e.g. "America/New_York", or "UTC"), borrowed from the cache,
  * or NULL when the system tz database has no such zone. */
-GTimeZone *cadence_tzcache_get(cadence_tzcache *tz, const char *name);
+cadence_tz *cadence_tzcache_get(cadence_tzcache *tz, const char *name);
+
+/* The zone's GTimeZone (borrowed). */
+GTimeZone *cadence_tz_gtimezone(const cadence_tz *zone);
 
 /*
  * Parses an RFC 3339 date-time ("2026-11-23T09:00:00Z", "…+01:00") into Unix ms.
@@ -39,14 +50,15 @@ int cadence_time_parse(const char *text, int64_t *ms);
 void cadence_time_format_utc(int64_t ms, char *out, size_t out_size);
 
 /* Formats `ms` as RFC 3339 with the local offset of `zone` ("2026-11-23T09:00:00-05:00"). */
-void cadence_time_format_local(int64_t ms, GTimeZone *zone, char *out, size_t out_size);
+void cadence_time_format_local(int64_t ms, cadence_tz *zone, char *out, size_t out_size);
 
 /* The local calendar date of `ms` in `zone` as a GDate Julian day, and the minutes after local
  * midnight in *minute (may be NULL). */
-uint32_t cadence_time_local_day(int64_t ms, GTimeZone *zone, int *minute);
+uint32_t cadence_time_local_day(int64_t ms, cadence_tz *zone, int *minute);
 
 /* The instant of local `julian` day at `minute` after midnight in `zone` (a time skipped by
- * a DST change moves forward to the first valid local time, as GLib does). */
-int64_t cadence_time_at_local(uint32_t julian, int minute, GTimeZone *zone);
+ * a DST change moves forward, as GLib's g_date_time_new does). No allocation: the zone's
+ * intervals are looked up with g_time_zone_find_interval / g_time_zone_adjust_time. */
+int64_t cadence_time_at_local(uint32_t julian, int minute, cadence_tz *zone);
 
 #endif

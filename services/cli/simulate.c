@@ -42,12 +42,10 @@ int cadence_cli_simulate(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--playbook") == 0 && i + 1 < argc)
             pb_path = argv[++i];
-        else if (strcmp(argv[i], "--help") == 0 || argv[i][0] == '-')
-            return usage();
-        else if (!in_path)
+        else if (argv[i][0] != '-' && !in_path)
             in_path = argv[i];
         else
-            return usage();
+            return usage(); /* --help, an unknown option, a second file */
     }
     if (!pb_path || !*pb_path)
         pb_path = CADENCE_DATA_DIR "/examples/playbook.json";

@@ -139,3 +139,25 @@ Test(engine_alerts, alert_ids_are_deterministic)
     cr_assert(g_regex_match(re, c, 0, NULL));
     g_regex_unref(re);
 }
+
+Test(engine_alerts, long_non_ascii_urls_are_cut_on_a_character_boundary)
+{
+    harness h;
+    harness_init(&h, NULL);
+    said_no(&h, "2026-10-06T15:00:00Z");
+    GString *url = g_string_new("/pricing/");
+    for (int i = 0; i < 300; i++)
+        g_string_append(url, "é");
+    harness_visit(&h, "v", "2026-10-08T15:00:00Z", url->str);
+    g_string_free(url, TRUE);
+    json_t *a = last_alert(&h);
+    cr_assert(a);
+    const char *kept = json_string_value(
+        json_object_get(json_array_get(json_object_get(a, "hot_views"), 0), "url"));
+    cr_assert(kept && g_utf8_validate(kept, -1, NULL));
+    cr_assert_lt(strlen(kept), 512);
+    char *text = json_dumps(a, 0);
+    cr_assert(text);
+    free(text);
+    harness_fini(&h);
+}

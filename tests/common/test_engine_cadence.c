@@ -214,3 +214,17 @@ Test(engine_calendar, the_voicemail_pause_moves_the_next_call)
     cr_assert(touch_moved(&h, "voicemail_gap"));
     harness_fini(&h);
 }
+
+Test(engine_cadence, a_do_not_call_lead_is_never_enrolled)
+{
+    harness h;
+    harness_init(&h, NULL);
+    harness_feed(&h, "{\"type\":\"lead\",\"event_id\":\"l\",\"occurred_at\":"
+                     "\"2026-10-05T12:00:00Z\",\"lead_id\":\"L1\",\"rep_id\":\"r1\","
+                     "\"lead_type\":\"warm\",\"potential\":90,\"do_not_call\":true}");
+    cr_assert_eq(h.st.status, CADENCE_STATUS_DO_NOT_CALL);
+    cr_assert_null(h.touch);
+    cr_assert_eq(messages_with(&h, CADENCE_TOPIC_ALERTS, NULL, NULL), 0);
+    cr_assert_eq(messages_with(&h, CADENCE_TOPIC_LEAD_STATUS, "reason", "do_not_call"), 1);
+    harness_fini(&h);
+}

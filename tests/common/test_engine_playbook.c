@@ -88,7 +88,8 @@ Test(engine_playbook, a_missing_file_is_an_error)
 Test(engine_tzcache, caches_zones_and_refuses_unknown_names)
 {
     cadence_tzcache *tz = cadence_tzcache_new();
-    GTimeZone *a = cadence_tzcache_get(tz, "Europe/Berlin");
+    cadence_tz *a = cadence_tzcache_get(tz, "Europe/Berlin");
+    cr_assert(cadence_tz_gtimezone(a));
     cr_assert(a);
     cr_assert_eq(cadence_tzcache_get(tz, "Europe/Berlin"), a);
     cr_assert_null(cadence_tzcache_get(tz, "Not/AZone"));
@@ -125,4 +126,33 @@ Test(engine_event, refuses_bad_events_naming_the_field)
         cr_assert(strstr(err, rows[i].error), "row %zu: %s", i, err);
         json_decref(doc);
     }
+}
+
+Test(engine_tzcache, the_span_memo_agrees_with_glib_around_dst_changes)
+{
+    cadence_tzcache *tz = cadence_tzcache_new();
+    const char *zones[] = {"America/New_York", "Europe/Berlin", "Australia/Lord_Howe",
+                           "Asia/Kolkata", "UTC"};
+    for (size_t zi = 0; zi < G_N_ELEMENTS(zones); zi++) {
+        cadence_tz *z = cadence_tzcache_get(tz, zones[zi]);
+        cr_assert(z);
+        /* every 37 minutes over two years, through the memo and straight from GLib */
+        for (int64_t s = 1767225600; s < 1767225600 + 2 * 365 * 86400LL; s += 37 * 60) {
+            GDateTime *utc = g_date_time_new_from_unix_utc(s);
+            GDateTime *loc = g_date_time_to_timezone(utc, cadence_tz_gtimezone(z));
+            int minute;
+            uint32_t day = cadence_time_local_day(s * 1000, z, &minute);
+            cr_assert_eq(minute, g_date_time_get_hour(loc) * 60 + g_date_time_get_minute(loc),
+                         "%s at %lld", zones[zi], (long long)s);
+            GDateTime *back = g_date_time_new(
+                cadence_tz_gtimezone(z), g_date_time_get_year(loc), g_date_time_get_month(loc),
+                g_date_time_get_day_of_month(loc), minute / 60, minute % 60, 0);
+            cr_assert_eq(cadence_time_at_local(day, minute, z) / 1000, g_date_time_to_unix(back),
+                         "%s at %lld", zones[zi], (long long)s);
+            g_date_time_unref(back);
+            g_date_time_unref(loc);
+            g_date_time_unref(utc);
+        }
+    }
+    cadence_tzcache_free(tz);
 }
