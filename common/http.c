@@ -94,6 +94,7 @@ cadence_http *cadence_http_new(struct event_base *base, const char *host, int po
         return NULL;
     }
     struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
     ev_socklen_t len = sizeof(ss);
     evutil_socket_t fd = evhttp_bound_socket_get_fd(h->sock);
     if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {

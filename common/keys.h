@@ -1,0 +1,50 @@
+/*
+ * keys — the Redis key layout, in one place.
+ *
+ * Every key of a lead carries its shard's hash tag `{s<N>}` so each apply script touches one
+ * Redis Cluster slot; the shard is a stable hash of the lead id modulo CADENCE_SHARDS. Keys are
+ * built only from validated ids (`[A-Za-z0-9._:-]{1,64}`) or from hashes, so no input can name
+ * a key outside its namespace.
+ *
+ *   cad:{s<N>}:lead:<lead_id>       hash: v (version), s (state JSON)      — worker
+ *   cad:{s<N>}:ev:<event_id>        string: outputs of an applied event (the outbox), TTL
+ *   cad:{s<N>}:timeline:<lead_id>   list: newest-first history entries (JSON), capped
+ *   cad:{s<N>}:due                  zset: task_id → due time (ms)           — worker, scheduler
+ *   cad:{s<N>}:tasks                hash: task_id → touch_due JSON
+ *   cad:{s<N>}:inflight             zset: task_id → lease deadline (ms)     — scheduler
+ *   cad:{s<N>}:stats                hash: counter → value (the seeds' measures)
+ *   cad:{e<N>}:email:<sha256(email)> string: lead_id (visits that carry only an email)
+ *   cad:{r:<rep_id>}:alerts         stream: the rep's call-now alerts        — gateway
+ *   cad:{r:<rep_id>}:queue          zset: the rep's open task ids by due time — scheduler
+ */
+#ifndef CADENCE_KEYS_H
+#define CADENCE_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest key this module builds, terminator included. */
+#define CADENCE_KEY_MAX 160
+
+/* The shard of a lead (FNV-1a 32 of the id, modulo `shards`, which must be ≥ 1). */
+uint32_t cadence_keys_shard(const char *lead_id, uint32_t shards);
+
+/* The per-lead keys. Each writes into `buf` (CADENCE_KEY_MAX bytes) and returns it. */
+char *cadence_keys_lead_state(char *buf, uint32_t shard, const char *lead_id);
+char *cadence_keys_timeline(char *buf, uint32_t shard, const char *lead_id);
+char *cadence_keys_event(char *buf, uint32_t shard, const char *event_id);
+
+/* The per-shard keys. */
+char *cadence_keys_due(char *buf, uint32_t shard);
+char *cadence_keys_tasks(char *buf, uint32_t shard);
+char *cadence_keys_inflight(char *buf, uint32_t shard);
+char *cadence_keys_stats(char *buf, uint32_t shard);
+
+/* The email index key of an email address (case-insensitive), sharded by the address. */
+char *cadence_keys_email(char *buf, const char *email, uint32_t shards);
+
+/* The per-rep keys. */
+char *cadence_keys_rep_alerts(char *buf, const char *rep_id);
+char *cadence_keys_rep_queue(char *buf, const char *rep_id);
+
+#endif
