@@ -568,8 +568,11 @@ static int scan(struct cctx *c, json_t *v, const char *base, enum scan_mode mode
         rc = add_resource(c, own, v);
     const char *key;
     json_t *member;
-    json_object_foreach(v, key, member) if (rc == 0 && !is_data_keyword(key)) rc =
-        scan(c, member, own ? own : base, mode);
+    json_object_foreach(v, key, member)
+    {
+        if (rc == 0 && !is_data_keyword(key))
+            rc = scan(c, member, own ? own : base, mode);
+    }
     free(own);
     return rc;
 }
@@ -587,7 +590,11 @@ static int holds_ref_target(const struct cctx *c, const json_t *v)
     } else if (json_is_object(v)) {
         const char *key;
         json_t *member;
-        json_object_foreach((json_t *)v, key, member) if (holds_ref_target(c, member)) return 1;
+        json_object_foreach((json_t *)v, key, member)
+        {
+            if (holds_ref_target(c, member))
+                return 1;
+        }
     }
     return 0;
 }
@@ -968,8 +975,11 @@ static node *compile(struct cctx *c, json_t *raw, const char *base, const char *
     const char *key;
     json_t *v;
     int rc = 0;
-    json_object_foreach(raw, key, v) if (rc == 0) rc =
-        compile_member(c, n, key, v, own ? own : base, spath);
+    json_object_foreach(raw, key, v)
+    {
+        if (rc == 0)
+            rc = compile_member(c, n, key, v, own ? own : base, spath);
+    }
     free(own);
     return rc == 0 ? n : NULL;
 }
