@@ -555,7 +555,7 @@ static int scan(struct cctx *c, json_t *v, const char *base, enum scan_mode mode
             json_t *t = uri ? lookup(c, uri, &tbase) : NULL;
             free(uri);
             free(tbase);
-            if (t && grow(&c->targets, &c->cap_targets, c->n_targets, sizeof(*c->targets)) != 0)
+            if (t && grow(&c->targets, &c->cap_targets, c->n_targets, sizeof(const json_t *)) != 0)
                 return -1;
             if (t)
                 c->targets[c->n_targets++] = t;
@@ -568,8 +568,11 @@ static int scan(struct cctx *c, json_t *v, const char *base, enum scan_mode mode
         rc = add_resource(c, own, v);
     const char *key;
     json_t *member;
-    json_object_foreach(v, key, member) if (rc == 0 && !is_data_keyword(key)) rc =
-        scan(c, member, own ? own : base, mode);
+    json_object_foreach(v, key, member)
+    {
+        if (rc == 0 && !is_data_keyword(key))
+            rc = scan(c, member, own ? own : base, mode);
+    }
     free(own);
     return rc;
 }
@@ -587,7 +590,11 @@ static int holds_ref_target(const struct cctx *c, const json_t *v)
     } else if (json_is_object(v)) {
         const char *key;
         json_t *member;
-        json_object_foreach((json_t *)v, key, member) if (holds_ref_target(c, member)) return 1;
+        json_object_foreach((json_t *)v, key, member)
+        {
+            if (holds_ref_target(c, member))
+                return 1;
+        }
     }
     return 0;
 }
@@ -743,7 +750,7 @@ static int compile_list(struct cctx *c, struct list *l, json_t *v, const char *b
 {
     if (!json_is_array(v) || json_array_size(v) == 0)
         return bad(c, sp, "must be a non-empty array of schemas");
-    l->v = calloc(json_array_size(v), sizeof(*l->v));
+    l->v = calloc(json_array_size(v), sizeof(node *));
     if (!l->v)
         return bad(c, sp, "out of memory");
     char child[SPATH_MAX];
@@ -900,7 +907,7 @@ static const struct keyword *find_keyword(const char *name)
 static node *new_node(struct cctx *c, const json_t *raw)
 {
     cadence_json_schema *s = c->s;
-    if (grow(&s->nodes, &s->cap_nodes, s->n_nodes, sizeof(*s->nodes)) != 0 ||
+    if (grow(&s->nodes, &s->cap_nodes, s->n_nodes, sizeof(node *)) != 0 ||
         grow(&c->cache, &c->cap_cache, c->n_cache, sizeof(*c->cache)) != 0)
         return NULL;
     node *n = calloc(1, sizeof(*n));
@@ -968,8 +975,11 @@ static node *compile(struct cctx *c, json_t *raw, const char *base, const char *
     const char *key;
     json_t *v;
     int rc = 0;
-    json_object_foreach(raw, key, v) if (rc == 0) rc =
-        compile_member(c, n, key, v, own ? own : base, spath);
+    json_object_foreach(raw, key, v)
+    {
+        if (rc == 0)
+            rc = compile_member(c, n, key, v, own ? own : base, spath);
+    }
     free(own);
     return rc == 0 ? n : NULL;
 }
@@ -1037,7 +1047,7 @@ cadence_json_schema *cadence_json_schema_new(json_t *doc, json_t *const *extra, 
                                              char *errstr, size_t errstr_size)
 {
     cadence_json_schema *s = calloc(1, sizeof(*s));
-    if (!s || !(s->docs = calloc(n_extra + 1, sizeof(*s->docs)))) {
+    if (!s || !(s->docs = calloc(n_extra + 1, sizeof(json_t *)))) {
         free(s);
         set_err(errstr, errstr_size, "out of memory");
         return NULL;

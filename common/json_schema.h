@@ -52,6 +52,8 @@ void cadence_json_schema_free(cadence_json_schema *schema);
  * Validates `instance` (borrowed, not modified) against `schema`. Returns 0 when valid, -1 when
  * not, with `errstr` (may be NULL) receiving "<json pointer>: <rule broken>" for the first
  * error found. A compiled schema is immutable: many threads may validate with it at once.
+ * Subschemas nest at most 256 deep during one validation (a guard against `$ref` loops);
+ * deeper is reported as invalid. None of cadence's schemas recurses.
  */
 int cadence_json_schema_validate(const cadence_json_schema *schema, const json_t *instance,
                                  char *errstr, size_t errstr_size);

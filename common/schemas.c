@@ -51,7 +51,7 @@ cadence_schemas *cadence_schemas_new(const char *dir, char *errstr, size_t errst
         return NULL;
     }
     set->topics = cadence_topics_all(&set->count);
-    set->schemas = calloc(set->count, sizeof(*set->schemas));
+    set->schemas = calloc(set->count, sizeof(cadence_json_schema *));
     if (!set->schemas) {
         snprintf(errstr, errstr_size, "out of memory");
         cadence_schemas_free(set);

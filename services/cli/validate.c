@@ -20,7 +20,7 @@
 #include "topics.h"
 
 /* Largest whole document (playbook) read in document mode. */
-#define DOCUMENT_MAX_BYTES (16u * 1024u * 1024u)
+#define DOCUMENT_MAX_BYTES ((size_t)16 * 1024 * 1024)
 #define VERDICT_MAX 2048
 
 /* Names validated as one whole document rather than one event per line. */
