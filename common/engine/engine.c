@@ -457,6 +457,7 @@ static void enrol(run *r, int64_t at, const char *reason)
 }
 
 static void apply_any(run *r, const cadence_event *ev);
+static void settle_touch(run *r);
 
 static void on_lead(run *r, const cadence_event *ev)
 {
@@ -510,10 +511,15 @@ static void on_lead(run *r, const cadence_event *ev)
         memcpy(held, st->pending, sizeof *held * (size_t)n);
         st->n_pending = 0;
         note(r, "folding in %d earlier event(s)", n);
+        /* Settle the touch after the lead and after each held event, exactly as if they had
+         * arrived one by one in time order: a touch planned and then cancelled still reserved
+         * its script, so the state is the one an in-order run reaches. */
+        settle_touch(r);
         const cadence_event *saved = r->ev;
         for (int i = 0; i < n; i++) {
             r->ev = &held[i];
             apply_any(r, &held[i]);
+            settle_touch(r);
         }
         r->ev = saved;
         g_free(held);
