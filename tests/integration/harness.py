@@ -48,9 +48,12 @@ def http_get(addr, path):
     host, port = addr.rsplit(":", 1)
     try:
         c = http.client.HTTPConnection(host, int(port), timeout=2)
-        c.request("GET", path)
-        r = c.getresponse()
-        return r.status, r.read().decode()
+        try:
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, r.read().decode()
+        finally:
+            c.close()
     except OSError as e:
         return 0, str(e)
 
