@@ -1,28 +1,374 @@
 /*
- * cadence-loadgen — produces a realistic event mix and measures worker throughput and
- * visit-to-alert latency.
+ * cadence-loadgen — a realistic event mix against a running cadence (workers + Kafka + Redis),
+ * and the two figures a platform engineer sizes it by: worker throughput (events/s until the
+ * worker group has committed every event: committed means applied in Redis and its outputs
+ * acknowledged by Kafka) and the visit → alert latency (p50/p99) seen by an alert consumer.
  *
- * Until issue #6 fills it in, this binary validates its configuration and exits; it does no
- * processing, and --help says so.
+ * The mix: a prelude of leads (30 % of them then say "no", the rest get a first no-answer),
+ * then the measured stream: call outcomes (40 %), ordinary page views (40 %) and hot page views
+ * (20 %, each on a lead not yet alerted, so each one raises exactly one alert: former_no_revisit
+ * for the "no"s, hot_page_active for the others). Production is paced at --rate events/s, or as
+ * fast as possible with --rate 0. Event ids carry a run id, so runs never collide.
  */
+#include <errno.h>
+#include <glib.h>
+#include <librdkafka/rdkafka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "config.h"
+#include "kafka_conf.h"
 #include "log.h"
-#include "service.h"
+#include "topics.h"
+
+struct opts {
+    long rate;   /* events/s in the measured stream; 0 = as fast as possible */
+    long events; /* events in the measured stream */
+    long leads;  /* leads in the prelude */
+    long wait_s; /* how long to wait for the worker and the alerts afterwards */
+    const char *group;
+};
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void rfc3339(time_t t, char *out, size_t n)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: cadence-loadgen [--rate N] [--events N] [--leads N] [--wait S]\n"
+        "\n"
+        "Produces a realistic event mix to the cadence input topics, consumes alerts.v1, and\n"
+        "reports worker throughput (events/s until the worker group committed them all) and\n"
+        "visit-to-alert latency (p50/p99). Needs running workers; uses CADENCE_KAFKA_BROKERS\n"
+        "and CADENCE_KAFKA_CONFIG like every service.\n"
+        "\n"
+        "  --rate N     events/s of the measured stream, 0 = as fast as possible (default 5000)\n"
+        "  --events N   events in the measured stream (default 50000)\n"
+        "  --leads N    leads in the prelude (default: a fifth of --events)\n"
+        "  --wait S     seconds to wait for processing and alerts (default 120)\n"
+        "  --group G    the workers' consumer group (default cadence-worker)\n");
+}
+
+static int parse_long(const char *flag, const char *v, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long x = v ? strtol(v, &end, 10) : 0;
+    if (!v || errno || end == v || *end || x < min || x > max) {
+        fprintf(stderr, "cadence-loadgen: %s must be a number from %ld to %ld\n", flag, min, max);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+struct gen {
+    rd_kafka_t *producer;
+    char run[16];
+    long produced;
+    GHashTable *sent_at; /* visit event_id → produce time (µs), for latency */
+    unsigned seed;
+};
+
+static void produce(struct gen *g, const char *topic, const char *key, const char *value)
+{
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            g->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+            RD_KAFKA_V_VALUE((void *)value, strlen(value)),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(g->producer, 10);
+            continue;
+        }
+        if (err)
+            fprintf(stderr, "cadence-loadgen: produce: %s\n", rd_kafka_err2str(err));
+        break;
+    }
+    g->produced++;
+}
+
+static void lead_event(struct gen *g, long i, time_t at)
+{
+    char when[32], key[64], v[768];
+    rfc3339(at, when, sizeof(when));
+    snprintf(key, sizeof(key), "%s-L%ld", g->run, i);
+    snprintf(v, sizeof(v),
+             "{\"event_id\":\"%s-lead-%ld\",\"type\":\"lead\",\"occurred_at\":\"%s\","
+             "\"lead_id\":\"%s\",\"rep_id\":\"rep-%ld\",\"lead_type\":\"%s\",\"potential\":%ld,"
+             "\"first_name\":\"Lee%ld\",\"last_name\":\"Doe\",\"company\":\"Acme %ld\","
+             "\"email\":\"lee%ld@%s.example\",\"phone\":\"+1 555 0100\","
+             "\"timezone\":\"America/New_York\"}",
+             g->run, i, when, key, i % 25, i % 3 ? "cold" : "warm", 40 + i % 60, i, i, i, g->run);
+    produce(g, CADENCE_TOPIC_LEADS, key, v);
+}
+
+static void outcome_event(struct gen *g, long i, long n, const char *disposition, time_t at)
+{
+    char when[32], key[64], v[768];
+    rfc3339(at, when, sizeof(when));
+    snprintf(key, sizeof(key), "%s-L%ld", g->run, i);
+    snprintf(v, sizeof(v),
+             "{\"event_id\":\"%s-out-%ld-%ld\",\"type\":\"call_outcome\",\"occurred_at\":\"%s\","
+             "\"lead_id\":\"%s\",\"rep_id\":\"rep-%ld\",\"channel\":\"call\","
+             "\"disposition\":\"%s\"%s}",
+             g->run, i, n, when, key, i % 25, disposition,
+             strcmp(disposition, "not_interested") == 0 ? ",\"no_reason\":\"not this quarter\""
+                                                        : "");
+    produce(g, CADENCE_TOPIC_CALL_OUTCOMES, key, v);
+}
+
+static void visit_event(struct gen *g, long i, long n, int hot, time_t at)
+{
+    char when[32], key[64], id[96], v[768];
+    rfc3339(at, when, sizeof(when));
+    snprintf(key, sizeof(key), "%s-L%ld", g->run, i);
+    snprintf(id, sizeof(id), "%s-visit-%ld-%ld", g->run, i, n);
+    snprintf(v, sizeof(v),
+             "{\"event_id\":\"%s\",\"type\":\"site_visit\",\"occurred_at\":\"%s\","
+             "\"lead_id\":\"%s\",\"url\":\"https://www.example.com/%s\",\"title\":\"page\","
+             "\"source\":\"loadgen\"}",
+             id, when, key, hot ? (n % 2 ? "pricing" : "demo/book") : "blog/cadence-tips");
+    if (hot)
+        g_hash_table_insert(g->sent_at, g_strdup(id), g_memdup2(&(int64_t){now_us()}, 8));
+    produce(g, CADENCE_TOPIC_SITE_VISITS, key, v);
+}
+
+/* Sum over the input topics of (end offset − committed offset of the worker group). */
+static int64_t backlog(rd_kafka_t *rk, rd_kafka_t *group_rk)
+{
+    static const char *const inputs[] = {CADENCE_TOPIC_LEADS, CADENCE_TOPIC_SITE_VISITS,
+                                         CADENCE_TOPIC_CALL_OUTCOMES};
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(rk, 1, NULL, &md, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return -1;
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(32);
+    for (int t = 0; t < md->topic_cnt; t++)
+        for (size_t k = 0; k < 3; k++)
+            if (strcmp(md->topics[t].topic, inputs[k]) == 0)
+                for (int p = 0; p < md->topics[t].partition_cnt; p++)
+                    rd_kafka_topic_partition_list_add(parts, inputs[k], p);
+    rd_kafka_metadata_destroy(md);
+    int64_t total = 0;
+    if (rd_kafka_committed(group_rk, parts, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_topic_partition_list_destroy(parts);
+        return -1;
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        int64_t lo, hi;
+        if (rd_kafka_query_watermark_offsets(rk, parts->elems[i].topic, parts->elems[i].partition,
+                                             &lo, &hi, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            continue;
+        int64_t c = parts->elems[i].offset < 0 ? lo : parts->elems[i].offset;
+        total += hi > c ? hi - c : 0;
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    return total;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Takes the alerts that arrived; records the latency of those triggered by our visits. */
+static void drain_alerts(rd_kafka_t *consumer, struct gen *g, GArray *lat)
+{
+    rd_kafka_message_t *m;
+    while ((m = rd_kafka_consumer_poll(consumer, 0)) != NULL) {
+        if (!m->err) {
+            json_t *a = json_loadb(m->payload, m->len, 0, NULL);
+            const char *eid =
+                json_string_value(json_object_get(json_object_get(a, "trigger"), "event_id"));
+            int64_t *sent = eid ? g_hash_table_lookup(g->sent_at, eid) : NULL;
+            if (sent) {
+                int64_t us = now_us() - *sent;
+                g_array_append_val(lat, us);
+                g_hash_table_remove(g->sent_at, eid);
+            }
+            json_decref(a);
+        }
+        rd_kafka_message_destroy(m);
+    }
+}
+
+static rd_kafka_t *client(const cadence_config *cfg, rd_kafka_type_t type, const char *const *d)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = cadence_kafka_conf_new(cfg, d, err, sizeof(err));
+    rd_kafka_t *rk = conf ? rd_kafka_new(type, conf, err, sizeof(err)) : NULL;
+    if (!rk) {
+        if (conf)
+            rd_kafka_conf_destroy(conf);
+        fprintf(stderr, "cadence-loadgen: %s\n", err);
+        exit(2);
+    }
+    return rk;
+}
 
 int main(int argc, char **argv)
 {
-    static const cadence_service_info info = {
-        "loadgen",
-        "cadence-loadgen",
-        "produces a realistic event mix and measures worker throughput and visit-to-alert "
-        "latency.\n\nStatus: not built yet (issue #6). This binary checks its configuration and "
-        "exits 0.",
-    };
+    struct opts o = {5000, 50000, 0, 120, "cadence-worker"};
+    for (int i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--rate") == 0 &&
+                   parse_long("--rate", v, 0, 10000000, &o.rate) == 0)
+            i++;
+        else if (strcmp(argv[i], "--events") == 0 &&
+                 parse_long("--events", v, 1, 100000000, &o.events) == 0)
+            i++;
+        else if (strcmp(argv[i], "--leads") == 0 &&
+                 parse_long("--leads", v, 1, 10000000, &o.leads) == 0)
+            i++;
+        else if (strcmp(argv[i], "--wait") == 0 &&
+                 parse_long("--wait", v, 1, 86400, &o.wait_s) == 0)
+            i++;
+        else if (strcmp(argv[i], "--group") == 0 && v) {
+            o.group = v;
+            i++;
+        } else {
+            fprintf(stderr, "cadence-loadgen: bad argument \"%s\" (try --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (o.leads == 0)
+        o.leads = o.events / 5 > 0 ? o.events / 5 : 1;
+
     cadence_config cfg;
-    if (cadence_service_start(&info, argc, argv, &cfg))
-        return 0;
-    cadence_log_json(CADENCE_LOG_INFO, "configuration valid; no processing yet",
-                     json_pack("{s:i}", "issue", 6));
+    cadence_config_load_or_exit(&cfg, "loadgen");
+    cadence_log_init("loadgen", cfg.log_level);
+
+    static const char *const pd[] = {
+        "linger.ms", "5", "queue.buffering.max.messages", "1000000", "acks", "all", NULL};
+    static const char *const cd[] = {"group.id", "cadence-loadgen",    "auto.offset.reset",
+                                     "latest",   "enable.auto.commit", "false",
+                                     NULL};
+    const char *gd[] = {"group.id", o.group, "enable.auto.commit", "false", NULL};
+    struct gen g = {0};
+    g.producer = client(&cfg, RD_KAFKA_PRODUCER, pd);
+    rd_kafka_t *consumer = client(&cfg, RD_KAFKA_CONSUMER, cd);
+    rd_kafka_t *group_rk = client(&cfg, RD_KAFKA_CONSUMER, gd);
+    rd_kafka_poll_set_consumer(consumer);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, CADENCE_TOPIC_ALERTS, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(consumer, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    snprintf(g.run, sizeof(g.run), "r%lx", (unsigned long)time(NULL) % 0xfffff);
+    g.sent_at = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g.seed = 12345;
+    GArray *lat = g_array_new(FALSE, FALSE, sizeof(int64_t));
+
+    /* Wait until the alert consumer has its assignment (it starts at the end). */
+    int64_t t0 = now_us();
+    while (now_us() - t0 < 15000000) {
+        rd_kafka_topic_partition_list_t *asg = NULL;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, 100);
+        if (m)
+            rd_kafka_message_destroy(m);
+        rd_kafka_assignment(consumer, &asg);
+        int n = asg ? asg->cnt : 0;
+        if (asg)
+            rd_kafka_topic_partition_list_destroy(asg);
+        if (n > 0)
+            break;
+    }
+
+    /* Prelude: the leads and their first outcome, a month ago. */
+    time_t now = time(NULL);
+    for (long i = 0; i < o.leads; i++) {
+        lead_event(&g, i, now - 30 * 86400);
+        outcome_event(&g, i, 0, i % 10 < 3 ? "not_interested" : "no_answer", now - 29 * 86400);
+        rd_kafka_poll(g.producer, 0);
+    }
+    rd_kafka_flush(g.producer, 60000);
+    int64_t prelude_events = g.produced;
+    while (backlog(g.producer, group_rk) > 0 && now_us() - t0 < o.wait_s * 1000000LL)
+        drain_alerts(consumer, &g, lat);
+    g_array_set_size(lat, 0); /* warm_inbound alerts of the prelude are not visit latency */
+    g_hash_table_remove_all(g.sent_at);
+
+    /* The measured stream. */
+    long hot_next = 0;
+    int64_t start = now_us();
+    for (long n = 0; n < o.events; n++) {
+        long r = (long)(rand_r(&g.seed) % 100);
+        long lead = (long)(rand_r(&g.seed) % (unsigned)o.leads);
+        time_t at = time(NULL);
+        if (r < 40)
+            outcome_event(&g, lead, n + 1, r % 2 ? "no_answer" : "voicemail_left", at - 3600);
+        else if (r < 80 || hot_next >= o.leads)
+            visit_event(&g, lead, n, 0, at);
+        else
+            visit_event(&g, hot_next++, n, 1, at);
+        if (o.rate > 0) {
+            int64_t due = start + (int64_t)((double)(n + 1) * 1e6 / (double)o.rate);
+            while (now_us() < due) {
+                rd_kafka_poll(g.producer, 0);
+                drain_alerts(consumer, &g, lat);
+                struct timespec ts = {0, 100000};
+                nanosleep(&ts, NULL); /* pacing the producer, not waiting on a result */
+            }
+        } else if ((n & 1023) == 0) {
+            rd_kafka_poll(g.producer, 0);
+            drain_alerts(consumer, &g, lat);
+        }
+    }
+    rd_kafka_flush(g.producer, 60000);
+    int64_t produced_at = now_us();
+    int64_t left = -1;
+    while (now_us() - produced_at < o.wait_s * 1000000LL) {
+        drain_alerts(consumer, &g, lat);
+        left = backlog(g.producer, group_rk);
+        if (left == 0)
+            break;
+        rd_kafka_consumer_poll(consumer, 50);
+    }
+    int64_t done = now_us();
+    /* Alerts of the last events may still be on their way to our consumer. */
+    while ((long)lat->len < hot_next && now_us() - done < 10000000LL) {
+        drain_alerts(consumer, &g, lat);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, 20);
+        if (m)
+            rd_kafka_message_destroy(m);
+        drain_alerts(consumer, &g, lat);
+    }
+    g_array_sort(lat, cmp_i64);
+    double secs = (double)(done - start) / 1e6;
+    double p50 = lat->len ? (double)g_array_index(lat, int64_t, lat->len / 2) / 1000.0 : NAN;
+    double p99 =
+        lat->len ? (double)g_array_index(lat, int64_t, (lat->len * 99) / 100) / 1000.0 : NAN;
+    double pmax = lat->len ? (double)g_array_index(lat, int64_t, lat->len - 1) / 1000.0 : NAN;
+    printf("{\"rate_target\":%ld,\"events\":%ld,\"prelude_events\":%lld,\"seconds\":%.3f,"
+           "\"events_per_s\":%.0f,\"backlog_left\":%lld,\"hot_visits\":%ld,\"alerts_seen\":%u,"
+           "\"latency_ms_p50\":%.2f,\"latency_ms_p99\":%.2f,\"latency_ms_max\":%.2f}\n",
+           o.rate, o.events, (long long)prelude_events, secs, (double)o.events / secs,
+           (long long)left, hot_next, lat->len, p50, p99, pmax);
+    int rc = left == 0 && (long)lat->len == hot_next ? 0 : 1;
+    g_array_free(lat, TRUE);
+    g_hash_table_destroy(g.sent_at);
+    rd_kafka_consumer_close(consumer);
+    rd_kafka_destroy(consumer);
+    rd_kafka_destroy(group_rk);
+    rd_kafka_destroy(g.producer);
     cadence_config_free(&cfg);
-    return 0;
+    return rc;
 }
