@@ -133,7 +133,7 @@ static void park(struct task *t)
         s->retry_head = t;
     s->retry_tail = t;
     if (!s->retry_armed) {
-        struct timeval tv = {0, SCHEDULER_RETRY_MS * 1000};
+        struct timeval tv = {0, (suseconds_t)SCHEDULER_RETRY_MS * 1000};
         evtimer_add(s->retry_ev, &tv);
         s->retry_armed = 1;
     }
@@ -325,7 +325,7 @@ struct claim_ctx {
 
 static void push_shard(scheduler *s, uint32_t shard)
 {
-    if (s->queued[shard] || s->pend_len >= s->shards)
+    if (s->shards == 0 || s->queued[shard] || s->pend_len >= s->shards)
         return;
     s->pending[(s->pend_head + s->pend_len) % s->shards] = shard;
     s->pend_len++;
@@ -334,6 +334,8 @@ static void push_shard(scheduler *s, uint32_t shard)
 
 static uint32_t pop_shard(scheduler *s)
 {
+    if (s->shards == 0)
+        return 0;
     uint32_t shard = s->pending[s->pend_head];
     s->pend_head = (s->pend_head + 1) % s->shards;
     s->pend_len--;
