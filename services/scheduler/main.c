@@ -58,6 +58,8 @@ static int health(void *arg, char *why, size_t n)
         snprintf(why, n, "kafka: no broker reachable");
         return 1;
     }
+    if (!scheduler_deliveries_ok(a->sched, why, n))
+        return 1;
     return 0;
 }
 

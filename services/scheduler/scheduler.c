@@ -61,6 +61,7 @@ struct scheduler {
     struct event *tick_ev, *retry_ev;
     int retry_armed;
     int stopping, closing;
+    char delivery_error[128]; /* the last delivery report's error, "" after a success */
     void (*drained)(void *);
     void *drained_arg;
 };
@@ -172,6 +173,7 @@ static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partitio
     if (err) {
         /* The producer gave up (message.timeout.ms): the lease brings the task back. */
         count_error(s, "delivery");
+        snprintf(s->delivery_error, sizeof(s->delivery_error), "%s", rd_kafka_err2str(err));
         cadence_log_json(CADENCE_LOG_WARN, "touch not delivered; re-published after its lease",
                          json_pack("{s:s,s:s,s:s}", "task_id", t->id, "lead_id", t->info.lead_id,
                                    "error", rd_kafka_err2str(err)));
@@ -179,6 +181,7 @@ static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partitio
         return;
     }
     int64_t now = wall_ms();
+    s->delivery_error[0] = '\0';
     cadence_metrics_add(s->d.metrics, "cadence_scheduler_published_total", NULL, 1);
     if (t->reclaimed)
         cadence_metrics_add(s->d.metrics, "cadence_scheduler_republished_total", NULL, 1);
@@ -568,6 +571,14 @@ void scheduler_kick(scheduler *s)
 {
     if (s && !s->stopping && !s->closing)
         sweep(s);
+}
+
+int scheduler_deliveries_ok(const scheduler *s, char *why, size_t why_size)
+{
+    if (!s || !s->delivery_error[0])
+        return 1;
+    snprintf(why, why_size, "kafka: last delivery failed: %s", s->delivery_error);
+    return 0;
 }
 
 size_t scheduler_in_flight(const scheduler *s)

@@ -56,6 +56,12 @@ scheduler *scheduler_new(const scheduler_deps *deps, char *errstr, size_t errstr
 /* Starts a sweep now (e.g. when Redis became ready). */
 void scheduler_kick(scheduler *s);
 
+/*
+ * 1 when the last delivery report was a success (or none came yet), else 0 with the error in
+ * `why`: a health check's view of whether Kafka takes our messages.
+ */
+int scheduler_deliveries_ok(const scheduler *s, char *why, size_t why_size);
+
 /* Tasks claimed and not yet acknowledged. */
 size_t scheduler_in_flight(const scheduler *s);
 
