@@ -38,9 +38,10 @@ struct task {
     size_t len;
     scheduler_task_info info;
     uint32_t shard;
-    char lease[24]; /* our lease deadline (ms), as written by the claim */
-    int reclaimed;  /* taken over after an expired lease */
-    int bad;        /* unreadable: not published, only dropped from the in-flight set */
+    char lease[24];      /* our lease deadline (ms), as written by the claim */
+    char lease_sent[24]; /* the lease the ack in flight carries */
+    int reclaimed;       /* taken over after an expired lease */
+    int bad;             /* unreadable: not published, only dropped from the in-flight set */
     enum step step;
     int parked;        /* on the retry list */
     struct task *next; /* retry list */
@@ -264,6 +265,12 @@ static void on_acked(cadence_redis *r, const redisReply *reply, const char *erro
         park(t);
         return;
     }
+    if (strcmp(t->lease, t->lease_sent) != 0 && ack->integer != 0) {
+        /* our lease was renewed by a claim while the ack was on its way: ack the new one */
+        t->step = STEP_ACK;
+        run_step(t);
+        return;
+    }
     if (ack->integer == 0 && !t->bad) {
         /* cancelled by the worker between claim and ack: it leaves the rep's queue */
         cadence_metrics_add(s->d.metrics, "cadence_scheduler_cancelled_total", NULL, 1);
@@ -290,7 +297,8 @@ static void ack(struct task *t)
         size_t qlen[] = {strlen(k_queue), strlen(k_rtasks), strlen(due), strlen(t->id), t->len};
         rc = cadence_redis_batch_add_evalsha(b, s->queue, 2, 5, qargv, qlen);
     }
-    const char *aargv[] = {k_inflight, k_tasks, t->id, t->lease};
+    snprintf(t->lease_sent, sizeof(t->lease_sent), "%s", t->lease);
+    const char *aargv[] = {k_inflight, k_tasks, t->id, t->lease_sent};
     if (rc == 0)
         rc = cadence_redis_batch_add_evalsha(b, s->ack, 2, 4, aargv, NULL);
     t->step = STEP_ACKING;
