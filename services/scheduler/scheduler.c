@@ -63,6 +63,9 @@ struct scheduler {
     int retry_armed;
     int stopping, closing;
     char delivery_error[128]; /* the last delivery report's error, "" after a success */
+    size_t delivering;        /* messages handed to the producer, not yet reported */
+    int64_t progress_ms;      /* monotonic: last delivery report, or first of `delivering` */
+    int paused;               /* claiming paused because deliveries stalled (logged once) */
     void (*drained)(void *);
     void *drained_arg;
 };
@@ -72,6 +75,21 @@ static int64_t wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Messages wait for Kafka and no report came for a while: Kafka is not taking them. */
+static int stalled(const scheduler *s)
+{
+    long limit =
+        s->d.cfg->lease_ms / 2 < SCHEDULER_STALL_MS ? s->d.cfg->lease_ms / 2 : SCHEDULER_STALL_MS;
+    return s->delivering > 0 && mono_ms() - s->progress_ms > limit;
 }
 
 static void count_error(scheduler *s, const char *kind)
@@ -167,6 +185,8 @@ static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partitio
     (void)offset;
     struct task *t = opaque;
     scheduler *s = t->s;
+    s->delivering--;
+    s->progress_ms = mono_ms();
     if (s->closing) {
         task_done(t);
         return;
@@ -202,7 +222,10 @@ static void publish(struct task *t)
         t->step = STEP_PUBLISH;
         count_error(s, "produce");
         park(t);
+        return;
     }
+    if (s->delivering++ == 0)
+        s->progress_ms = mono_ms();
 }
 
 /* ------------------------------------------------------------ acknowledge */
@@ -465,13 +488,20 @@ static enum cadence_redis_status send_claim(scheduler *s, uint32_t shard)
     return st;
 }
 
-/* Sends claims while there is room: claims outstanding, tasks in flight. */
+/* Sends claims while there is room: claims outstanding, tasks in flight, Kafka taking them. */
 static void pump(scheduler *s)
 {
+    int st = stalled(s);
+    if (st != s->paused) {
+        s->paused = st;
+        cadence_log_json(st ? CADENCE_LOG_WARN : CADENCE_LOG_INFO,
+                         st ? "deliveries stalled; claiming paused" : "deliveries resumed",
+                         json_pack("{s:i}", "waiting", (int)s->delivering));
+    }
     while (!s->stopping && !s->closing && s->pend_len > 0 && s->claims_out < SCHEDULER_MAX_CLAIMS &&
            s->in_flight + (size_t)SCHEDULER_CLAIM_BATCH * (size_t)(s->claims_out + 1) <=
                SCHEDULER_MAX_IN_FLIGHT &&
-           cadence_redis_is_ready(s->d.redis)) {
+           cadence_redis_is_ready(s->d.redis) && !st) {
         uint32_t shard = pop_shard(s);
         if (send_claim(s, shard) != CADENCE_REDIS_OK) {
             push_shard(s, shard);
@@ -583,10 +613,18 @@ void scheduler_kick(scheduler *s)
 
 int scheduler_deliveries_ok(const scheduler *s, char *why, size_t why_size)
 {
-    if (!s || !s->delivery_error[0])
+    if (!s)
         return 1;
-    snprintf(why, why_size, "kafka: last delivery failed: %s", s->delivery_error);
-    return 0;
+    if (s->delivery_error[0]) {
+        snprintf(why, why_size, "kafka: last delivery failed: %s", s->delivery_error);
+        return 0;
+    }
+    if (stalled(s)) {
+        snprintf(why, why_size, "kafka: %zu messages waiting, no delivery report for %lld ms",
+                 s->delivering, (long long)(mono_ms() - s->progress_ms));
+        return 0;
+    }
+    return 1;
 }
 
 size_t scheduler_in_flight(const scheduler *s)

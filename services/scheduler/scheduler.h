@@ -36,6 +36,12 @@
 #define SCHEDULER_MAX_CLAIMS 4
 /* Most tasks claimed and not yet acknowledged (in flight to Kafka or being acknowledged). */
 #define SCHEDULER_MAX_IN_FLIGHT 4096
+/*
+ * Claiming pauses while messages wait for Kafka and no delivery report came for this long
+ * (or half the lease, if shorter): a scheduler that cannot reach Kafka must not keep taking
+ * tasks that healthy schedulers could publish.
+ */
+#define SCHEDULER_STALL_MS 5000
 /* Delay before a step refused for lack of room (producer queue, Redis down) is tried again. */
 #define SCHEDULER_RETRY_MS 100
 
@@ -57,8 +63,8 @@ scheduler *scheduler_new(const scheduler_deps *deps, char *errstr, size_t errstr
 void scheduler_kick(scheduler *s);
 
 /*
- * 1 when the last delivery report was a success (or none came yet), else 0 with the error in
- * `why`: a health check's view of whether Kafka takes our messages.
+ * 1 when Kafka takes our messages: the last delivery report was a success (or none came yet)
+ * and deliveries are not stalled (see SCHEDULER_STALL_MS); else 0 with the reason in `why`.
  */
 int scheduler_deliveries_ok(const scheduler *s, char *why, size_t why_size);
 

@@ -206,6 +206,34 @@ class SchedulerTest(unittest.TestCase):
             self.assertEqual(st.stop(good), 0)
             st.check_sanitizers()
 
+    def test_a_scheduler_that_cannot_reach_kafka_stops_claiming(self):
+        with Stack("scheduler-stall") as st:
+            st.start_redis()
+            st.start_devbroker(partitions=2)
+            now = int(time.time() * 1000)
+            seed_due(st, [(touch("task-stall-1", "lead-stall-1", "rep.kim", now - 60_000), now - 60_000)])
+            stuck, stuck_addr = self.start_scheduler(st, "scheduler-stuck",
+                                                     CADENCE_KAFKA_BROKERS=f"127.0.0.1:{free_port()}",
+                                                     CADENCE_LEASE_MS=2000)
+            wait_for(lambda: "deliveries stalled; claiming paused" in st.log_of(stuck), timeout=30,
+                     what="the stuck scheduler to pause claiming")
+            self.assertEqual(healthz(stuck_addr), 503)
+            self.assertEqual(metrics(stuck_addr)["cadence_scheduler_claimed_total"], 1)
+            seed_due(st, [(touch("task-stall-2", "lead-stall-2", "rep.kim", now - 1000), now - 1000)])
+            good, addr = self.start_scheduler(st, "scheduler-good", CADENCE_LEASE_MS=2000)
+            msgs = wait_for(lambda: (lambda m: m if len(m) >= 2 else None)(st.kcat_consume_all(TOPIC)),
+                            timeout=30, what="both tasks published by the healthy scheduler")
+            self.assertEqual(sorted(json.loads(m["value"])["task_id"] for m in msgs),
+                             ["task-stall-1", "task-stall-2"])
+            m = metrics(addr)
+            self.assertEqual(m["cadence_scheduler_republished_total"], 1, "only the held task waited for its lease")
+            self.assertEqual(metrics(stuck_addr)["cadence_scheduler_claimed_total"], 1,
+                             "the stuck scheduler took nothing more")
+            os.killpg(stuck.pid, signal.SIGKILL)
+            stuck.wait()
+            self.assertEqual(st.stop(good), 0)
+            st.check_sanitizers()
+
     def test_a_task_cancelled_while_its_scheduler_was_dead_is_not_published(self):
         with Stack("scheduler-cancel") as st:
             st.start_redis()
