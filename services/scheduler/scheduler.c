@@ -6,10 +6,12 @@
  * SCHEDULER_RETRY_MS:
  *
  *   PUBLISH  → produce to touches-due.v1; the delivery report moves it on
- *   ACK      → one pipelined batch: queue script (rep slot), then ack script (shard slot)
+ *   ACK      → queued; a flush right after the current callbacks sends the acks of up to
+ *              SCHEDULER_ACK_BATCH tasks as one pipelined batch: one queue script per rep
+ *              (rep slot), then one ack script per shard (shard slot)
  *   UNQUEUE  → only when the ack found the task cancelled meanwhile
  *
- * The queue write goes before the ack on the same connection, so whichever of the scheduler
+ * A task's queue write goes before its ack on the same connection, so whichever of the scheduler
  * and the worker comes second sees the other's write: a task cancelled before the ack is
  * unqueued by us; one cancelled after it is unqueued by the worker.
  */
@@ -29,7 +31,15 @@
 #include "scripts.h"
 #include "topics.h"
 
-enum step { STEP_PUBLISH, STEP_DELIVERING, STEP_ACK, STEP_ACKING, STEP_UNQUEUE, STEP_UNQUEUEING };
+enum step {
+    STEP_PUBLISH,
+    STEP_DELIVERING,
+    STEP_ACK,
+    STEP_ACK_QUEUED,
+    STEP_ACKING,
+    STEP_UNQUEUE,
+    STEP_UNQUEUEING
+};
 
 struct task {
     scheduler *s;
@@ -43,8 +53,9 @@ struct task {
     int reclaimed;       /* taken over after an expired lease */
     int bad;             /* unreadable: not published, only dropped from the in-flight set */
     enum step step;
-    int parked;        /* on the retry list */
-    struct task *next; /* retry list */
+    int parked;            /* on the retry list */
+    struct task *next;     /* retry list */
+    struct task *ack_next; /* acks waiting for the next flush */
 };
 
 struct scheduler {
@@ -59,7 +70,8 @@ struct scheduler {
     int claims_out;
     uint64_t seed, sweeps;
     struct task *retry_head, *retry_tail;
-    struct event *tick_ev, *retry_ev;
+    struct task *ack_head, *ack_tail; /* acks waiting for the next flush */
+    struct event *tick_ev, *retry_ev, *flush_ev;
     int retry_armed;
     int stopping, closing;
     char delivery_error[128]; /* the last delivery report's error, "" after a success */
@@ -262,39 +274,17 @@ static void unqueue(struct task *t)
     }
 }
 
-static void on_acked(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+/* The outcome of one task's ack: `open` is the ack script's verdict. */
+static void acked(struct task *t, long long open)
 {
-    (void)r;
-    struct task *t = arg;
     scheduler *s = t->s;
-    if (s->closing) {
-        task_done(t);
-        return;
-    }
-    const redisReply *ack = NULL;
-    if (!error && reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1)
-        ack = reply->element[reply->elements - 1];
-    int bad_reply = !ack || ack->type != REDIS_REPLY_INTEGER;
-    for (size_t i = 0; reply && !error && i < reply->elements; i++)
-        if (reply->element[i]->type == REDIS_REPLY_ERROR) {
-            cadence_log_json(
-                CADENCE_LOG_ERROR, "ack script error",
-                json_pack("{s:s,s:s}", "task_id", t->id, "error", reply->element[i]->str));
-            bad_reply = 1;
-        }
-    if (bad_reply) {
-        count_error(s, "redis");
-        t->step = STEP_ACK;
-        park(t);
-        return;
-    }
-    if (strcmp(t->lease, t->lease_sent) != 0 && ack->integer != 0) {
+    if (strcmp(t->lease, t->lease_sent) != 0 && open) {
         /* our lease was renewed by a claim while the ack was on its way: ack the new one */
         t->step = STEP_ACK;
         run_step(t);
         return;
     }
-    if (ack->integer == 0 && !t->bad) {
+    if (!open && !t->bad) {
         /* cancelled by the worker between claim and ack: it leaves the rep's queue */
         cadence_metrics_add(s->d.metrics, "cadence_scheduler_cancelled_total", NULL, 1);
         unqueue(t);
@@ -303,33 +293,225 @@ static void on_acked(cadence_redis *r, const redisReply *reply, const char *erro
     task_done(t);
 }
 
+/* One flush of acks: its tasks sorted by shard, and how many queue scripts lead the batch. */
+struct ack_ctx {
+    scheduler *s;
+    size_t nrep; /* replies of the queue scripts (one per rep), before the ack scripts */
+    size_t n;
+    struct task *tasks[];
+};
+
+static int by_shard(const void *a, const void *b)
+{
+    const struct task *x = *(struct task *const *)a, *y = *(struct task *const *)b;
+    return (x->shard > y->shard) - (x->shard < y->shard);
+}
+
+/* End of the run of tasks of one shard starting at i. */
+static size_t shard_run_end(struct task *const *tasks, size_t n, size_t i)
+{
+    size_t j = i + 1;
+    while (j < n && tasks[j]->shard == tasks[i]->shard)
+        j++;
+    return j;
+}
+
+static void retry_acks(struct ack_ctx *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        c->tasks[i]->step = STEP_ACK;
+        park(c->tasks[i]);
+    }
+}
+
+static void on_acked(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct ack_ctx *c = arg;
+    scheduler *s = c->s;
+    if (s->closing) {
+        for (size_t i = 0; i < c->n; i++)
+            task_done(c->tasks[i]);
+        free(c);
+        return;
+    }
+    int ok = !error && reply && reply->type == REDIS_REPLY_ARRAY;
+    for (size_t i = 0; ok && i < reply->elements; i++)
+        if (reply->element[i]->type == REDIS_REPLY_ERROR) {
+            cadence_log_json(CADENCE_LOG_ERROR, "ack script error",
+                             json_pack("{s:s}", "error", reply->element[i]->str));
+            ok = 0;
+        }
+    /* check every shard's verdicts before acting on any */
+    size_t g = c->nrep;
+    for (size_t i = 0; ok && i < c->n; g++) {
+        size_t j = shard_run_end(c->tasks, c->n, i);
+        const redisReply *v = g < reply->elements ? reply->element[g] : NULL;
+        if (!v || v->type != REDIS_REPLY_ARRAY || v->elements != j - i)
+            ok = 0;
+        for (size_t k = 0; ok && k < v->elements; k++)
+            if (v->element[k]->type != REDIS_REPLY_INTEGER)
+                ok = 0;
+        i = j;
+    }
+    if (!ok) {
+        count_error(s, "redis");
+        retry_acks(c);
+        free(c);
+        return;
+    }
+    g = c->nrep;
+    for (size_t i = 0; i < c->n; g++) {
+        size_t j = shard_run_end(c->tasks, c->n, i);
+        for (size_t k = i; k < j; k++)
+            acked(c->tasks[k], reply->element[g]->element[k - i]->integer);
+        i = j;
+    }
+    free(c);
+}
+
+/* Appends one EVALSHA of `script` with 2 keys and `m` groups of `per` arguments. */
+static int add_grouped(cadence_redis_batch *b, const cadence_redis_script *script, const char *k1,
+                       const char *k2, size_t m, size_t per, const char **args, const size_t *lens)
+{
+    size_t argc = 2 + m * per;
+    const char **argv = malloc(argc * sizeof(*argv));
+    size_t *argvlen = malloc(argc * sizeof(*argvlen));
+    int rc = -1;
+    if (argv && argvlen) {
+        argv[0] = k1;
+        argvlen[0] = strlen(k1);
+        argv[1] = k2;
+        argvlen[1] = strlen(k2);
+        memcpy(argv + 2, args, m * per * sizeof(*argv));
+        memcpy(argvlen + 2, lens, m * per * sizeof(*argvlen));
+        rc = cadence_redis_batch_add_evalsha(b, script, 2, (int)argc, argv, argvlen);
+    }
+    free(argv);
+    free(argvlen);
+    return rc;
+}
+
+/*
+ * Sends the acks of `n` tasks as one pipelined batch: first one queue script per rep (all
+ * their tasks), then one ack script per shard. Returns 0, or -1 (nothing sent).
+ */
+static int send_acks(scheduler *s, struct ack_ctx *c)
+{
+    qsort(c->tasks, c->n, sizeof(struct task *), by_shard);
+    cadence_redis_batch *b = cadence_redis_batch_new();
+    GHashTable *reps =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_ptr_array_unref);
+    const char **args = malloc(c->n * 3 * sizeof(*args));
+    size_t *lens = malloc(c->n * 3 * sizeof(*lens));
+    char(*dues)[24] = malloc(c->n * sizeof(*dues));
+    int rc = b && reps && args && lens && dues ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < c->n; i++) {
+        struct task *t = c->tasks[i];
+        if (t->bad)
+            continue;
+        GPtrArray *a = g_hash_table_lookup(reps, t->info.rep_id);
+        if (!a) {
+            a = g_ptr_array_new();
+            g_hash_table_insert(reps, t->info.rep_id, a);
+        }
+        g_ptr_array_add(a, t);
+    }
+    c->nrep = 0;
+    GHashTableIter it;
+    gpointer key, val;
+    if (rc == 0)
+        g_hash_table_iter_init(&it, reps);
+    while (rc == 0 && g_hash_table_iter_next(&it, &key, &val)) {
+        GPtrArray *a = val;
+        char k_queue[CADENCE_KEY_MAX], k_rtasks[CADENCE_KEY_MAX];
+        cadence_keys_rep_queue(k_queue, key);
+        cadence_keys_rep_tasks(k_rtasks, key);
+        for (size_t k = 0; k < a->len; k++) {
+            struct task *t = g_ptr_array_index(a, (guint)k);
+            snprintf(dues[k], sizeof(dues[k]), "%lld", (long long)t->info.due_ms);
+            args[3 * k] = dues[k];
+            lens[3 * k] = strlen(dues[k]);
+            args[3 * k + 1] = t->id;
+            lens[3 * k + 1] = strlen(t->id);
+            args[3 * k + 2] = t->json;
+            lens[3 * k + 2] = t->len;
+        }
+        rc = add_grouped(b, s->queue, k_queue, k_rtasks, a->len, 3, args, lens);
+        c->nrep++;
+    }
+    for (size_t i = 0; rc == 0 && i < c->n;) {
+        size_t j = shard_run_end(c->tasks, c->n, i);
+        char k_inflight[CADENCE_KEY_MAX], k_tasks[CADENCE_KEY_MAX];
+        cadence_keys_inflight(k_inflight, c->tasks[i]->shard);
+        cadence_keys_tasks(k_tasks, c->tasks[i]->shard);
+        for (size_t k = i; k < j; k++) {
+            struct task *t = c->tasks[k];
+            snprintf(t->lease_sent, sizeof(t->lease_sent), "%s", t->lease);
+            args[2 * (k - i)] = t->id;
+            lens[2 * (k - i)] = strlen(t->id);
+            args[2 * (k - i) + 1] = t->lease_sent;
+            lens[2 * (k - i) + 1] = strlen(t->lease_sent);
+        }
+        rc = add_grouped(b, s->ack, k_inflight, k_tasks, j - i, 2, args, lens);
+        i = j;
+    }
+    if (rc == 0 && cadence_redis_batch_send(s->d.redis, b, on_acked, c) != CADENCE_REDIS_OK)
+        rc = -1;
+    if (rc == 0)
+        for (size_t i = 0; i < c->n; i++)
+            c->tasks[i]->step = STEP_ACKING;
+    cadence_redis_batch_free(b);
+    if (reps)
+        g_hash_table_destroy(reps);
+    free(args);
+    free(lens);
+    free(dues);
+    return rc;
+}
+
+/* Sends every queued ack, SCHEDULER_ACK_BATCH tasks per batch. */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    scheduler *s = arg;
+    while (s->ack_head) {
+        size_t n = 0;
+        for (struct task *t = s->ack_head; t && n < SCHEDULER_ACK_BATCH; t = t->ack_next)
+            n++;
+        struct ack_ctx *c = malloc(sizeof(*c) + n * sizeof(struct task *));
+        if (!c)
+            break; /* the retry timer flushes again */
+        c->s = s;
+        c->n = n;
+        for (size_t i = 0; i < n; i++) {
+            struct task *t = s->ack_head;
+            s->ack_head = t->ack_next;
+            t->ack_next = NULL;
+            c->tasks[i] = t;
+        }
+        if (!s->ack_head)
+            s->ack_tail = NULL;
+        if (send_acks(s, c) != 0) {
+            retry_acks(c);
+            free(c);
+        }
+    }
+}
+
+/* Queues the task's ack for the next flush, which runs once the current callbacks are done. */
 static void ack(struct task *t)
 {
     scheduler *s = t->s;
-    char k_queue[CADENCE_KEY_MAX], k_rtasks[CADENCE_KEY_MAX], k_inflight[CADENCE_KEY_MAX],
-        k_tasks[CADENCE_KEY_MAX], due[24];
-    cadence_keys_inflight(k_inflight, t->shard);
-    cadence_keys_tasks(k_tasks, t->shard);
-    cadence_redis_batch *b = cadence_redis_batch_new();
-    int rc = b ? 0 : -1;
-    if (rc == 0 && !t->bad) {
-        cadence_keys_rep_queue(k_queue, t->info.rep_id);
-        cadence_keys_rep_tasks(k_rtasks, t->info.rep_id);
-        snprintf(due, sizeof(due), "%lld", (long long)t->info.due_ms);
-        const char *qargv[] = {k_queue, k_rtasks, due, t->id, t->json};
-        size_t qlen[] = {strlen(k_queue), strlen(k_rtasks), strlen(due), strlen(t->id), t->len};
-        rc = cadence_redis_batch_add_evalsha(b, s->queue, 2, 5, qargv, qlen);
-    }
-    snprintf(t->lease_sent, sizeof(t->lease_sent), "%s", t->lease);
-    const char *aargv[] = {k_inflight, k_tasks, t->id, t->lease_sent};
-    if (rc == 0)
-        rc = cadence_redis_batch_add_evalsha(b, s->ack, 2, 4, aargv, NULL);
-    t->step = STEP_ACKING;
-    if (rc != 0 || cadence_redis_batch_send(s->d.redis, b, on_acked, t) != CADENCE_REDIS_OK) {
-        t->step = STEP_ACK;
-        park(t);
-    }
-    cadence_redis_batch_free(b);
+    t->step = STEP_ACK_QUEUED;
+    t->ack_next = NULL;
+    if (s->ack_tail)
+        s->ack_tail->ack_next = t;
+    else
+        s->ack_head = t;
+    s->ack_tail = t;
+    event_active(s->flush_ev, EV_TIMEOUT, 0);
 }
 
 static void run_step(struct task *t)
@@ -582,7 +764,8 @@ scheduler *scheduler_new(const scheduler_deps *deps, char *errstr, size_t errstr
     s->tasks = g_hash_table_new(g_str_hash, g_str_equal);
     s->tick_ev = event_new(deps->base, -1, EV_PERSIST, on_tick, s);
     s->retry_ev = evtimer_new(deps->base, on_retry, s);
-    if (!s->pending || !s->queued || !s->tasks || !s->tick_ev || !s->retry_ev) {
+    s->flush_ev = event_new(deps->base, -1, 0, on_flush, s);
+    if (!s->pending || !s->queued || !s->tasks || !s->tick_ev || !s->retry_ev || !s->flush_ev) {
         snprintf(errstr, errstr_size, "out of memory");
         scheduler_free(s);
         return NULL;
@@ -652,6 +835,7 @@ void scheduler_shutdown(scheduler *s)
     s->closing = 1;
     event_del(s->tick_ev);
     event_del(s->retry_ev);
+    event_del(s->flush_ev);
 }
 
 void scheduler_free(scheduler *s)
@@ -672,6 +856,8 @@ void scheduler_free(scheduler *s)
         event_free(s->tick_ev);
     if (s->retry_ev)
         event_free(s->retry_ev);
+    if (s->flush_ev)
+        event_free(s->flush_ev);
     free(s->pending);
     free(s->queued);
     free(s);

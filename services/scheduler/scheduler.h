@@ -42,6 +42,9 @@
  * tasks that healthy schedulers could publish.
  */
 #define SCHEDULER_STALL_MS 5000
+/* Most tasks acknowledged by one pipelined batch (one queue script per rep, one ack script
+ * per shard). */
+#define SCHEDULER_ACK_BATCH 512
 /* Delay before a step refused for lack of room (producer queue, Redis down) is tried again. */
 #define SCHEDULER_RETRY_MS 100
 

@@ -37,28 +37,44 @@ const char scheduler_claim_lua[] =
     "return out\n";
 
 const char scheduler_ack_lua[] =
-    "local lease = tonumber(ARGV[2])\n"
-    "if ARGV[1] == '' or not lease then\n"
+    "local n = #ARGV / 2\n"
+    "if n < 1 or #ARGV % 2 ~= 0 then\n"
     "  return redis.error_reply('ERR cadence ack: bad arguments')\n"
     "end\n"
-    "local s = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
-    "if s and tonumber(s) == lease then redis.call('ZREM', KEYS[1], ARGV[1]) end\n"
-    "return redis.call('HEXISTS', KEYS[2], ARGV[1])\n";
+    "for i = 1, n do\n"
+    "  if ARGV[2 * i - 1] == '' or not tonumber(ARGV[2 * i]) then\n"
+    "    return redis.error_reply('ERR cadence ack: bad arguments')\n"
+    "  end\n"
+    "end\n"
+    "local out = {}\n"
+    "for i = 1, n do\n"
+    "  local id = ARGV[2 * i - 1]\n"
+    "  local s = redis.call('ZSCORE', KEYS[1], id)\n"
+    "  if s and tonumber(s) == tonumber(ARGV[2 * i]) then redis.call('ZREM', KEYS[1], id) end\n"
+    "  out[i] = redis.call('HEXISTS', KEYS[2], id)\n"
+    "end\n"
+    "return out\n";
 
 const char scheduler_queue_lua[] =
-    "local due = tonumber(ARGV[1])\n"
-    "if not due or ARGV[2] == '' or ARGV[3] == '' then\n"
+    "if #ARGV < 3 or #ARGV % 3 ~= 0 then\n"
     "  return redis.error_reply('ERR cadence queue: bad arguments')\n"
     "end\n"
-    "redis.call('ZADD', KEYS[1], due, ARGV[2])\n"
-    "redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])\n"
+    "for i = 1, #ARGV, 3 do\n"
+    "  if not tonumber(ARGV[i]) or ARGV[i + 1] == '' or ARGV[i + 2] == '' then\n"
+    "    return redis.error_reply('ERR cadence queue: bad arguments')\n"
+    "  end\n"
+    "end\n"
+    "for i = 1, #ARGV, 3 do\n"
+    "  redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1])\n"
+    "  redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[i + 2])\n"
+    "end\n"
     "local z = redis.call('ZCARD', KEYS[1])\n"
     "if redis.call('HLEN', KEYS[2]) > 2 * z + 16 then\n"
     "  for _, id in ipairs(redis.call('HKEYS', KEYS[2])) do\n"
     "    if not redis.call('ZSCORE', KEYS[1], id) then redis.call('HDEL', KEYS[2], id) end\n"
     "  end\n"
     "end\n"
-    "return 1\n";
+    "return #ARGV / 3\n";
 
 const char scheduler_unqueue_lua[] =
     "if ARGV[1] == '' then return redis.error_reply('ERR cadence unqueue: bad arguments') end\n"

@@ -12,17 +12,17 @@
  *   Returns {scanned, id1, json1, reclaimed1, id2, ...}: scanned (entries looked at) equal to
  *   the limit means there may be more, so the caller claims again at once.
  *
- * ack (shard slot) — KEYS: 1 inflight zset, 2 tasks hash. ARGV: 1 task id, 2 lease deadline.
- *   Drops the task from the in-flight set if the lease is still ours (another scheduler may
- *   have re-claimed it after our lease expired; its lease is then left alone). Returns 1 when
- *   the task still exists (it is open: it stays in the rep's queue), 0 when the worker
- *   cancelled or replaced it meanwhile.
+ * ack (shard slot) — KEYS: 1 inflight zset, 2 tasks hash. ARGV: N pairs (task id, lease
+ *   deadline). Drops each task from the in-flight set if the lease is still ours (another
+ *   scheduler may have re-claimed it after our lease expired; its lease is then left alone).
+ *   Returns an array of N integers: 1 when the task still exists (it is open: it stays in the
+ *   rep's queue), 0 when the worker cancelled or replaced it meanwhile.
  *
- * queue (rep slot) — KEYS: 1 rep queue zset, 2 rep tasks hash. ARGV: 1 due (ms), 2 task id,
- *   3 task JSON. Records the open task for the gateway. The hash may hold entries whose task
- *   already left the queue (the worker removes answered tasks from the zset only): readers
- *   take ids from the zset, and this script prunes the hash whenever it grows to more than
- *   twice the queue (amortised O(1) per task). Returns 1.
+ * queue (rep slot) — KEYS: 1 rep queue zset, 2 rep tasks hash. ARGV: N triples (due ms,
+ *   task id, task JSON). Records the open tasks for the gateway. The hash may hold entries whose
+ * task already left the queue (the worker removes answered tasks from the zset only): readers take
+ * ids from the zset, and this script prunes the hash whenever it grows to more than twice the queue
+ * (amortised O(1) per task). Returns N.
  *
  * unqueue (rep slot) — KEYS: 1 rep queue zset, 2 rep tasks hash. ARGV: 1 task id. Removes a
  *   task that turned out cancelled after it was queued. Returns 1.

@@ -58,6 +58,18 @@ static void put_task(const char *id, const char *due)
     freeReplyObject(CMD("HSET", "cad:{s0}:tasks", id, json));
 }
 
+/* Runs the ack script for one task; returns its verdict (1 open, 0 cancelled). */
+static long long ack1(const char *id, const char *lease)
+{
+    redisReply *r =
+        CMD("EVAL", scheduler_ack_lua, "2", "cad:{s0}:inflight", "cad:{s0}:tasks", id, lease);
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", r->type == REDIS_REPLY_ERROR ? r->str : "");
+    cr_assert_eq(r->elements, 1);
+    long long v = r->element[0]->integer;
+    freeReplyObject(r);
+    return v;
+}
+
 static redisReply *claim(const char *now, const char *deadline, const char *limit)
 {
     redisReply *r = CMD("EVAL", scheduler_claim_lua, "3", "cad:{s0}:due", "cad:{s0}:tasks",
@@ -129,14 +141,39 @@ Test(scheduler_scripts, an_ack_drops_only_its_own_lease_and_says_whether_the_tas
     put_task("t1", "100");
     freeReplyObject(claim("1000", "2000", "10"));
     const char *k1 = "cad:{s0}:inflight", *k2 = "cad:{s0}:tasks";
-    cr_assert_eq(integer(CMD("EVAL", scheduler_ack_lua, "2", k1, k2, "t1", "1999")), 1);
+    cr_assert_eq(ack1("t1", "1999"), 1);
     cr_assert_eq(integer(CMD("ZCARD", k1)), 1, "another lease (re-claimed) is left alone");
-    cr_assert_eq(integer(CMD("EVAL", scheduler_ack_lua, "2", k1, k2, "t1", "2000")), 1);
+    cr_assert_eq(ack1("t1", "2000"), 1);
     cr_assert_eq(integer(CMD("ZCARD", k1)), 0);
     cr_assert_eq(integer(CMD("HEXISTS", k2, "t1")), 1, "an open task keeps its JSON");
     freeReplyObject(CMD("HDEL", k2, "t1"));
-    cr_assert_eq(integer(CMD("EVAL", scheduler_ack_lua, "2", k1, k2, "t1", "2000")), 0,
-                 "cancelled meanwhile");
+    cr_assert_eq(ack1("t1", "2000"), 0, "cancelled meanwhile");
+}
+
+Test(scheduler_scripts, one_ack_call_answers_for_many_tasks_in_order)
+{
+    put_task("a", "100");
+    put_task("b", "100");
+    put_task("c", "100");
+    freeReplyObject(claim("1000", "2000", "10"));
+    freeReplyObject(CMD("HDEL", "cad:{s0}:tasks", "b"));
+    redisReply *r = CMD("EVAL", scheduler_ack_lua, "2", "cad:{s0}:inflight", "cad:{s0}:tasks", "a",
+                        "2000", "b", "2000", "c", "2000");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, 3);
+    cr_assert_eq(r->element[0]->integer, 1);
+    cr_assert_eq(r->element[1]->integer, 0, "b was cancelled");
+    cr_assert_eq(r->element[2]->integer, 1);
+    freeReplyObject(r);
+    cr_assert_eq(integer(CMD("ZCARD", "cad:{s0}:inflight")), 0);
+    const char *q = "cad:{r:rep.a}:queue", *h = "cad:{r:rep.a}:tasks";
+    cr_assert_eq(integer(CMD("EVAL", scheduler_queue_lua, "2", q, h, "300", "a", "{\"a\":1}", "100",
+                             "c", "{\"c\":1}")),
+                 2);
+    r = CMD("ZRANGE", q, "0", "-1");
+    cr_assert_eq(r->elements, 2);
+    cr_assert_str_eq(r->element[0]->str, "c", "ordered by due time");
+    freeReplyObject(r);
 }
 
 Test(scheduler_scripts, the_rep_queue_orders_by_due_and_prunes_stale_json)
