@@ -1,0 +1,864 @@
+/*
+ * scheduler — claim, publish, acknowledge. See scheduler.h for the flow and failure model.
+ *
+ * A task moves through these steps; a step that cannot be submitted now (producer queue
+ * full, Redis busy or down) parks the task on the retry list, served every
+ * SCHEDULER_RETRY_MS:
+ *
+ *   PUBLISH  → produce to touches-due.v1; the delivery report moves it on
+ *   ACK      → queued; a flush right after the current callbacks sends the acks of up to
+ *              SCHEDULER_ACK_BATCH tasks as one pipelined batch: one queue script per rep
+ *              (rep slot), then one ack script per shard (shard slot)
+ *   UNQUEUE  → only when the ack found the task cancelled meanwhile
+ *
+ * A task's queue write goes before its ack on the same connection, so whichever of the scheduler
+ * and the worker comes second sees the other's write: a task cancelled before the ack is
+ * unqueued by us; one cancelled after it is unqueued by the worker.
+ */
+#include "scheduler.h"
+
+#include <glib.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "keys.h"
+#include "log.h"
+#include "plan.h"
+#include "scripts.h"
+#include "topics.h"
+
+enum step {
+    STEP_PUBLISH,
+    STEP_DELIVERING,
+    STEP_ACK,
+    STEP_ACK_QUEUED,
+    STEP_ACKING,
+    STEP_UNQUEUE,
+    STEP_UNQUEUEING
+};
+
+struct task {
+    scheduler *s;
+    char *id;   /* owned; also the key in s->tasks */
+    char *json; /* owned: the touch_due as stored */
+    size_t len;
+    scheduler_task_info info;
+    uint32_t shard;
+    char lease[24];      /* our lease deadline (ms), as written by the claim */
+    char lease_sent[24]; /* the lease the ack in flight carries */
+    int reclaimed;       /* taken over after an expired lease */
+    int bad;             /* unreadable: not published, only dropped from the in-flight set */
+    enum step step;
+    int parked;            /* on the retry list */
+    struct task *next;     /* retry list */
+    struct task *ack_next; /* acks waiting for the next flush */
+};
+
+struct scheduler {
+    scheduler_deps d;
+    uint32_t shards;
+    const cadence_redis_script *claim, *ack, *queue, *unqueue;
+    GHashTable *tasks; /* task id → struct task*, every task in flight */
+    size_t in_flight;
+    uint32_t *pending; /* ring of shards waiting for a claim */
+    uint8_t *queued;   /* queued[shard]: in the ring */
+    uint32_t pend_head, pend_len;
+    int claims_out;
+    uint64_t seed, sweeps;
+    struct task *retry_head, *retry_tail;
+    struct task *ack_head, *ack_tail; /* acks waiting for the next flush */
+    struct event *tick_ev, *retry_ev, *flush_ev;
+    int retry_armed;
+    int stopping, closing;
+    char delivery_error[128]; /* the last delivery report's error, "" after a success */
+    size_t delivering;        /* messages handed to the producer, not yet reported */
+    int64_t progress_ms;      /* monotonic: last delivery report, or first of `delivering` */
+    int paused;               /* claiming paused because deliveries stalled (logged once) */
+    void (*drained)(void *);
+    void *drained_arg;
+};
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Messages wait for Kafka and no report came for a while: Kafka is not taking them. */
+static int stalled(const scheduler *s)
+{
+    long limit =
+        s->d.cfg->lease_ms / 2 < SCHEDULER_STALL_MS ? s->d.cfg->lease_ms / 2 : SCHEDULER_STALL_MS;
+    return s->delivering > 0 && mono_ms() - s->progress_ms > limit;
+}
+
+static void count_error(scheduler *s, const char *kind)
+{
+    char labels[64];
+    snprintf(labels, sizeof(labels), "kind=\"%s\"", kind);
+    cadence_metrics_add(s->d.metrics, "cadence_scheduler_errors_total", labels, 1);
+}
+
+static void set_gauge(scheduler *s)
+{
+    cadence_metrics_set(s->d.metrics, "cadence_scheduler_tasks_in_flight", NULL,
+                        (double)s->in_flight);
+}
+
+static void pump(scheduler *s);
+static void run_step(struct task *t);
+
+/* ------------------------------------------------------------------ tasks */
+
+static void task_free(struct task *t)
+{
+    free(t->id);
+    free(t->json);
+    free(t);
+}
+
+static void check_drained(scheduler *s)
+{
+    if (s->stopping && s->in_flight == 0 && s->claims_out == 0 && s->drained) {
+        void (*done)(void *) = s->drained;
+        s->drained = NULL;
+        done(s->drained_arg);
+    }
+}
+
+/* The task is finished (or abandoned to its lease): forget it. */
+static void task_done(struct task *t)
+{
+    scheduler *s = t->s;
+    g_hash_table_remove(s->tasks, t->id);
+    task_free(t);
+    s->in_flight--;
+    set_gauge(s);
+    if (!s->closing) {
+        pump(s);
+        check_drained(s);
+    }
+}
+
+static void park(struct task *t)
+{
+    scheduler *s = t->s;
+    if (t->parked)
+        return;
+    t->parked = 1;
+    t->next = NULL;
+    if (s->retry_tail)
+        s->retry_tail->next = t;
+    else
+        s->retry_head = t;
+    s->retry_tail = t;
+    if (!s->retry_armed) {
+        struct timeval tv = {0, (suseconds_t)SCHEDULER_RETRY_MS * 1000};
+        evtimer_add(s->retry_ev, &tv);
+        s->retry_armed = 1;
+    }
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    scheduler *s = arg;
+    s->retry_armed = 0;
+    struct task *list = s->retry_head;
+    s->retry_head = s->retry_tail = NULL;
+    while (list) {
+        struct task *t = list;
+        list = t->next;
+        t->parked = 0;
+        t->next = NULL;
+        run_step(t);
+    }
+    pump(s);
+}
+
+/* --------------------------------------------------------------- publish */
+
+static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partition, int64_t offset)
+{
+    (void)partition;
+    (void)offset;
+    struct task *t = opaque;
+    scheduler *s = t->s;
+    s->delivering--;
+    s->progress_ms = mono_ms();
+    if (s->closing) {
+        task_done(t);
+        return;
+    }
+    if (err) {
+        /* The producer gave up (message.timeout.ms): the lease brings the task back. */
+        count_error(s, "delivery");
+        snprintf(s->delivery_error, sizeof(s->delivery_error), "%s", rd_kafka_err2str(err));
+        cadence_log_json(CADENCE_LOG_WARN, "touch not delivered; re-published after its lease",
+                         json_pack("{s:s,s:s,s:s}", "task_id", t->id, "lead_id", t->info.lead_id,
+                                   "error", rd_kafka_err2str(err)));
+        task_done(t);
+        return;
+    }
+    int64_t now = wall_ms();
+    s->delivery_error[0] = '\0';
+    cadence_metrics_add(s->d.metrics, "cadence_scheduler_published_total", NULL, 1);
+    if (t->reclaimed)
+        cadence_metrics_add(s->d.metrics, "cadence_scheduler_republished_total", NULL, 1);
+    cadence_metrics_observe(s->d.metrics, "cadence_scheduler_lag_seconds", NULL,
+                            scheduler_plan_lag_seconds(now, t->info.due_ms));
+    t->step = STEP_ACK;
+    run_step(t);
+}
+
+static void publish(struct task *t)
+{
+    scheduler *s = t->s;
+    char err[256];
+    t->step = STEP_DELIVERING;
+    if (cadence_producer_send(s->d.producer, CADENCE_TOPIC_TOUCHES_DUE, t->info.lead_id, t->json,
+                              t->len, on_delivered, t, err, sizeof(err)) != 0) {
+        t->step = STEP_PUBLISH;
+        count_error(s, "produce");
+        park(t);
+        return;
+    }
+    if (s->delivering++ == 0)
+        s->progress_ms = mono_ms();
+}
+
+/* ------------------------------------------------------------ acknowledge */
+
+static void on_unqueued(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct task *t = arg;
+    if (t->s->closing) {
+        task_done(t);
+        return;
+    }
+    if (error || !reply) {
+        count_error(t->s, "redis");
+        t->step = STEP_UNQUEUE;
+        park(t);
+        return;
+    }
+    task_done(t);
+}
+
+static void unqueue(struct task *t)
+{
+    scheduler *s = t->s;
+    char k_queue[CADENCE_KEY_MAX], k_tasks[CADENCE_KEY_MAX];
+    cadence_keys_rep_queue(k_queue, t->info.rep_id);
+    cadence_keys_rep_tasks(k_tasks, t->info.rep_id);
+    const char *argv[] = {k_queue, k_tasks, t->id};
+    t->step = STEP_UNQUEUEING;
+    if (cadence_redis_evalsha(s->d.redis, s->unqueue, 2, 3, argv, NULL, on_unqueued, t) !=
+        CADENCE_REDIS_OK) {
+        t->step = STEP_UNQUEUE;
+        park(t);
+    }
+}
+
+/* The outcome of one task's ack: `open` is the ack script's verdict. */
+static void acked(struct task *t, long long open)
+{
+    scheduler *s = t->s;
+    if (strcmp(t->lease, t->lease_sent) != 0 && open) {
+        /* our lease was renewed by a claim while the ack was on its way: ack the new one */
+        t->step = STEP_ACK;
+        run_step(t);
+        return;
+    }
+    if (!open && !t->bad) {
+        /* cancelled by the worker between claim and ack: it leaves the rep's queue */
+        cadence_metrics_add(s->d.metrics, "cadence_scheduler_cancelled_total", NULL, 1);
+        unqueue(t);
+        return;
+    }
+    task_done(t);
+}
+
+/* One flush of acks: its tasks sorted by shard, and how many queue scripts lead the batch. */
+struct ack_ctx {
+    scheduler *s;
+    size_t nrep; /* replies of the queue scripts (one per rep), before the ack scripts */
+    size_t n;
+    struct task *tasks[];
+};
+
+static int by_shard(const void *a, const void *b)
+{
+    const struct task *x = *(struct task *const *)a, *y = *(struct task *const *)b;
+    return (x->shard > y->shard) - (x->shard < y->shard);
+}
+
+/* End of the run of tasks of one shard starting at i. */
+static size_t shard_run_end(struct task *const *tasks, size_t n, size_t i)
+{
+    size_t j = i + 1;
+    while (j < n && tasks[j]->shard == tasks[i]->shard)
+        j++;
+    return j;
+}
+
+static void retry_acks(struct ack_ctx *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        c->tasks[i]->step = STEP_ACK;
+        park(c->tasks[i]);
+    }
+}
+
+static void on_acked(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct ack_ctx *c = arg;
+    scheduler *s = c->s;
+    if (s->closing) {
+        for (size_t i = 0; i < c->n; i++)
+            task_done(c->tasks[i]);
+        free(c);
+        return;
+    }
+    int ok = !error && reply && reply->type == REDIS_REPLY_ARRAY;
+    for (size_t i = 0; ok && i < reply->elements; i++)
+        if (reply->element[i]->type == REDIS_REPLY_ERROR) {
+            cadence_log_json(CADENCE_LOG_ERROR, "ack script error",
+                             json_pack("{s:s}", "error", reply->element[i]->str));
+            ok = 0;
+        }
+    /* check every shard's verdicts before acting on any */
+    size_t g = c->nrep;
+    for (size_t i = 0; ok && i < c->n; g++) {
+        size_t j = shard_run_end(c->tasks, c->n, i);
+        const redisReply *v = g < reply->elements ? reply->element[g] : NULL;
+        if (!v || v->type != REDIS_REPLY_ARRAY || v->elements != j - i)
+            ok = 0;
+        for (size_t k = 0; ok && k < v->elements; k++)
+            if (v->element[k]->type != REDIS_REPLY_INTEGER)
+                ok = 0;
+        i = j;
+    }
+    if (!ok) {
+        count_error(s, "redis");
+        retry_acks(c);
+        free(c);
+        return;
+    }
+    g = c->nrep;
+    for (size_t i = 0; i < c->n; g++) {
+        size_t j = shard_run_end(c->tasks, c->n, i);
+        for (size_t k = i; k < j; k++)
+            acked(c->tasks[k], reply->element[g]->element[k - i]->integer);
+        i = j;
+    }
+    free(c);
+}
+
+/* Appends one EVALSHA of `script` with 2 keys and `m` groups of `per` arguments. */
+static int add_grouped(cadence_redis_batch *b, const cadence_redis_script *script, const char *k1,
+                       const char *k2, size_t m, size_t per, const char **args, const size_t *lens)
+{
+    size_t argc = 2 + m * per;
+    const char **argv = malloc(argc * sizeof(*argv));
+    size_t *argvlen = malloc(argc * sizeof(*argvlen));
+    int rc = -1;
+    if (argv && argvlen) {
+        argv[0] = k1;
+        argvlen[0] = strlen(k1);
+        argv[1] = k2;
+        argvlen[1] = strlen(k2);
+        memcpy(argv + 2, args, m * per * sizeof(*argv));
+        memcpy(argvlen + 2, lens, m * per * sizeof(*argvlen));
+        rc = cadence_redis_batch_add_evalsha(b, script, 2, (int)argc, argv, argvlen);
+    }
+    free(argv);
+    free(argvlen);
+    return rc;
+}
+
+/*
+ * Sends the acks of `n` tasks as one pipelined batch: first one queue script per rep (all
+ * their tasks), then one ack script per shard. Returns 0, or -1 (nothing sent).
+ */
+static int send_acks(scheduler *s, struct ack_ctx *c)
+{
+    qsort(c->tasks, c->n, sizeof(struct task *), by_shard);
+    cadence_redis_batch *b = cadence_redis_batch_new();
+    GHashTable *reps =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_ptr_array_unref);
+    const char **args = malloc(c->n * 3 * sizeof(*args));
+    size_t *lens = malloc(c->n * 3 * sizeof(*lens));
+    char(*dues)[24] = malloc(c->n * sizeof(*dues));
+    int rc = b && reps && args && lens && dues ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < c->n; i++) {
+        struct task *t = c->tasks[i];
+        if (t->bad)
+            continue;
+        GPtrArray *a = g_hash_table_lookup(reps, t->info.rep_id);
+        if (!a) {
+            a = g_ptr_array_new();
+            g_hash_table_insert(reps, t->info.rep_id, a);
+        }
+        g_ptr_array_add(a, t);
+    }
+    c->nrep = 0;
+    GHashTableIter it;
+    gpointer key, val;
+    if (rc == 0)
+        g_hash_table_iter_init(&it, reps);
+    while (rc == 0 && g_hash_table_iter_next(&it, &key, &val)) {
+        GPtrArray *a = val;
+        char k_queue[CADENCE_KEY_MAX], k_rtasks[CADENCE_KEY_MAX];
+        cadence_keys_rep_queue(k_queue, key);
+        cadence_keys_rep_tasks(k_rtasks, key);
+        for (size_t k = 0; k < a->len; k++) {
+            struct task *t = g_ptr_array_index(a, (guint)k);
+            snprintf(dues[k], sizeof(dues[k]), "%lld", (long long)t->info.due_ms);
+            args[3 * k] = dues[k];
+            lens[3 * k] = strlen(dues[k]);
+            args[3 * k + 1] = t->id;
+            lens[3 * k + 1] = strlen(t->id);
+            args[3 * k + 2] = t->json;
+            lens[3 * k + 2] = t->len;
+        }
+        rc = add_grouped(b, s->queue, k_queue, k_rtasks, a->len, 3, args, lens);
+        c->nrep++;
+    }
+    for (size_t i = 0; rc == 0 && i < c->n;) {
+        size_t j = shard_run_end(c->tasks, c->n, i);
+        char k_inflight[CADENCE_KEY_MAX], k_tasks[CADENCE_KEY_MAX];
+        cadence_keys_inflight(k_inflight, c->tasks[i]->shard);
+        cadence_keys_tasks(k_tasks, c->tasks[i]->shard);
+        for (size_t k = i; k < j; k++) {
+            struct task *t = c->tasks[k];
+            snprintf(t->lease_sent, sizeof(t->lease_sent), "%s", t->lease);
+            args[2 * (k - i)] = t->id;
+            lens[2 * (k - i)] = strlen(t->id);
+            args[2 * (k - i) + 1] = t->lease_sent;
+            lens[2 * (k - i) + 1] = strlen(t->lease_sent);
+        }
+        rc = add_grouped(b, s->ack, k_inflight, k_tasks, j - i, 2, args, lens);
+        i = j;
+    }
+    if (rc == 0 && cadence_redis_batch_send(s->d.redis, b, on_acked, c) != CADENCE_REDIS_OK)
+        rc = -1;
+    if (rc == 0)
+        for (size_t i = 0; i < c->n; i++)
+            c->tasks[i]->step = STEP_ACKING;
+    cadence_redis_batch_free(b);
+    if (reps)
+        g_hash_table_destroy(reps);
+    free(args);
+    free(lens);
+    free(dues);
+    return rc;
+}
+
+/* Sends every queued ack, SCHEDULER_ACK_BATCH tasks per batch. */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    scheduler *s = arg;
+    while (s->ack_head) {
+        size_t n = 0;
+        for (struct task *t = s->ack_head; t && n < SCHEDULER_ACK_BATCH; t = t->ack_next)
+            n++;
+        struct ack_ctx *c = malloc(sizeof(*c) + n * sizeof(struct task *));
+        if (!c)
+            break; /* the retry timer flushes again */
+        c->s = s;
+        c->n = n;
+        for (size_t i = 0; i < n; i++) {
+            struct task *t = s->ack_head;
+            s->ack_head = t->ack_next;
+            t->ack_next = NULL;
+            c->tasks[i] = t;
+        }
+        if (!s->ack_head)
+            s->ack_tail = NULL;
+        if (send_acks(s, c) != 0) {
+            retry_acks(c);
+            free(c);
+        }
+    }
+}
+
+/* Queues the task's ack for the next flush, which runs once the current callbacks are done. */
+static void ack(struct task *t)
+{
+    scheduler *s = t->s;
+    t->step = STEP_ACK_QUEUED;
+    t->ack_next = NULL;
+    if (s->ack_tail)
+        s->ack_tail->ack_next = t;
+    else
+        s->ack_head = t;
+    s->ack_tail = t;
+    event_active(s->flush_ev, EV_TIMEOUT, 0);
+}
+
+static void run_step(struct task *t)
+{
+    switch (t->step) {
+    case STEP_PUBLISH:
+        publish(t);
+        break;
+    case STEP_ACK:
+        ack(t);
+        break;
+    case STEP_UNQUEUE:
+        unqueue(t);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ----------------------------------------------------------------- claim */
+
+struct claim_ctx {
+    scheduler *s;
+    uint32_t shard;
+    char lease[24];
+};
+
+static void push_shard(scheduler *s, uint32_t shard)
+{
+    if (s->shards == 0 || s->queued[shard] || s->pend_len >= s->shards)
+        return;
+    s->pending[(s->pend_head + s->pend_len) % s->shards] = shard;
+    s->pend_len++;
+    s->queued[shard] = 1;
+}
+
+static uint32_t pop_shard(scheduler *s)
+{
+    if (s->shards == 0)
+        return 0;
+    uint32_t shard = s->pending[s->pend_head];
+    s->pend_head = (s->pend_head + 1) % s->shards;
+    s->pend_len--;
+    s->queued[shard] = 0;
+    return shard;
+}
+
+/* Takes one claimed entry: a new task, or a lease refresh of one we still hold. */
+static void take(scheduler *s, uint32_t shard, const char *lease, const redisReply *id,
+                 const redisReply *json, int reclaimed)
+{
+    struct task *mine = g_hash_table_lookup(s->tasks, id->str);
+    if (mine) {
+        /* Our own lease ran out while the task was still with us (a slow delivery): keep
+         * publishing it once, under the new lease. */
+        snprintf(mine->lease, sizeof(mine->lease), "%s", lease);
+        return;
+    }
+    struct task *t = calloc(1, sizeof(*t));
+    if (t) {
+        t->id = strndup(id->str, id->len);
+        t->json = malloc(json->len + 1);
+    }
+    if (!t || !t->id || !t->json) {
+        /* out of memory: the lease brings it back */
+        if (t)
+            task_free(t);
+        count_error(s, "memory");
+        return;
+    }
+    memcpy(t->json, json->str, json->len);
+    t->json[json->len] = '\0';
+    t->len = json->len;
+    t->s = s;
+    t->shard = shard;
+    t->reclaimed = reclaimed;
+    snprintf(t->lease, sizeof(t->lease), "%s", lease);
+    g_hash_table_insert(s->tasks, t->id, t);
+    s->in_flight++;
+    cadence_metrics_add(s->d.metrics, "cadence_scheduler_claimed_total", NULL, 1);
+    char why[256];
+    if (scheduler_plan_task_read(t->json, t->len, &t->info, why, sizeof(why)) != 0 ||
+        strcmp(t->info.task_id, t->id) != 0) {
+        count_error(s, "bad_task");
+        cadence_log_json(CADENCE_LOG_ERROR, "stored task unreadable; dropped, not published",
+                         json_pack("{s:s,s:s}", "task_id", t->id, "error",
+                                   strcmp(t->info.task_id, t->id) ? "task_id differs" : why));
+        t->bad = 1;
+        t->step = STEP_ACK;
+    } else {
+        if (reclaimed)
+            cadence_log_json(CADENCE_LOG_INFO, "lease expired; publishing again",
+                             json_pack("{s:s,s:s}", "task_id", t->id, "lead_id", t->info.lead_id));
+        t->step = STEP_PUBLISH;
+    }
+    run_step(t);
+}
+
+static void on_claimed(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct claim_ctx *c = arg;
+    scheduler *s = c->s;
+    uint32_t shard = c->shard;
+    char lease[24];
+    snprintf(lease, sizeof(lease), "%s", c->lease);
+    free(c);
+    s->claims_out--;
+    if (s->closing)
+        return;
+    if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+        reply->element[0]->type != REDIS_REPLY_INTEGER || (reply->elements - 1) % 3 != 0) {
+        /* A lost reply may have claimed entries: their lease brings them back. */
+        count_error(s, "claim");
+        cadence_log_json(CADENCE_LOG_WARN, "claim failed",
+                         json_pack("{s:i,s:s}", "shard", (int)shard, "error",
+                                   error ? error : "unexpected reply"));
+        check_drained(s);
+        return;
+    }
+    long long scanned = reply->element[0]->integer;
+    for (size_t i = 1; i + 2 < reply->elements; i += 3) {
+        const redisReply *id = reply->element[i], *json = reply->element[i + 1],
+                         *re = reply->element[i + 2];
+        if (id->type != REDIS_REPLY_STRING || json->type != REDIS_REPLY_STRING ||
+            re->type != REDIS_REPLY_INTEGER)
+            continue;
+        take(s, shard, lease, id, json, re->integer != 0);
+    }
+    if (scanned >= SCHEDULER_CLAIM_BATCH)
+        push_shard(s, shard); /* a full batch: there may be more, claim again at once */
+    pump(s);
+    check_drained(s);
+}
+
+static enum cadence_redis_status send_claim(scheduler *s, uint32_t shard)
+{
+    char k_due[CADENCE_KEY_MAX], k_tasks[CADENCE_KEY_MAX], k_inflight[CADENCE_KEY_MAX];
+    cadence_keys_due(k_due, shard);
+    cadence_keys_tasks(k_tasks, shard);
+    cadence_keys_inflight(k_inflight, shard);
+    scheduler_claim_args a;
+    if (scheduler_plan_claim_args(&a, wall_ms(), s->d.cfg->lease_ms, SCHEDULER_CLAIM_BATCH) != 0)
+        return CADENCE_REDIS_INVALID;
+    struct claim_ctx *c = malloc(sizeof(*c));
+    if (!c)
+        return CADENCE_REDIS_NOMEM;
+    c->s = s;
+    c->shard = shard;
+    snprintf(c->lease, sizeof(c->lease), "%s", a.deadline);
+    const char *argv[] = {k_due, k_tasks, k_inflight, a.now, a.deadline, a.limit};
+    enum cadence_redis_status st =
+        cadence_redis_evalsha(s->d.redis, s->claim, 3, 6, argv, NULL, on_claimed, c);
+    if (st != CADENCE_REDIS_OK)
+        free(c);
+    return st;
+}
+
+/* Sends claims while there is room: claims outstanding, tasks in flight, Kafka taking them. */
+static void pump(scheduler *s)
+{
+    int st = stalled(s);
+    if (st != s->paused) {
+        s->paused = st;
+        cadence_log_json(st ? CADENCE_LOG_WARN : CADENCE_LOG_INFO,
+                         st ? "deliveries stalled; claiming paused" : "deliveries resumed",
+                         json_pack("{s:i}", "waiting", (int)s->delivering));
+    }
+    while (!s->stopping && !s->closing && s->pend_len > 0 && s->claims_out < SCHEDULER_MAX_CLAIMS &&
+           s->in_flight + (size_t)SCHEDULER_CLAIM_BATCH * (size_t)(s->claims_out + 1) <=
+               SCHEDULER_MAX_IN_FLIGHT &&
+           cadence_redis_is_ready(s->d.redis) && !st) {
+        uint32_t shard = pop_shard(s);
+        if (send_claim(s, shard) != CADENCE_REDIS_OK) {
+            push_shard(s, shard);
+            break;
+        }
+        s->claims_out++;
+    }
+}
+
+static void sweep(scheduler *s)
+{
+    uint32_t start = scheduler_plan_sweep_start(s->seed, s->sweeps++, s->shards);
+    for (uint32_t i = 0; i < s->shards; i++)
+        push_shard(s, scheduler_plan_sweep_shard(start, i, s->shards));
+    pump(s);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    scheduler *s = arg;
+    if (!s->stopping)
+        sweep(s);
+}
+
+/* ------------------------------------------------------------- life cycle */
+
+static void declare(cadence_metrics *m)
+{
+    static const double lag_buckets[] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600};
+    cadence_metrics_declare(m, "cadence_scheduler_claimed_total", CADENCE_METRIC_COUNTER,
+                            "Tasks claimed from the due sets (expired leases included)", NULL, 0);
+    cadence_metrics_declare(m, "cadence_scheduler_published_total", CADENCE_METRIC_COUNTER,
+                            "Tasks published to touches-due.v1 and acknowledged by Kafka", NULL, 0);
+    cadence_metrics_declare(m, "cadence_scheduler_republished_total", CADENCE_METRIC_COUNTER,
+                            "Tasks published again after their lease expired", NULL, 0);
+    cadence_metrics_declare(m, "cadence_scheduler_cancelled_total", CADENCE_METRIC_COUNTER,
+                            "Published tasks the worker cancelled before their acknowledgement",
+                            NULL, 0);
+    cadence_metrics_declare(m, "cadence_scheduler_errors_total", CADENCE_METRIC_COUNTER,
+                            "Failures by kind (claim, produce, delivery, redis, bad_task)", NULL,
+                            0);
+    cadence_metrics_declare(m, "cadence_scheduler_lag_seconds", CADENCE_METRIC_HISTOGRAM,
+                            "Seconds between a task's due time and its publication", lag_buckets,
+                            sizeof(lag_buckets) / sizeof(lag_buckets[0]));
+    cadence_metrics_declare(m, "cadence_scheduler_tasks_in_flight", CADENCE_METRIC_GAUGE,
+                            "Tasks claimed and not yet acknowledged", NULL, 0);
+    cadence_metrics_set(m, "cadence_scheduler_tasks_in_flight", NULL, 0);
+    cadence_metrics_add(m, "cadence_scheduler_claimed_total", NULL, 0);
+    cadence_metrics_add(m, "cadence_scheduler_published_total", NULL, 0);
+    cadence_metrics_add(m, "cadence_scheduler_republished_total", NULL, 0);
+}
+
+static uint64_t make_seed(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
+    x ^= x >> 33; /* splitmix-style finaliser */
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+scheduler *scheduler_new(const scheduler_deps *deps, char *errstr, size_t errstr_size)
+{
+    scheduler *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    s->d = *deps;
+    s->shards = (uint32_t)deps->cfg->shards;
+    s->seed = make_seed();
+    s->pending = calloc(s->shards, sizeof(*s->pending));
+    s->queued = calloc(s->shards, sizeof(*s->queued));
+    s->tasks = g_hash_table_new(g_str_hash, g_str_equal);
+    s->tick_ev = event_new(deps->base, -1, EV_PERSIST, on_tick, s);
+    s->retry_ev = evtimer_new(deps->base, on_retry, s);
+    s->flush_ev = event_new(deps->base, -1, 0, on_flush, s);
+    if (!s->pending || !s->queued || !s->tasks || !s->tick_ev || !s->retry_ev || !s->flush_ev) {
+        snprintf(errstr, errstr_size, "out of memory");
+        scheduler_free(s);
+        return NULL;
+    }
+    s->claim = cadence_redis_script_add(deps->redis, scheduler_claim_lua, errstr, errstr_size);
+    s->ack = cadence_redis_script_add(deps->redis, scheduler_ack_lua, errstr, errstr_size);
+    s->queue = cadence_redis_script_add(deps->redis, scheduler_queue_lua, errstr, errstr_size);
+    s->unqueue = cadence_redis_script_add(deps->redis, scheduler_unqueue_lua, errstr, errstr_size);
+    if (!s->claim || !s->ack || !s->queue || !s->unqueue) {
+        scheduler_free(s);
+        return NULL;
+    }
+    declare(deps->metrics);
+    struct timeval tv = {deps->cfg->tick_ms / 1000, (deps->cfg->tick_ms % 1000) * 1000};
+    if (event_add(s->tick_ev, &tv) != 0) {
+        snprintf(errstr, errstr_size, "cannot register the tick timer");
+        scheduler_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void scheduler_kick(scheduler *s)
+{
+    if (s && !s->stopping && !s->closing)
+        sweep(s);
+}
+
+int scheduler_deliveries_ok(const scheduler *s, char *why, size_t why_size)
+{
+    if (!s)
+        return 1;
+    if (s->delivery_error[0]) {
+        snprintf(why, why_size, "kafka: last delivery failed: %s", s->delivery_error);
+        return 0;
+    }
+    if (stalled(s)) {
+        snprintf(why, why_size, "kafka: %zu messages waiting, no delivery report for %lld ms",
+                 s->delivering, (long long)(mono_ms() - s->progress_ms));
+        return 0;
+    }
+    return 1;
+}
+
+size_t scheduler_in_flight(const scheduler *s)
+{
+    return s ? s->in_flight : 0;
+}
+
+void scheduler_drain(scheduler *s, void (*done)(void *arg), void *arg)
+{
+    s->stopping = 1;
+    event_del(s->tick_ev);
+    s->drained = done;
+    s->drained_arg = arg;
+    cadence_log_json(
+        CADENCE_LOG_INFO, "draining",
+        json_pack("{s:i,s:i}", "tasks_in_flight", (int)s->in_flight, "claims", s->claims_out));
+    check_drained(s);
+}
+
+void scheduler_shutdown(scheduler *s)
+{
+    if (!s)
+        return;
+    s->stopping = 1;
+    s->closing = 1;
+    event_del(s->tick_ev);
+    event_del(s->retry_ev);
+    event_del(s->flush_ev);
+}
+
+void scheduler_free(scheduler *s)
+{
+    if (!s)
+        return;
+    if (s->tasks) {
+        GHashTableIter it;
+        gpointer k, v;
+        g_hash_table_iter_init(&it, s->tasks);
+        while (g_hash_table_iter_next(&it, &k, &v)) {
+            g_hash_table_iter_remove(&it);
+            task_free(v);
+        }
+        g_hash_table_destroy(s->tasks);
+    }
+    if (s->tick_ev)
+        event_free(s->tick_ev);
+    if (s->retry_ev)
+        event_free(s->retry_ev);
+    if (s->flush_ev)
+        event_free(s->flush_ev);
+    free(s->pending);
+    free(s->queued);
+    free(s);
+}
