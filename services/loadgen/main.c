@@ -367,7 +367,8 @@ int main(int argc, char **argv)
     g_hash_table_destroy(g.sent_at);
     rd_kafka_consumer_close(consumer);
     rd_kafka_destroy(consumer);
-    rd_kafka_destroy(group_rk);
+    /* Never joined the group (it only reads committed offsets): nothing to close. */
+    rd_kafka_destroy_flags(group_rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     rd_kafka_destroy(g.producer);
     cadence_config_free(&cfg);
     return rc;

@@ -642,7 +642,7 @@ static void send_side(worker_pipeline *p, struct item *it, int argc, const char 
 /*
  * Writes outside the lead's slot, after its apply (or its replay), both idempotent: the email
  * index (visits that carry only an email find the lead) and the removal of a replaced task
- * from its rep's queue (kept by the scheduler).
+ * from its rep's queue and task hash (kept by the scheduler).
  */
 static void send_side_writes(worker_pipeline *p, struct item *it)
 {
@@ -658,6 +658,10 @@ static void send_side_writes(worker_pipeline *p, struct item *it)
         cadence_keys_rep_queue(key, rep);
         const char *argv[] = {"ZREM", key, it->outs.cancelled_task_id};
         send_side(p, it, 3, argv);
+        char tasks[CADENCE_KEY_MAX];
+        cadence_keys_rep_tasks(tasks, rep);
+        const char *hdel[] = {"HDEL", tasks, it->outs.cancelled_task_id};
+        send_side(p, it, 3, hdel);
     }
 }
 
