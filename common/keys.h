@@ -16,6 +16,8 @@
  *   cad:{e<N>}:email:<sha256(email)> string: lead_id (visits that carry only an email)
  *   cad:{r:<rep_id>}:alerts         stream: the rep's call-now alerts        — gateway
  *   cad:{r:<rep_id>}:queue          zset: the rep's open task ids by due time — scheduler
+ *   cad:{r:<rep_id>}:tasks          hash: task_id → touch_due JSON of the queue's tasks — scheduler
+ *   cad:{r:<rep_id>}:alert_ids      zset: alert_id → time added (ms), the stream's dedupe — gateway
  */
 #ifndef CADENCE_KEYS_H
 #define CADENCE_KEYS_H
@@ -46,5 +48,7 @@ char *cadence_keys_email(char *buf, const char *email, uint32_t shards);
 /* The per-rep keys. */
 char *cadence_keys_rep_alerts(char *buf, const char *rep_id);
 char *cadence_keys_rep_queue(char *buf, const char *rep_id);
+char *cadence_keys_rep_tasks(char *buf, const char *rep_id);
+char *cadence_keys_rep_alert_ids(char *buf, const char *rep_id);
 
 #endif
