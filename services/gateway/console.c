@@ -41,12 +41,20 @@ void gw_console_file(gateway *g, struct evhttp_request *req, const char *route)
             gw_reply_error(g, req, route, 404, "console file missing");
             return;
         }
+        /* Small files: read them whole (no mmap of empty files, no descriptor kept). */
         struct evbuffer *out = evbuffer_new();
-        if (!out || evbuffer_add_file(out, fd, 0, st.st_size) != 0) {
+        int rc = out ? 0 : -1;
+        for (off_t left = st.st_size; rc == 0 && left > 0;) {
+            int got = evbuffer_read(out, fd, (int)(left > 65536 ? 65536 : left));
+            if (got <= 0)
+                rc = -1;
+            else
+                left -= got;
+        }
+        close(fd);
+        if (rc != 0) {
             if (out)
                 evbuffer_free(out);
-            else
-                close(fd);
             gw_reply_error(g, req, route, 500, "cannot read console file");
             return;
         }

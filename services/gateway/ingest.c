@@ -117,12 +117,15 @@ static void on_redis_write(cadence_redis *r, const redisReply *reply, const char
         ctx_finish(c);
 }
 
-/* Splits the validator's "<json pointer>: <rule>" into an error object for event `index`. */
-static json_t *field_error(long index, const char *msg)
+/*
+ * An error object for event `index` (-1: the whole body). With `split`, `msg` is the
+ * validator's "<json pointer>: <rule>" and becomes path and message.
+ */
+static json_t *field_error(long index, const char *msg, int split)
 {
-    const char *sep = strstr(msg, ": ");
+    const char *sep = split ? strstr(msg, ": ") : NULL;
     json_t *idx = index < 0 ? json_null() : json_integer(index);
-    if (sep && msg[0] != ' ')
+    if (sep)
         return json_pack("{s:o,s:s%,s:s}", "index", idx, "path", msg, (size_t)(sep - msg),
                          "message", sep + 2);
     return json_pack("{s:o,s:s,s:s}", "index", idx, "path", "", "message", msg);
@@ -160,9 +163,9 @@ static void produce_all(gateway *g, struct evhttp_request *req, const char *rout
                      : CADENCE_SCHEMA_NOT_JSON;
         if (st != CADENCE_SCHEMA_OK)
             json_array_append_new(errors,
-                                  field_error((long)i, st == CADENCE_SCHEMA_INVALID
-                                                           ? why
-                                                           : cadence_schema_status_name(st)));
+                                  st == CADENCE_SCHEMA_INVALID
+                                      ? field_error((long)i, why, 1)
+                                      : field_error((long)i, cadence_schema_status_name(st), 0));
     }
     if (json_array_size(errors) > 0) {
         for (size_t i = 0; i < n; i++)
@@ -247,7 +250,7 @@ static json_t *parse_body(gateway *g, struct evhttp_request *req, const char *ro
         snprintf(msg, sizeof(msg), "not JSON: %s (line %d, column %d)", jerr.text, jerr.line,
                  jerr.column);
         gw_reply(g, req, route, 400,
-                 json_pack("{s:[o]}", "errors", field_error(-1, msg)));
+                 json_pack("{s:[o]}", "errors", field_error(-1, msg, 0)));
     }
     return doc;
 }
@@ -295,8 +298,10 @@ void gw_ingest_events(gateway *g, struct evhttp_request *req, const char *route)
     if (n == 0 || n > INGEST_MAX_EVENTS) {
         gw_reply(g, req, route, 400,
                  json_pack("{s:[o]}", "errors",
-                           field_error(-1, n ? "more events than one request may carry (1000)"
-                                             : "an empty array carries no event")));
+                           field_error(-1,
+                                       n ? "more events than one request may carry (1000)"
+                                         : "an empty array carries no event",
+                                       0)));
         json_decref(events);
         return;
     }
