@@ -78,6 +78,20 @@ static json_t *parse_or_string(const char *s, size_t len)
     return v ? v : json_stringn(s, len);
 }
 
+/* ------------------------------------------------------------------ GET /v1/me */
+
+void gw_api_me(gateway *g, struct evhttp_request *req, const char *route)
+{
+    gw_principal who;
+    if (gw_require(g, req, route,
+                   GW_ROLE_BIT(GW_ROLE_REP) | GW_ROLE_BIT(GW_ROLE_MANAGER) |
+                       GW_ROLE_BIT(GW_ROLE_INGEST),
+                   &who) != 0)
+        return;
+    gw_reply(g, req, route, 200,
+             json_pack("{s:s,s:s}", "role", gw_role_name(who.role), "rep_id", who.rep_id));
+}
+
 /* ------------------------------------------------------------------ GET /v1/queue */
 
 static void on_queue(cadence_redis *r, const redisReply *reply, const char *error, void *arg)

@@ -87,6 +87,7 @@ long long gw_now_ms(void);
 void gw_ingest_events(gateway *g, struct evhttp_request *req, const char *route);
 void gw_ingest_segment(gateway *g, struct evhttp_request *req, const char *route);
 void gw_ingest_mautic(gateway *g, struct evhttp_request *req, const char *route);
+void gw_api_me(gateway *g, struct evhttp_request *req, const char *route);
 void gw_api_queue(gateway *g, struct evhttp_request *req, const char *route);
 void gw_api_lead(gateway *g, struct evhttp_request *req, const char *route);
 void gw_api_stats(gateway *g, struct evhttp_request *req, const char *route);

@@ -38,6 +38,7 @@ static const struct route {
     {EVHTTP_REQ_POST, "/v1/webhooks/segment", 0, gw_ingest_segment, "webhook_segment"},
     {EVHTTP_REQ_POST, "/v1/webhooks/mautic", 0, gw_ingest_mautic, "webhook_mautic"},
     {EVHTTP_REQ_GET, "/v1/alerts/stream", 0, gw_sse_stream, "alerts_stream"},
+    {EVHTTP_REQ_GET, "/v1/me", 0, gw_api_me, "me"},
     {EVHTTP_REQ_GET, "/v1/queue", 0, gw_api_queue, "queue"},
     {EVHTTP_REQ_GET, "/v1/leads/", 1, gw_api_lead, "lead"},
     {EVHTTP_REQ_GET, "/v1/stats", 0, gw_api_stats, "stats"},
