@@ -34,8 +34,7 @@ static const char queue_lua[] =
     "end\n"
     "return out\n";
 
-const cadence_redis_script *gw_api_queue_script(cadence_redis *r, char *errstr,
-                                                size_t errstr_size)
+const cadence_redis_script *gw_api_queue_script(cadence_redis *r, char *errstr, size_t errstr_size)
 {
     return cadence_redis_script_add(r, queue_lua, errstr, errstr_size);
 }
@@ -150,8 +149,8 @@ static int pick_rep(gateway *g, struct evhttp_request *req, const char *route,
 void gw_api_queue(gateway *g, struct evhttp_request *req, const char *route)
 {
     gw_principal who;
-    if (gw_require(g, req, route, GW_ROLE_BIT(GW_ROLE_REP) | GW_ROLE_BIT(GW_ROLE_MANAGER),
-                   &who) != 0)
+    if (gw_require(g, req, route, GW_ROLE_BIT(GW_ROLE_REP) | GW_ROLE_BIT(GW_ROLE_MANAGER), &who) !=
+        0)
         return;
     char rep[65];
     if (pick_rep(g, req, route, &who, rep, sizeof(rep)) != 0)
@@ -188,8 +187,8 @@ static void on_lead(cadence_redis *r, const redisReply *reply, const char *error
     const redisReply *s = reply->element[0], *tl = reply->element[1];
     json_t *state = s->type == REDIS_REPLY_STRING ? json_loadb(s->str, s->len, 0, NULL) : NULL;
     const char *owner = json_string_value(json_object_get(state, "rep_id"));
-    int visible = state && (c->who.role == GW_ROLE_MANAGER ||
-                            (owner && strcmp(owner, c->who.rep_id) == 0));
+    int visible =
+        state && (c->who.role == GW_ROLE_MANAGER || (owner && strcmp(owner, c->who.rep_id) == 0));
     if (!visible) {
         json_decref(state);
         gw_reply_error(c->g, c->req, c->route, 404, "no such lead");
@@ -210,8 +209,8 @@ static void on_lead(cadence_redis *r, const redisReply *reply, const char *error
 void gw_api_lead(gateway *g, struct evhttp_request *req, const char *route)
 {
     gw_principal who;
-    if (gw_require(g, req, route, GW_ROLE_BIT(GW_ROLE_REP) | GW_ROLE_BIT(GW_ROLE_MANAGER),
-                   &who) != 0)
+    if (gw_require(g, req, route, GW_ROLE_BIT(GW_ROLE_REP) | GW_ROLE_BIT(GW_ROLE_MANAGER), &who) !=
+        0)
         return;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     char *id = evhttp_uridecode(path + strlen("/v1/leads/"), 0, NULL);
@@ -289,7 +288,8 @@ static void add_step(json_t *rows, const char *name, json_int_t v)
                         (json_int_t)0, "connects", (json_int_t)0, "wins", (json_int_t)0);
         json_object_set_new(rows, row_key, row);
     }
-    json_object_set_new(row, kind, json_integer(json_integer_value(json_object_get(row, kind)) + v));
+    json_object_set_new(row, kind,
+                        json_integer(json_integer_value(json_object_get(row, kind)) + v));
 }
 
 static void on_stats(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
@@ -319,9 +319,9 @@ static void on_stats(cadence_redis *r, const redisReply *reply, const char *erro
         add_step(rows, name, json_integer_value(value));
         if (strncmp(name, "leads:", 6) == 0)
             json_object_set_new(by_type, name + 6,
-                                json_pack("{s:I,s:I,s:I,s:I}", "leads",
-                                          json_integer_value(value), "attempts", (json_int_t)0,
-                                          "connects", (json_int_t)0, "wins", (json_int_t)0));
+                                json_pack("{s:I,s:I,s:I,s:I}", "leads", json_integer_value(value),
+                                          "attempts", (json_int_t)0, "connects", (json_int_t)0,
+                                          "wins", (json_int_t)0));
     }
     json_t *steps = json_array();
     json_t *row;
@@ -350,8 +350,9 @@ static void on_stats(cadence_redis *r, const redisReply *reply, const char *erro
     json_object_foreach(by_type, name, row)
     {
         json_int_t a = json_integer_value(json_object_get(row, "attempts"));
-        json_object_set_new(row, "connect_rate",
-                            json_real(ratio(json_integer_value(json_object_get(row, "connects")), a)));
+        json_object_set_new(
+            row, "connect_rate",
+            json_real(ratio(json_integer_value(json_object_get(row, "connects")), a)));
         json_object_set_new(row, "win_rate",
                             json_real(ratio(json_integer_value(json_object_get(row, "wins")), a)));
     }
@@ -367,8 +368,7 @@ static void on_stats(cadence_redis *r, const redisReply *reply, const char *erro
         "voicemails_left", total(totals, "voicemails_left"));
     gw_reply(c->g, c->req, c->route, 200,
              json_pack("{s:o,s:o,s:o,s:o,s:n,s:s}", "measures", measures, "by_step", steps,
-                       "by_lead_type", by_type, "totals", totals, "by_rep",
-                       "by_rep_note",
+                       "by_lead_type", by_type, "totals", totals, "by_rep", "by_rep_note",
                        "the engine's counters (common/engine/engine.h) carry no rep, so the "
                        "measures are team-wide"));
     free(c);

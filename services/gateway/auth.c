@@ -167,8 +167,7 @@ static int load_tokens(const char *path, struct tables *t, char *err, size_t n)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(err, n, "CADENCE_TOKENS_FILE: cannot open \"%.200s\": %s", path,
-                 strerror(errno));
+        snprintf(err, n, "CADENCE_TOKENS_FILE: cannot open \"%.200s\": %s", path, strerror(errno));
         return -1;
     }
     char line[LINE_MAX_LEN];
@@ -183,7 +182,7 @@ static int load_tokens(const char *path, struct tables *t, char *err, size_t n)
         size_t nf = split(line, fields, 4);
         struct token tok;
         memset(&tok, 0, sizeof(tok));
-        if (nf != 3 || strlen(fields[0]) != 2 * TOKEN_HASH_LEN ||
+        if (nf != 3 || strlen(fields[0]) != (size_t)2 * TOKEN_HASH_LEN ||
             gw_hex_decode(fields[0], tok.hash, sizeof(tok.hash)) != TOKEN_HASH_LEN ||
             (tok.who.role = gw_role_parse(fields[1])) == GW_ROLE_NONE ||
             strlen(fields[2]) >= sizeof(tok.who.rep_id)) {
@@ -239,7 +238,8 @@ static int load_secrets(const char *path, struct tables *t, char *err, size_t n)
         while (*p && isspace((unsigned char)*p))
             p++;
         if (!*p || src_len >= sizeof(t->secrets[0].source)) {
-            snprintf(err, n, "CADENCE_WEBHOOK_SECRETS: %.200s line %zu: expected \"<source> <secret>\"",
+            snprintf(err, n,
+                     "CADENCE_WEBHOOK_SECRETS: %.200s line %zu: expected \"<source> <secret>\"",
                      path, lineno);
             rc = -1;
             break;
@@ -433,8 +433,7 @@ int gw_auth_cadence_signature(const gw_auth *a, const char *source, const char *
     memcpy(signed_text, prefix, (size_t)plen);
     if (len)
         memcpy(signed_text + plen, body, len);
-    int rc =
-        gw_auth_hmac_verify(a, source, EVP_sha256(), signed_text, total, mac, (size_t)mac_len);
+    int rc = gw_auth_hmac_verify(a, source, EVP_sha256(), signed_text, total, mac, (size_t)mac_len);
     free(signed_text);
     *why = rc == 0 ? "" : "mismatch";
     return rc;

@@ -22,7 +22,7 @@
 #define GW_STREAM_MAXLEN "1000"
 #define GW_ALERT_IDS_MAX "10000"
 #define FANIN_BATCH_MAX 256
-#define FANIN_TICK_MS 10
+#define FANIN_TICK_MS 10L
 #define FANIN_RETRY_MS 250
 
 static const char append_lua[] =
@@ -106,10 +106,10 @@ static void send_batch(gw_fanin *f)
         json_t *alert = NULL;
         char why[256] = "";
         enum cadence_schema_status st =
-            m->err ? CADENCE_SCHEMA_NOT_JSON
-                   : cadence_schemas_check(f->g->schemas, CADENCE_TOPIC_ALERTS, m->payload, m->len,
-                                           (size_t)f->g->cfg.max_body_bytes, &alert, why,
-                                           sizeof(why));
+            m->err
+                ? CADENCE_SCHEMA_NOT_JSON
+                : cadence_schemas_check(f->g->schemas, CADENCE_TOPIC_ALERTS, m->payload, m->len,
+                                        (size_t)f->g->cfg.max_body_bytes, &alert, why, sizeof(why));
         if (st != CADENCE_SCHEMA_OK) {
             cadence_metrics_add(f->g->metrics, GW_M_ALERTS_FANNED, "result=\"invalid\"", 1);
             cadence_log_json(CADENCE_LOG_WARN, "alerts.v1 message skipped",
@@ -122,10 +122,16 @@ static void send_batch(gw_fanin *f)
         char k_stream[CADENCE_KEY_MAX], k_ids[CADENCE_KEY_MAX];
         cadence_keys_rep_alerts(k_stream, rep);
         cadence_keys_rep_alert_ids(k_ids, rep);
-        const char *argv[] = {k_stream, k_ids,           alert_id,        (const char *)m->payload,
-                              now,      GW_STREAM_MAXLEN, GW_ALERT_IDS_MAX};
-        size_t argvlen[] = {strlen(k_stream), strlen(k_ids), strlen(alert_id), m->len,
-                            strlen(now),      strlen(GW_STREAM_MAXLEN), strlen(GW_ALERT_IDS_MAX)};
+        const char *argv[] = {
+            k_stream,         k_ids,           alert_id, (const char *)m->payload, now,
+            GW_STREAM_MAXLEN, GW_ALERT_IDS_MAX};
+        size_t argvlen[] = {strlen(k_stream),
+                            strlen(k_ids),
+                            strlen(alert_id),
+                            m->len,
+                            strlen(now),
+                            strlen(GW_STREAM_MAXLEN),
+                            strlen(GW_ALERT_IDS_MAX)};
         cadence_redis_batch_add_evalsha(b, f->script, 2, 7, argv, argvlen);
         json_decref(alert);
     }

@@ -53,8 +53,7 @@ typedef struct gateway {
 #define GW_M_SSE_SENT "cadence_gateway_sse_events_sent_total"
 
 /* Counts the request (route, status) and sends `body` (stolen; NULL sends {}) as JSON. */
-void gw_reply(gateway *g, struct evhttp_request *req, const char *route, int status,
-              json_t *body);
+void gw_reply(gateway *g, struct evhttp_request *req, const char *route, int status, json_t *body);
 
 /* As gw_reply with {"error": msg}. */
 void gw_reply_error(gateway *g, struct evhttp_request *req, const char *route, int status,
@@ -95,8 +94,7 @@ void gw_console_file(gateway *g, struct evhttp_request *req, const char *route);
 void gw_sse_stream(gateway *g, struct evhttp_request *req, const char *route);
 
 /* api.c: registers the queue script on `r` (owned by the client). NULL with errstr on failure. */
-const cadence_redis_script *gw_api_queue_script(cadence_redis *r, char *errstr,
-                                                size_t errstr_size);
+const cadence_redis_script *gw_api_queue_script(cadence_redis *r, char *errstr, size_t errstr_size);
 
 /* fanin.c: consumes alerts.v1 in cfg.group_id and appends each alert to its rep's stream. */
 gw_fanin *gw_fanin_new(gateway *g, char *errstr, size_t errstr_size);

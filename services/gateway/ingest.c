@@ -73,8 +73,7 @@ static void ctx_finish(struct ingest_ctx *c)
     } else {
         char labels[64];
         snprintf(labels, sizeof(labels), "topic=\"%s\"", c->topic);
-        cadence_metrics_add(g->metrics, GW_M_EVENTS, labels,
-                            (double)json_array_size(c->accepted));
+        cadence_metrics_add(g->metrics, GW_M_EVENTS, labels, (double)json_array_size(c->accepted));
         json_t *body = json_pack("{s:O}", "accepted", c->accepted);
         if (c->extra)
             json_object_update(body, c->extra);
@@ -209,8 +208,8 @@ static void produce_all(gateway *g, struct evhttp_request *req, const char *rout
         if (!key)
             key = json_string_value(json_object_get(ev, "email"));
         char err[256];
-        if (cadence_producer_send(g->producer, topic, key, texts[i], strlen(texts[i]),
-                                  on_delivery, c, err, sizeof(err)) != 0) {
+        if (cadence_producer_send(g->producer, topic, key, texts[i], strlen(texts[i]), on_delivery,
+                                  c, err, sizeof(err)) != 0) {
             /* Refused at once (queue full): what was queued is still reported; answer 503. */
             c->failed = 1;
             cadence_log_json(CADENCE_LOG_WARN, "ingest produce refused",
@@ -228,8 +227,7 @@ static void produce_all(gateway *g, struct evhttp_request *req, const char *rout
 }
 
 /* Reads the body, refusing an oversized one (413). Returns NULL after answering. */
-static const char *read_body(gateway *g, struct evhttp_request *req, const char *route,
-                             size_t *len)
+static const char *read_body(gateway *g, struct evhttp_request *req, const char *route, size_t *len)
 {
     const char *body = gw_body(req, len);
     if (*len > (size_t)g->cfg.max_body_bytes) {
@@ -249,24 +247,22 @@ static json_t *parse_body(gateway *g, struct evhttp_request *req, const char *ro
         char msg[300];
         snprintf(msg, sizeof(msg), "not JSON: %s (line %d, column %d)", jerr.text, jerr.line,
                  jerr.column);
-        gw_reply(g, req, route, 400,
-                 json_pack("{s:[o]}", "errors", field_error(-1, msg, 0)));
+        gw_reply(g, req, route, 400, json_pack("{s:[o]}", "errors", field_error(-1, msg, 0)));
     }
     return doc;
 }
 
 /* Our own routes: an ingest bearer token, or our signature. 0 when allowed (else answered). */
-static int ingest_auth(gateway *g, struct evhttp_request *req, const char *route,
-                       const char *body, size_t len)
+static int ingest_auth(gateway *g, struct evhttp_request *req, const char *route, const char *body,
+                       size_t len)
 {
     struct evkeyvalq *h = evhttp_request_get_input_headers(req);
     const char *sig = evhttp_find_header(h, "X-Cadence-Signature");
     if (!evhttp_find_header(h, "Authorization") && sig) {
         const char *source = evhttp_find_header(h, "X-Cadence-Source");
         const char *why = "malformed";
-        if (source && gw_auth_cadence_signature(g->auth, source, sig, body, len,
-                                                gw_now_ms() / 1000, INGEST_SIGNATURE_WINDOW_S,
-                                                &why) == 0)
+        if (source && gw_auth_cadence_signature(g->auth, source, sig, body, len, gw_now_ms() / 1000,
+                                                INGEST_SIGNATURE_WINDOW_S, &why) == 0)
             return 0;
         char kind[48];
         snprintf(kind, sizeof(kind), "signature_%s", source ? why : "no_source");
@@ -369,8 +365,7 @@ void gw_ingest_segment(gateway *g, struct evhttp_request *req, const char *route
     const char *body = read_body(g, req, route, &len);
     if (!body)
         return;
-    const char *sig =
-        evhttp_find_header(evhttp_request_get_input_headers(req), "X-Signature");
+    const char *sig = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Signature");
     unsigned char mac[64];
     long mac_len = sig ? gw_hex_decode(sig, mac, sizeof(mac)) : -1;
     if (mac_len <= 0 ||
@@ -410,8 +405,8 @@ void gw_ingest_segment(gateway *g, struct evhttp_request *req, const char *route
         ignored++;
     }
     json_decref(calls);
-    json_t *extra = json_pack("{s:i,s:i}", "linked", links ? (int)cadence_redis_batch_size(links) : 0,
-                              "ignored", ignored);
+    json_t *extra = json_pack("{s:i,s:i}", "linked",
+                              links ? (int)cadence_redis_batch_size(links) : 0, "ignored", ignored);
     if (json_array_size(events) == 0 && (!links || cadence_redis_batch_size(links) == 0)) {
         cadence_redis_batch_free(links);
         json_object_set_new(extra, "accepted", json_array());

@@ -27,25 +27,25 @@ typedef void (*route_fn)(gateway *g, struct evhttp_request *req, const char *rou
 /* The route table: exact paths, or prefixes ending in '/'. First match wins. */
 static const struct route {
     enum evhttp_cmd_type method;
-    const char *path;
     int prefix;
+    const char *path;
     route_fn fn;
     const char *label;
 } routes[] = {
-    {EVHTTP_REQ_POST, "/v1/events/leads", 0, gw_ingest_events, "events_leads"},
-    {EVHTTP_REQ_POST, "/v1/events/site-visits", 0, gw_ingest_events, "events_site_visits"},
-    {EVHTTP_REQ_POST, "/v1/events/call-outcomes", 0, gw_ingest_events, "events_call_outcomes"},
-    {EVHTTP_REQ_POST, "/v1/webhooks/segment", 0, gw_ingest_segment, "webhook_segment"},
-    {EVHTTP_REQ_POST, "/v1/webhooks/mautic", 0, gw_ingest_mautic, "webhook_mautic"},
-    {EVHTTP_REQ_GET, "/v1/alerts/stream", 0, gw_sse_stream, "alerts_stream"},
-    {EVHTTP_REQ_GET, "/v1/me", 0, gw_api_me, "me"},
-    {EVHTTP_REQ_GET, "/v1/queue", 0, gw_api_queue, "queue"},
-    {EVHTTP_REQ_GET, "/v1/leads/", 1, gw_api_lead, "lead"},
-    {EVHTTP_REQ_GET, "/v1/stats", 0, gw_api_stats, "stats"},
-    {EVHTTP_REQ_GET, "/", 0, gw_console_file, "console"},
-    {EVHTTP_REQ_GET, "/index.html", 0, gw_console_file, "console"},
-    {EVHTTP_REQ_GET, "/app.js", 0, gw_console_file, "console"},
-    {EVHTTP_REQ_GET, "/style.css", 0, gw_console_file, "console"},
+    {EVHTTP_REQ_POST, 0, "/v1/events/leads", gw_ingest_events, "events_leads"},
+    {EVHTTP_REQ_POST, 0, "/v1/events/site-visits", gw_ingest_events, "events_site_visits"},
+    {EVHTTP_REQ_POST, 0, "/v1/events/call-outcomes", gw_ingest_events, "events_call_outcomes"},
+    {EVHTTP_REQ_POST, 0, "/v1/webhooks/segment", gw_ingest_segment, "webhook_segment"},
+    {EVHTTP_REQ_POST, 0, "/v1/webhooks/mautic", gw_ingest_mautic, "webhook_mautic"},
+    {EVHTTP_REQ_GET, 0, "/v1/alerts/stream", gw_sse_stream, "alerts_stream"},
+    {EVHTTP_REQ_GET, 0, "/v1/me", gw_api_me, "me"},
+    {EVHTTP_REQ_GET, 0, "/v1/queue", gw_api_queue, "queue"},
+    {EVHTTP_REQ_GET, 1, "/v1/leads/", gw_api_lead, "lead"},
+    {EVHTTP_REQ_GET, 0, "/v1/stats", gw_api_stats, "stats"},
+    {EVHTTP_REQ_GET, 0, "/", gw_console_file, "console"},
+    {EVHTTP_REQ_GET, 0, "/index.html", gw_console_file, "console"},
+    {EVHTTP_REQ_GET, 0, "/app.js", gw_console_file, "console"},
+    {EVHTTP_REQ_GET, 0, "/style.css", gw_console_file, "console"},
 };
 
 /* ------------------------------------------------------------------ helpers (gateway.h) */
@@ -110,8 +110,7 @@ void gw_unauthorized(gateway *g, struct evhttp_request *req, const char *route, 
 int gw_require(gateway *g, struct evhttp_request *req, const char *route, unsigned roles,
                gw_principal *who)
 {
-    const char *authz =
-        evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    const char *authz = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
     if (gw_auth_bearer(g->auth, authz, who) != 0) {
         gw_unauthorized(g, req, route, "bearer");
         return -1;
@@ -164,13 +163,13 @@ static void dispatch(struct evhttp_request *req, void *arg)
     int path_matched = 0;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         const struct route *r = &routes[i];
-        int match = r->prefix ? strncmp(path, r->path, strlen(r->path)) == 0
-                              : strcmp(path, r->path) == 0;
+        int match =
+            r->prefix ? strncmp(path, r->path, strlen(r->path)) == 0 : strcmp(path, r->path) == 0;
         if (!match)
             continue;
         path_matched = 1;
-        if (r->method == method ||
-            (method == EVHTTP_REQ_HEAD && r->method == EVHTTP_REQ_GET && r->fn == gw_console_file)) {
+        if (r->method == method || (method == EVHTTP_REQ_HEAD && r->method == EVHTTP_REQ_GET &&
+                                    r->fn == gw_console_file)) {
             r->fn(g, req, r->label);
             return;
         }
@@ -373,9 +372,9 @@ int main(int argc, char **argv)
         return CADENCE_CONFIG_EXIT_STATUS;
     }
     cadence_log_json(CADENCE_LOG_INFO, "gateway started",
-                     json_pack("{s:s,s:i,s:s,s:i,s:i}", "brokers", g.cfg.kafka_brokers,
-                               "http_port", cadence_http_port(g.http), "group", g.cfg.group_id,
-                               "tokens", (int)gw_auth_token_count(g.auth), "secrets",
+                     json_pack("{s:s,s:i,s:s,s:i,s:i}", "brokers", g.cfg.kafka_brokers, "http_port",
+                               cadence_http_port(g.http), "group", g.cfg.group_id, "tokens",
+                               (int)gw_auth_token_count(g.auth), "secrets",
                                (int)gw_auth_secret_count(g.auth)));
     event_base_dispatch(g.base);
     finish(&g);

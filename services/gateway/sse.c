@@ -35,12 +35,12 @@
 #include "keys.h"
 #include "log.h"
 
-#define GW_SSE_POLL_MS 100
+#define GW_SSE_POLL_MS 100L
 #define GW_SSE_HEARTBEAT_S 15
 #define GW_SSE_BACKLOG "20"
 #define GW_SSE_PAGE 500
 #define GW_SSE_READ_COUNT "200"
-#define GW_SSE_MAX_BUFFERED (1024 * 1024)
+#define GW_SSE_MAX_BUFFERED ((size_t)1024 * 1024)
 #define GW_SSE_POLL_MAX_REPS 8192
 
 typedef struct sid {
@@ -409,8 +409,8 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 void gw_sse_stream(gateway *g, struct evhttp_request *req, const char *route)
 {
     gw_principal who;
-    if (gw_require(g, req, route, GW_ROLE_BIT(GW_ROLE_REP) | GW_ROLE_BIT(GW_ROLE_MANAGER),
-                   &who) != 0)
+    if (gw_require(g, req, route, GW_ROLE_BIT(GW_ROLE_REP) | GW_ROLE_BIT(GW_ROLE_MANAGER), &who) !=
+        0)
         return;
     /* A rep listens to their own alerts; a manager names a rep (?rep=ID). */
     const char *rep_id = who.rep_id;
@@ -432,8 +432,7 @@ void gw_sse_stream(gateway *g, struct evhttp_request *req, const char *route)
     }
     evhttp_clear_headers(&q);
     if (!gw_valid_id(rep_id)) {
-        gw_reply_error(g, req, route, 400,
-                       "no rep to listen to (a manager passes ?rep=<rep_id>)");
+        gw_reply_error(g, req, route, 400, "no rep to listen to (a manager passes ?rep=<rep_id>)");
         return;
     }
     const char *last_hdr =

@@ -98,7 +98,7 @@ class GatewayStack(Stack):
         _, text, _ = self.request("GET", "/metrics")
         total = 0.0
         for line in text.splitlines():
-            if line.startswith(name + "{" if labels is not None else name) and labels in line:
+            if (line.startswith(name + "{") or line.startswith(name + " ")) and labels in line:
                 total += float(line.rsplit(" ", 1)[1])
         return total
 
