@@ -167,8 +167,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             f->batch[f->n++] = m;
         }
     } else if (gw_now_ms() < f->retry_at_ms) {
-        /* Keep serving the group (heartbeats, rebalances) while waiting to retry. */
-        rd_kafka_poll(f->rk, 0);
+        /* Heartbeats run on librdkafka's own thread; a Redis outage longer than
+         * max.poll.interval.ms makes this member leave the group until it polls again. */
         return;
     }
     if (f->n > 0)

@@ -182,7 +182,12 @@ static void dispatch(struct evhttp_request *req, void *arg)
 
 /* ------------------------------------------------------------------ life cycle */
 
-static struct event *sig_term, *sig_int, *sig_hup;
+static struct event *sig_term, *sig_int, *sig_hup, *drain_ev;
+static long long drain_deadline_ms;
+
+/* How long a shutdown waits for Kafka to acknowledge the events already being ingested. */
+#define GW_DRAIN_TIMEOUT_MS 10000
+#define GW_DRAIN_CHECK_US 20000
 
 static int health(void *arg, char *why, size_t n)
 {
@@ -216,9 +221,25 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
                              json_pack("{s:s}", "error", err));
         return;
     }
+    if (drain_deadline_ms)
+        return;
     cadence_log_json(CADENCE_LOG_INFO, "stopping",
-                     json_pack("{s:s}", "reason", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
-    event_base_loopbreak(g->base);
+                     json_pack("{s:s,s:i}", "reason", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                               "outstanding", cadence_producer_outstanding(g->producer)));
+    /* Keep the loop running until ingest requests in flight were acknowledged and answered. */
+    drain_deadline_ms = gw_now_ms() + GW_DRAIN_TIMEOUT_MS;
+    struct timeval tv = {0, GW_DRAIN_CHECK_US};
+    if (event_add(drain_ev, &tv) != 0)
+        event_base_loopbreak(g->base);
+}
+
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    gateway *g = arg;
+    if (cadence_producer_outstanding(g->producer) == 0 || gw_now_ms() > drain_deadline_ms)
+        event_base_loopbreak(g->base);
 }
 
 /* 1,000 connected reps need more descriptors than the usual soft limit of 1024. */
@@ -309,7 +330,8 @@ static int start(gateway *g, char *err, size_t n)
     sig_term = evsignal_new(g->base, SIGTERM, on_signal, g);
     sig_int = evsignal_new(g->base, SIGINT, on_signal, g);
     sig_hup = evsignal_new(g->base, SIGHUP, on_signal, g);
-    if (!sig_term || !sig_int || !sig_hup || event_add(sig_term, NULL) ||
+    drain_ev = event_new(g->base, -1, EV_PERSIST, on_drain, g);
+    if (!sig_term || !sig_int || !sig_hup || !drain_ev || event_add(sig_term, NULL) ||
         event_add(sig_int, NULL) || event_add(sig_hup, NULL)) {
         snprintf(err, n, "cannot register signal events");
         return -1;
@@ -341,6 +363,8 @@ static void finish(gateway *g)
         event_free(sig_int);
     if (sig_hup)
         event_free(sig_hup);
+    if (drain_ev)
+        event_free(drain_ev);
     cadence_schemas_free(g->schemas);
     gw_auth_free(g->auth);
     cadence_metrics_free(g->metrics);
