@@ -139,6 +139,11 @@ class GatewayTest(unittest.TestCase):
         stale = {"X-Cadence-Source": "crm",
                  "X-Cadence-Signature": cadence_signature(SECRETS["crm"], body, int(time.time()) - 301)}
         self.assertEqual(self.st.request("POST", "/v1/events/leads", body, headers=stale)[0], 401)
+        future = {"X-Cadence-Source": "crm",
+                  "X-Cadence-Signature": cadence_signature(SECRETS["crm"], body, int(time.time()) + 301)}
+        self.assertEqual(self.st.request("POST", "/v1/events/leads", body, headers=future)[0], 401)
+        unknown = {"X-Cadence-Source": "nobody", "X-Cadence-Signature": cadence_signature(SECRETS["crm"], body)}
+        self.assertEqual(self.st.request("POST", "/v1/events/leads", body, headers=unknown)[0], 401)
         wrong = {"X-Cadence-Source": "crm", "X-Cadence-Signature": cadence_signature("other", body)}
         self.assertEqual(self.st.request("POST", "/v1/events/leads", body, headers=wrong)[0], 401)
         other_source = {"X-Cadence-Source": "segment",
@@ -193,6 +198,14 @@ class GatewayTest(unittest.TestCase):
         keys = self.st.redis_cli("--scan", "--pattern", "cad:{e*}:email:*").split()
         values = [self.st.redis_cli("GET", k).strip() for k in keys]
         self.assertIn("L-seg-9", values)
+        # A batch of calls: pages become visits, other calls are ignored.
+        batch = {"batch": [dict(page, messageId="ajs-gw-b1"), dict(page, messageId="ajs-gw-b2"),
+                           {"type": "track", "event": "Clicked", "messageId": "ajs-gw-b3"}]}
+        b5 = json.dumps(batch).encode()
+        status, resp, _ = self.st.request("POST", "/v1/webhooks/segment", b5,
+                                          headers={"X-Signature": segment_signature(SECRETS["segment"], b5)})
+        self.assertEqual((status, resp["accepted"], resp["ignored"]), (202, ["ajs-gw-b1", "ajs-gw-b2"], 1))
+        self.consume("site-visits.v1", {"ajs-gw-b1", "ajs-gw-b2"})
         # Signature checks.
         bad = {"X-Signature": segment_signature("wrong", body)}
         self.assertEqual(self.st.request("POST", "/v1/webhooks/segment", body, headers=bad)[0], 401)
