@@ -53,7 +53,7 @@ try {
   await page.getByLabel('Your access token').fill(managerToken);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#measures dd').first().waitFor({ timeout: 15000 });
-  result.chart_bars = await page.locator('#chart svg rect').count();
+  result.chart_bars = await page.locator('#chart svg rect title').allTextContents();
   result.measures = await page.locator('#measures').innerText();
   await page.screenshot({ path: path.join(artifacts, 'console-manager-stats.png'), fullPage: true });
   result.console_errors = consoleErrors;

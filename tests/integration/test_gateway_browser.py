@@ -53,10 +53,25 @@ class ConsoleBrowserTest(unittest.TestCase):
                 "lead_id": "L-br-1", "rep_id": "rep.ana", "channel": "call",
                 "disposition": "not_interested", "no_reason": "no budget this year"})])
 
+            # A second lead reached at the first attempt, so the chart has a connect rate.
+            st.kcat_produce("leads.v1", [("L-br-2", {
+                "event_id": "br-lead-2", "type": "lead", "occurred_at": "2026-11-02T14:00:00Z",
+                "lead_id": "L-br-2", "rep_id": "rep.bob", "lead_type": "cold", "potential": 60,
+                "first_name": "Lee", "timezone": "America/New_York"})])
+            st.kcat_produce("call-outcomes.v1", [("L-br-2", {
+                "event_id": "br-conn-2", "type": "call_outcome", "occurred_at": "2026-11-02T15:00:00Z",
+                "lead_id": "L-br-2", "rep_id": "rep.bob", "channel": "call", "disposition": "connected",
+                "conversation": {"problems": ["manual dispatch"], "next_steps": "demo", "role": "decision_maker"}})])
+
             def nurtured():
                 status, body, _ = st.request("GET", "/v1/leads/L-br-1", token=t["manager"])
                 return status == 200 and body["state"].get("status") == "nurture"
             wait_for(nurtured, timeout=30, what="the lead in nurture after the no")
+
+            def connected():
+                status, body, _ = st.request("GET", "/v1/stats", token=t["manager"])
+                return status == 200 and any(r["connects"] > 0 for r in body["by_step"])
+            wait_for(connected, timeout=30, what="a first conversation in the stats")
 
             out_path = os.path.join(st.dir, "browser.out")
             with open(out_path, "wb") as out:
@@ -92,7 +107,9 @@ class ConsoleBrowserTest(unittest.TestCase):
             self.assertIn("pricing", result["text"])
             self.assertGreaterEqual(result["timeline_entries"], 3)
             self.assertIn("Follow-ups to close", result["measures"])
-            self.assertGreater(result["chart_bars"], 0, st.redis_cli("HGETALL", "cad:{s%d}:stats" % 0))
+            # A bar for cold leads at step 0 with a non-zero connect rate.
+            self.assertTrue(any("step 0, cold" in b and "(0/" not in b for b in result["chart_bars"]),
+                            result["chart_bars"])
             self.assertEqual(result["console_errors"], [])
             self.assertTrue(os.path.exists(os.path.join(ARTIFACTS, "console-rep-alert.png")))
             self.assertEqual(st.stop(st.worker), 0)
