@@ -19,4 +19,5 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 COPY --from=build /usr/local/bin/cadence* /usr/local/bin/
 COPY schemas /usr/share/cadence/schemas
 COPY examples /usr/share/cadence/examples
+COPY services/gateway/console /usr/share/cadence/services/gateway/console
 USER nobody

@@ -99,3 +99,9 @@ char *cadence_keys_rep_tasks(char *buf, const char *rep_id)
     snprintf(buf, CADENCE_KEY_MAX, "cad:{r:%.64s}:tasks", rep_id);
     return buf;
 }
+
+char *cadence_keys_rep_alert_ids(char *buf, const char *rep_id)
+{
+    snprintf(buf, CADENCE_KEY_MAX, "cad:{r:%.64s}:alert_ids", rep_id);
+    return buf;
+}

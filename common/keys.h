@@ -19,6 +19,7 @@
  *   cad:{r:<rep_id>}:tasks          hash: task_id → touch_due JSON of queued tasks — scheduler
  *                                   (may hold entries no longer in the queue: read ids from
  *                                   the queue zset, then their JSON from here)
+ *   cad:{r:<rep_id>}:alert_ids      zset: alert_id → time added (ms), the stream's dedupe — gateway
  */
 #ifndef CADENCE_KEYS_H
 #define CADENCE_KEYS_H
@@ -50,5 +51,6 @@ char *cadence_keys_email(char *buf, const char *email, uint32_t shards);
 char *cadence_keys_rep_alerts(char *buf, const char *rep_id);
 char *cadence_keys_rep_queue(char *buf, const char *rep_id);
 char *cadence_keys_rep_tasks(char *buf, const char *rep_id);
+char *cadence_keys_rep_alert_ids(char *buf, const char *rep_id);
 
 #endif

@@ -8,6 +8,7 @@
 
 int cadence_cli_playbook(int argc, char **argv); /* playbook.c: `playbook check FILE` */
 int cadence_cli_simulate(int argc, char **argv); /* simulate.c: events in, outputs out */
+int cadence_cli_token(int argc, char **argv);    /* token.c: `token add --role R [--rep ID]` */
 int cadence_cli_validate(int argc, char **argv);
 int cadence_cli_version(int argc, char **argv);
 

@@ -17,6 +17,7 @@ static const struct {
     /* subcommands: one row each, in alphabetical order */
     {"playbook", cadence_cli_playbook, "check a playbook and print its cadences in words"},
     {"simulate", cadence_cli_simulate, "run events through the engine, print its outputs"},
+    {"token", cadence_cli_token, "make a gateway token and append its hash to CADENCE_TOKENS_FILE"},
     {"validate", cadence_cli_validate, "validate events or a playbook against the schemas"},
     {"version", cadence_cli_version, "print the version"},
 };

@@ -64,4 +64,5 @@ Test(keys, rep_keys_are_tagged_by_rep)
     cr_assert_str_eq(cadence_keys_rep_alerts(a, "rep-7"), "cad:{r:rep-7}:alerts");
     cr_assert_str_eq(cadence_keys_rep_queue(q, "rep-7"), "cad:{r:rep-7}:queue");
     cr_assert_str_eq(cadence_keys_rep_tasks(q, "rep-7"), "cad:{r:rep-7}:tasks");
+    cr_assert_str_eq(cadence_keys_rep_alert_ids(q, "rep-7"), "cad:{r:rep-7}:alert_ids");
 }

@@ -1,0 +1,397 @@
+/*
+ * api — the reads reps and managers make: GET /v1/queue, GET /v1/leads/{lead_id},
+ * GET /v1/stats. Each is one Redis round trip (a script or a pipelined batch) answered from its
+ * callback.
+ *
+ * Visibility: a rep token sees its own rep's queue and leads only — another rep's lead is 404,
+ * as if it did not exist, so ids cannot be probed; a manager token sees the team (?rep=ID picks
+ * the rep of a queue). Stats are for managers (403 for reps).
+ */
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <sys/queue.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway.h"
+#include "keys.h"
+#include "log.h"
+
+#define QUEUE_MAX "500"
+#define TIMELINE_MAX "199"
+
+/* KEYS: queue zset, tasks hash. ARGV: max score (ms), limit. Flat [id, score, json|''...]. */
+static const char queue_lua[] =
+    "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, "
+    "ARGV[2])\n"
+    "local out = {}\n"
+    "for i = 1, #ids, 2 do\n"
+    "  out[#out + 1] = ids[i]\n"
+    "  out[#out + 1] = ids[i + 1]\n"
+    "  out[#out + 1] = redis.call('HGET', KEYS[2], ids[i]) or ''\n"
+    "end\n"
+    "return out\n";
+
+const cadence_redis_script *gw_api_queue_script(cadence_redis *r, char *errstr, size_t errstr_size)
+{
+    return cadence_redis_script_add(r, queue_lua, errstr, errstr_size);
+}
+
+struct api_ctx {
+    gateway *g;
+    struct evhttp_request *req;
+    const char *route;
+    gw_principal who;
+    char id[65];
+    long long now_ms;
+};
+
+static struct api_ctx *ctx_new(gateway *g, struct evhttp_request *req, const char *route,
+                               const gw_principal *who)
+{
+    struct api_ctx *c = calloc(1, sizeof(*c));
+    if (!c) {
+        gw_reply_error(g, req, route, 500, "out of memory");
+        return NULL;
+    }
+    c->g = g;
+    c->req = req;
+    c->route = route;
+    c->who = *who;
+    c->now_ms = gw_now_ms();
+    return c;
+}
+
+static void submit_failed(struct api_ctx *c, enum cadence_redis_status st)
+{
+    gw_reply_error(c->g, c->req, c->route, 503,
+                   st == CADENCE_REDIS_DOWN ? "redis unavailable" : "redis busy");
+    free(c);
+}
+
+static json_t *parse_or_string(const char *s, size_t len)
+{
+    json_t *v = json_loadb(s, len, 0, NULL);
+    return v ? v : json_stringn(s, len);
+}
+
+/* ------------------------------------------------------------------ GET /v1/me */
+
+void gw_api_me(gateway *g, struct evhttp_request *req, const char *route)
+{
+    gw_principal who;
+    if (gw_require(g, req, route,
+                   GW_ROLE_BIT(GW_ROLE_REP) | GW_ROLE_BIT(GW_ROLE_MANAGER) |
+                       GW_ROLE_BIT(GW_ROLE_INGEST),
+                   &who) != 0)
+        return;
+    gw_reply(g, req, route, 200,
+             json_pack("{s:s,s:s}", "role", gw_role_name(who.role), "rep_id", who.rep_id));
+}
+
+/* ------------------------------------------------------------------ GET /v1/queue */
+
+static void on_queue(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct api_ctx *c = arg;
+    if (error || !reply || reply->type != REDIS_REPLY_ARRAY) {
+        gw_reply_error(c->g, c->req, c->route, 503, error ? error : "bad reply");
+        free(c);
+        return;
+    }
+    json_t *tasks = json_array();
+    for (size_t i = 0; i + 2 < reply->elements; i += 3) {
+        const redisReply *id = reply->element[i], *score = reply->element[i + 1],
+                         *task = reply->element[i + 2];
+        long long due = score->str ? strtoll(score->str, NULL, 10) : 0;
+        json_t *t = json_pack("{s:s,s:I,s:b}", "task_id", id->str ? id->str : "", "due_ms",
+                              (json_int_t)due, "overdue", due < c->now_ms);
+        if (task->str && task->len)
+            json_object_set_new(t, "task", parse_or_string(task->str, task->len));
+        else
+            json_object_set_new(t, "task", json_null());
+        json_array_append_new(tasks, t);
+    }
+    gw_reply(c->g, c->req, c->route, 200,
+             json_pack("{s:s,s:I,s:o}", "rep_id", c->id, "now_ms", (json_int_t)c->now_ms, "tasks",
+                       tasks));
+    free(c);
+}
+
+/* The ?rep= the caller may see: their own rep for a rep token, any rep for a manager. */
+static int pick_rep(gateway *g, struct evhttp_request *req, const char *route,
+                    const gw_principal *who, char *out, size_t n)
+{
+    struct evkeyvalq q;
+    TAILQ_INIT(&q);
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    if (query)
+        evhttp_parse_query_str(query, &q);
+    const char *asked = evhttp_find_header(&q, "rep");
+    int rc = 0;
+    if (asked && *asked && who->role == GW_ROLE_REP && strcmp(asked, who->rep_id) != 0) {
+        gw_reply_error(g, req, route, 403, "a rep sees only their own queue");
+        rc = -1;
+    } else {
+        snprintf(out, n, "%s", asked && *asked ? asked : who->rep_id);
+        if (!gw_valid_id(out)) {
+            gw_reply_error(g, req, route, 400, "no rep (a manager passes ?rep=<rep_id>)");
+            rc = -1;
+        }
+    }
+    evhttp_clear_headers(&q);
+    return rc;
+}
+
+void gw_api_queue(gateway *g, struct evhttp_request *req, const char *route)
+{
+    gw_principal who;
+    if (gw_require(g, req, route, GW_ROLE_BIT(GW_ROLE_REP) | GW_ROLE_BIT(GW_ROLE_MANAGER), &who) !=
+        0)
+        return;
+    char rep[65];
+    if (pick_rep(g, req, route, &who, rep, sizeof(rep)) != 0)
+        return;
+    struct api_ctx *c = ctx_new(g, req, route, &who);
+    if (!c)
+        return;
+    snprintf(c->id, sizeof(c->id), "%s", rep);
+    /* Due and overdue today: everything up to the end of the current UTC day. */
+    long long day_ms = 86400000LL;
+    long long until = (c->now_ms / day_ms + 1) * day_ms - 1;
+    char k_queue[CADENCE_KEY_MAX], k_tasks[CADENCE_KEY_MAX], max[32];
+    cadence_keys_rep_queue(k_queue, rep);
+    cadence_keys_rep_tasks(k_tasks, rep);
+    snprintf(max, sizeof(max), "%lld", until);
+    const char *argv[] = {k_queue, k_tasks, max, QUEUE_MAX};
+    enum cadence_redis_status st =
+        cadence_redis_evalsha(g->redis, g->queue_script, 2, 4, argv, NULL, on_queue, c);
+    if (st != CADENCE_REDIS_OK)
+        submit_failed(c, st);
+}
+
+/* ------------------------------------------------------------------ GET /v1/leads/{id} */
+
+static void on_lead(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct api_ctx *c = arg;
+    if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+        gw_reply_error(c->g, c->req, c->route, 503, error ? error : "bad reply");
+        free(c);
+        return;
+    }
+    const redisReply *s = reply->element[0], *tl = reply->element[1];
+    json_t *state = s->type == REDIS_REPLY_STRING ? json_loadb(s->str, s->len, 0, NULL) : NULL;
+    const char *owner = json_string_value(json_object_get(state, "rep_id"));
+    int visible =
+        state && (c->who.role == GW_ROLE_MANAGER || (owner && strcmp(owner, c->who.rep_id) == 0));
+    if (!visible) {
+        json_decref(state);
+        gw_reply_error(c->g, c->req, c->route, 404, "no such lead");
+        free(c);
+        return;
+    }
+    json_t *timeline = json_array();
+    for (size_t i = 0; tl->type == REDIS_REPLY_ARRAY && i < tl->elements; i++)
+        if (tl->element[i]->str)
+            json_array_append_new(timeline,
+                                  parse_or_string(tl->element[i]->str, tl->element[i]->len));
+    gw_reply(c->g, c->req, c->route, 200,
+             json_pack("{s:s,s:s?,s:o,s:o}", "lead_id", c->id, "rep_id", owner, "state", state,
+                       "timeline", timeline));
+    free(c);
+}
+
+void gw_api_lead(gateway *g, struct evhttp_request *req, const char *route)
+{
+    gw_principal who;
+    if (gw_require(g, req, route, GW_ROLE_BIT(GW_ROLE_REP) | GW_ROLE_BIT(GW_ROLE_MANAGER), &who) !=
+        0)
+        return;
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    char *id = evhttp_uridecode(path + strlen("/v1/leads/"), 0, NULL);
+    if (!id || !gw_valid_id(id)) {
+        free(id);
+        gw_reply_error(g, req, route, 404, "no such lead");
+        return;
+    }
+    struct api_ctx *c = ctx_new(g, req, route, &who);
+    if (!c) {
+        free(id);
+        return;
+    }
+    snprintf(c->id, sizeof(c->id), "%s", id);
+    free(id);
+    uint32_t shard = cadence_keys_shard(c->id, (uint32_t)g->cfg.shards);
+    char k_state[CADENCE_KEY_MAX], k_tl[CADENCE_KEY_MAX];
+    cadence_keys_lead_state(k_state, shard, c->id);
+    cadence_keys_timeline(k_tl, shard, c->id);
+    cadence_redis_batch *b = cadence_redis_batch_new();
+    const char *get[] = {"HGET", k_state, "s"};
+    const char *range[] = {"LRANGE", k_tl, "0", TIMELINE_MAX};
+    if (!b || cadence_redis_batch_add_argv(b, 3, get, NULL) != 0 ||
+        cadence_redis_batch_add_argv(b, 4, range, NULL) != 0) {
+        cadence_redis_batch_free(b);
+        gw_reply_error(g, req, route, 500, "out of memory");
+        free(c);
+        return;
+    }
+    enum cadence_redis_status st = cadence_redis_batch_send(g->redis, b, on_lead, c);
+    cadence_redis_batch_free(b);
+    if (st != CADENCE_REDIS_OK)
+        submit_failed(c, st);
+}
+
+/* ------------------------------------------------------------------ GET /v1/stats */
+
+static double ratio(json_int_t num, json_int_t den)
+{
+    return den ? (double)num / (double)den : 0.0;
+}
+
+static json_int_t total(json_t *totals, const char *name)
+{
+    return json_integer_value(json_object_get(totals, name));
+}
+
+/* "attempts:<cadence>:<step>:<lead_type>" → the row of (cadence, step, lead_type). */
+static void add_step(json_t *rows, const char *name, json_int_t v)
+{
+    static const char *const kinds[] = {"attempts", "connects", "wins"};
+    const char *colon = strchr(name, ':');
+    if (!colon)
+        return;
+    size_t klen = (size_t)(colon - name);
+    const char *kind = NULL;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strlen(kinds[i]) == klen && strncmp(name, kinds[i], klen) == 0)
+            kind = kinds[i];
+    const char *type_sep = strrchr(name, ':');
+    if (!kind || type_sep == colon)
+        return;
+    const char *step_sep = type_sep - 1;
+    while (step_sep > colon && *step_sep != ':')
+        step_sep--;
+    if (step_sep == colon)
+        return;
+    char row_key[200];
+    snprintf(row_key, sizeof(row_key), "%s", colon + 1);
+    json_t *row = json_object_get(rows, row_key);
+    if (!row) {
+        row = json_pack("{s:s%,s:s%,s:s,s:I,s:I,s:I}", "cadence", colon + 1,
+                        (size_t)(step_sep - colon - 1), "step", step_sep + 1,
+                        (size_t)(type_sep - step_sep - 1), "lead_type", type_sep + 1, "attempts",
+                        (json_int_t)0, "connects", (json_int_t)0, "wins", (json_int_t)0);
+        json_object_set_new(rows, row_key, row);
+    }
+    json_object_set_new(row, kind,
+                        json_integer(json_integer_value(json_object_get(row, kind)) + v));
+}
+
+static void on_stats(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct api_ctx *c = arg;
+    if (error || !reply || reply->type != REDIS_REPLY_ARRAY) {
+        gw_reply_error(c->g, c->req, c->route, 503, error ? error : "bad reply");
+        free(c);
+        return;
+    }
+    json_t *totals = json_object();
+    for (size_t s = 0; s < reply->elements; s++) {
+        const redisReply *h = reply->element[s];
+        for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2) {
+            const char *name = h->element[i]->str;
+            json_int_t v = h->element[i + 1]->str ? strtoll(h->element[i + 1]->str, NULL, 10) : 0;
+            json_object_set_new(totals, name, json_integer(total(totals, name) + v));
+        }
+    }
+    json_t *rows = json_object();
+    json_t *by_type = json_object();
+    const char *name;
+    json_t *value;
+    json_object_foreach(totals, name, value)
+    {
+        add_step(rows, name, json_integer_value(value));
+        if (strncmp(name, "leads:", 6) == 0)
+            json_object_set_new(by_type, name + 6,
+                                json_pack("{s:I,s:I,s:I,s:I}", "leads", json_integer_value(value),
+                                          "attempts", (json_int_t)0, "connects", (json_int_t)0,
+                                          "wins", (json_int_t)0));
+    }
+    json_t *steps = json_array();
+    json_t *row;
+    json_object_foreach(rows, name, row)
+    {
+        json_int_t a = json_integer_value(json_object_get(row, "attempts"));
+        json_int_t k = json_integer_value(json_object_get(row, "connects"));
+        json_int_t w = json_integer_value(json_object_get(row, "wins"));
+        json_object_set_new(row, "connect_rate", json_real(ratio(k, a)));
+        json_object_set_new(row, "win_rate", json_real(ratio(w, a)));
+        json_array_append(steps, row);
+        const char *lt = json_string_value(json_object_get(row, "lead_type"));
+        json_t *t = json_object_get(by_type, lt);
+        if (!t) {
+            t = json_pack("{s:I,s:I,s:I,s:I}", "leads", (json_int_t)0, "attempts", (json_int_t)0,
+                          "connects", (json_int_t)0, "wins", (json_int_t)0);
+            json_object_set_new(by_type, lt, t);
+        }
+        json_object_set_new(t, "attempts",
+                            json_integer(json_integer_value(json_object_get(t, "attempts")) + a));
+        json_object_set_new(t, "connects",
+                            json_integer(json_integer_value(json_object_get(t, "connects")) + k));
+        json_object_set_new(t, "wins",
+                            json_integer(json_integer_value(json_object_get(t, "wins")) + w));
+    }
+    json_object_foreach(by_type, name, row)
+    {
+        json_int_t a = json_integer_value(json_object_get(row, "attempts"));
+        json_object_set_new(
+            row, "connect_rate",
+            json_real(ratio(json_integer_value(json_object_get(row, "connects")), a)));
+        json_object_set_new(row, "win_rate",
+                            json_real(ratio(json_integer_value(json_object_get(row, "wins")), a)));
+    }
+    json_decref(rows);
+    json_t *measures = json_pack(
+        "{s:f,s:f,s:f,s:I,s:I,s:I}", "follow_ups_per_won_deal",
+        ratio(total(totals, "follow_ups_to_close"), total(totals, "won_deals")),
+        "attempts_before_first_contact",
+        ratio(total(totals, "attempts_before_first_contact"), total(totals, "first_contacts")),
+        "callbacks_per_voicemail",
+        ratio(total(totals, "callbacks_received"), total(totals, "voicemails_left")), "won_deals",
+        total(totals, "won_deals"), "first_contacts", total(totals, "first_contacts"),
+        "voicemails_left", total(totals, "voicemails_left"));
+    gw_reply(c->g, c->req, c->route, 200,
+             json_pack("{s:o,s:o,s:o,s:o,s:n,s:s}", "measures", measures, "by_step", steps,
+                       "by_lead_type", by_type, "totals", totals, "by_rep", "by_rep_note",
+                       "the engine's counters (common/engine/engine.h) carry no rep, so the "
+                       "measures are team-wide"));
+    free(c);
+}
+
+void gw_api_stats(gateway *g, struct evhttp_request *req, const char *route)
+{
+    gw_principal who;
+    if (gw_require(g, req, route, GW_ROLE_BIT(GW_ROLE_MANAGER), &who) != 0)
+        return;
+    struct api_ctx *c = ctx_new(g, req, route, &who);
+    if (!c)
+        return;
+    cadence_redis_batch *b = cadence_redis_batch_new();
+    for (long s = 0; b && s < g->cfg.shards; s++) {
+        char key[CADENCE_KEY_MAX];
+        cadence_keys_stats(key, (uint32_t)s);
+        const char *argv[] = {"HGETALL", key};
+        cadence_redis_batch_add_argv(b, 2, argv, NULL);
+    }
+    enum cadence_redis_status st =
+        b ? cadence_redis_batch_send(g->redis, b, on_stats, c) : CADENCE_REDIS_NOMEM;
+    cadence_redis_batch_free(b);
+    if (st != CADENCE_REDIS_OK)
+        submit_failed(c, st);
+}

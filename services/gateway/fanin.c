@@ -1,0 +1,274 @@
+/*
+ * fanin — alerts.v1 into per-rep Redis streams, so any number of gateways can serve any rep.
+ *
+ * The gateways share one consumer group (CADENCE_GROUP_ID, default cadence-gateway) on
+ * alerts.v1. Each alert is appended to `cad:{r:<rep>}:alerts` (XADD MAXLEN ~ GW_STREAM_MAXLEN)
+ * by a Lua script that first checks the rep's dedupe zset `cad:{r:<rep>}:alert_ids` (bounded to
+ * the newest GW_ALERT_IDS_MAX ids), so a re-delivered or re-emitted alert (same alert_id) is
+ * appended once. Both keys share the rep's hash tag. Offsets are stored only after the script
+ * ran (auto-commit then commits them); a Redis failure keeps the batch and retries it, so
+ * nothing is skipped. The consumer is polled from a short timer on the loop.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway.h"
+#include "kafka_conf.h"
+#include "keys.h"
+#include "log.h"
+#include "topics.h"
+
+#define GW_STREAM_MAXLEN "1000"
+#define GW_ALERT_IDS_MAX "10000"
+#define FANIN_BATCH_MAX 256
+#define FANIN_TICK_MS 10L
+#define FANIN_RETRY_MS 250
+
+static const char append_lua[] =
+    "if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end\n"
+    "redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'alert', ARGV[2])\n"
+    "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])\n"
+    "local n = redis.call('ZCARD', KEYS[2])\n"
+    "local keep = tonumber(ARGV[5])\n"
+    "if n > keep then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - keep - 1) end\n"
+    "return 1\n";
+
+struct gw_fanin {
+    gateway *g;
+    rd_kafka_t *rk;
+    struct event *tick;
+    const cadence_redis_script *script;
+    rd_kafka_message_t *batch[FANIN_BATCH_MAX];
+    size_t n;
+    int inflight;
+    long long retry_at_ms;
+    int fatal;
+    char last_error[256];
+};
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    gw_fanin *f = opaque;
+    snprintf(f->last_error, sizeof(f->last_error), "%s", reason);
+    if (err == RD_KAFKA_RESP_ERR__FATAL)
+        f->fatal = 1;
+}
+
+static void release_batch(gw_fanin *f, int store)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        rd_kafka_message_t *m = f->batch[i];
+        if (store && m->rkt)
+            rd_kafka_offset_store(m->rkt, m->partition, m->offset);
+        rd_kafka_message_destroy(m);
+    }
+    f->n = 0;
+}
+
+static void on_appended(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    gw_fanin *f = arg;
+    f->inflight = 0;
+    if (error) {
+        cadence_log_json(CADENCE_LOG_WARN, "alert fan-in failed; retrying",
+                         json_pack("{s:s}", "error", error));
+        f->retry_at_ms = gw_now_ms() + FANIN_RETRY_MS;
+        return;
+    }
+    size_t added = 0, dup = 0;
+    for (size_t i = 0; reply && i < reply->elements; i++) {
+        const redisReply *e = reply->element[i];
+        if (e->type == REDIS_REPLY_INTEGER && e->integer == 1)
+            added++;
+        else
+            dup++;
+    }
+    cadence_metrics_add(f->g->metrics, GW_M_ALERTS_FANNED, "result=\"appended\"", (double)added);
+    cadence_metrics_add(f->g->metrics, GW_M_ALERTS_FANNED, "result=\"duplicate\"", (double)dup);
+    release_batch(f, 1);
+    if (added && f->g->sse)
+        gw_sse_kick(f->g->sse);
+}
+
+/* Sends the batch's scripts; messages that are not valid alerts are stored and skipped. */
+static void send_batch(gw_fanin *f)
+{
+    cadence_redis_batch *b = cadence_redis_batch_new();
+    if (!b)
+        return;
+    char now[32];
+    snprintf(now, sizeof(now), "%lld", gw_now_ms());
+    for (size_t i = 0; i < f->n; i++) {
+        rd_kafka_message_t *m = f->batch[i];
+        json_t *alert = NULL;
+        char why[256] = "";
+        enum cadence_schema_status st =
+            m->err
+                ? CADENCE_SCHEMA_NOT_JSON
+                : cadence_schemas_check(f->g->schemas, CADENCE_TOPIC_ALERTS, m->payload, m->len,
+                                        (size_t)f->g->cfg.max_body_bytes, &alert, why, sizeof(why));
+        if (st != CADENCE_SCHEMA_OK) {
+            cadence_metrics_add(f->g->metrics, GW_M_ALERTS_FANNED, "result=\"invalid\"", 1);
+            cadence_log_json(CADENCE_LOG_WARN, "alerts.v1 message skipped",
+                             json_pack("{s:s,s:i,s:I}", "error", why, "partition",
+                                       (int)m->partition, "offset", (json_int_t)m->offset));
+            continue;
+        }
+        const char *rep = json_string_value(json_object_get(alert, "rep_id"));
+        const char *alert_id = json_string_value(json_object_get(alert, "alert_id"));
+        char k_stream[CADENCE_KEY_MAX], k_ids[CADENCE_KEY_MAX];
+        cadence_keys_rep_alerts(k_stream, rep);
+        cadence_keys_rep_alert_ids(k_ids, rep);
+        const char *argv[] = {
+            k_stream,         k_ids,           alert_id, (const char *)m->payload, now,
+            GW_STREAM_MAXLEN, GW_ALERT_IDS_MAX};
+        size_t argvlen[] = {strlen(k_stream),
+                            strlen(k_ids),
+                            strlen(alert_id),
+                            m->len,
+                            strlen(now),
+                            strlen(GW_STREAM_MAXLEN),
+                            strlen(GW_ALERT_IDS_MAX)};
+        cadence_redis_batch_add_evalsha(b, f->script, 2, 7, argv, argvlen);
+        json_decref(alert);
+    }
+    if (cadence_redis_batch_size(b) == 0) {
+        release_batch(f, 1);
+    } else if (cadence_redis_batch_send(f->g->redis, b, on_appended, f) == CADENCE_REDIS_OK) {
+        f->inflight = 1;
+    } else {
+        f->retry_at_ms = gw_now_ms() + FANIN_RETRY_MS;
+    }
+    cadence_redis_batch_free(b);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    gw_fanin *f = arg;
+    if (f->inflight)
+        return;
+    if (f->n == 0) {
+        while (f->n < FANIN_BATCH_MAX) {
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(f->rk, 0);
+            if (!m)
+                break;
+            if (m->err) {
+                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                    snprintf(f->last_error, sizeof(f->last_error), "%s",
+                             rd_kafka_message_errstr(m));
+                rd_kafka_message_destroy(m);
+                continue;
+            }
+            f->batch[f->n++] = m;
+        }
+    } else if (gw_now_ms() < f->retry_at_ms) {
+        /* Heartbeats run on librdkafka's own thread; a Redis outage longer than
+         * max.poll.interval.ms makes this member leave the group until it polls again. */
+        return;
+    }
+    if (f->n > 0)
+        send_batch(f);
+}
+
+gw_fanin *gw_fanin_new(gateway *g, char *errstr, size_t errstr_size)
+{
+    gw_fanin *f = calloc(1, sizeof(*f));
+    if (!f) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    f->g = g;
+    f->script = cadence_redis_script_add(g->redis, append_lua, errstr, errstr_size);
+    if (!f->script) {
+        free(f);
+        return NULL;
+    }
+    char session[32];
+    snprintf(session, sizeof(session), "%ld", g->cfg.session_timeout_ms);
+    const char *defaults[] = {"group.id",
+                              g->cfg.group_id,
+                              "client.id",
+                              "cadence-gateway",
+                              "enable.auto.offset.store",
+                              "false",
+                              "enable.auto.commit",
+                              "true",
+                              "auto.commit.interval.ms",
+                              "1000",
+                              "auto.offset.reset",
+                              "earliest",
+                              "partition.assignment.strategy",
+                              "cooperative-sticky",
+                              "session.timeout.ms",
+                              session,
+                              "heartbeat.interval.ms",
+                              "1000",
+                              "fetch.wait.max.ms",
+                              "10",
+                              NULL};
+    rd_kafka_conf_t *conf = cadence_kafka_conf_new(&g->cfg, defaults, errstr, errstr_size);
+    if (!conf) {
+        free(f);
+        return NULL;
+    }
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    rd_kafka_conf_set_opaque(conf, f);
+    f->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+    if (!f->rk) {
+        rd_kafka_conf_destroy(conf);
+        free(f);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(f->rk);
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(subs, CADENCE_TOPIC_ALERTS, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(f->rk, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (err) {
+        snprintf(errstr, errstr_size, "cannot subscribe to %s: %s", CADENCE_TOPIC_ALERTS,
+                 rd_kafka_err2str(err));
+        rd_kafka_destroy(f->rk);
+        free(f);
+        return NULL;
+    }
+    f->tick = event_new(g->base, -1, EV_PERSIST, on_tick, f);
+    struct timeval tv = {0, FANIN_TICK_MS * 1000};
+    if (!f->tick || event_add(f->tick, &tv) != 0) {
+        snprintf(errstr, errstr_size, "cannot register the fan-in timer");
+        gw_fanin_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+int gw_fanin_healthy(const gw_fanin *f, char *why, size_t why_size)
+{
+    if (f->fatal) {
+        snprintf(why, why_size, "kafka consumer: fatal error: %s", f->last_error);
+        return 0;
+    }
+    return 1;
+}
+
+void gw_fanin_free(gw_fanin *f)
+{
+    if (!f)
+        return;
+    if (f->tick)
+        event_free(f->tick);
+    release_batch(f, 0);
+    if (f->rk) {
+        rd_kafka_resp_err_t err = rd_kafka_commit(f->rk, NULL, 0);
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            cadence_log_json(CADENCE_LOG_WARN, "alerts.v1 commit at exit failed",
+                             json_pack("{s:s}", "error", rd_kafka_err2str(err)));
+        rd_kafka_consumer_close(f->rk);
+        rd_kafka_destroy(f->rk);
+    }
+    free(f);
+}

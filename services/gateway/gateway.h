@@ -1,0 +1,112 @@
+/*
+ * gateway — the shared context of cadence-gateway and the helpers its route handlers use.
+ *
+ * One libevent loop runs everything: the evhttp server (routes dispatched from one table in
+ * main.c), the idempotent producer (ingest answers 202 only from the delivery callbacks), the
+ * async Redis client (reads for the API, the alert fan-in writes, the SSE polling), the alerts.v1
+ * consumer, and the signals (SIGHUP re-reads the tokens and secrets files).
+ *
+ * Modules, one file each: auth (tokens, webhook secrets, HMAC), ingest (our events and the
+ * Segment / Mautic webhooks → Kafka), fanin (alerts.v1 → per-rep Redis streams), sse (per-rep
+ * streams → connected clients), api (queue, lead, stats), console (static files).
+ */
+#ifndef CADENCE_GATEWAY_H
+#define CADENCE_GATEWAY_H
+
+#include <event2/http.h>
+#include <jansson.h>
+#include <stddef.h>
+
+#include "auth.h"
+#include "config.h"
+#include "http.h"
+#include "metrics.h"
+#include "producer.h"
+#include "redis.h"
+#include "schemas.h"
+
+typedef struct gw_fanin gw_fanin;
+typedef struct gw_sse gw_sse;
+
+typedef struct gateway {
+    cadence_config cfg;
+    struct event_base *base;
+    cadence_metrics *metrics;
+    cadence_http *http;
+    cadence_schemas *schemas;
+    cadence_redis *redis;
+    cadence_producer *producer;
+    gw_auth *auth;
+    gw_fanin *fanin;
+    gw_sse *sse;
+    const cadence_redis_script *queue_script; /* api.c: due tasks with their JSON */
+    char console_dir[512]; /* where index.html, app.js, style.css are read from */
+} gateway;
+
+/* Metric names. */
+#define GW_M_REQUESTS "cadence_gateway_requests_total"
+#define GW_M_AUTH_FAILURES "cadence_gateway_auth_failures_total"
+#define GW_M_SSE_CLIENTS "cadence_gateway_sse_clients"
+#define GW_M_INGEST_SECONDS "cadence_gateway_ingest_seconds"
+#define GW_M_EVENTS "cadence_gateway_events_total"
+#define GW_M_ALERTS_FANNED "cadence_gateway_alerts_fanned_total"
+#define GW_M_SSE_SENT "cadence_gateway_sse_events_sent_total"
+
+/* Counts the request (route, status) and sends `body` (stolen; NULL sends {}) as JSON. */
+void gw_reply(gateway *g, struct evhttp_request *req, const char *route, int status, json_t *body);
+
+/* As gw_reply with {"error": msg}. */
+void gw_reply_error(gateway *g, struct evhttp_request *req, const char *route, int status,
+                    const char *msg);
+
+/* Counts one request (route, status) without sending (for replies sent another way). */
+void gw_count(gateway *g, const char *route, int status);
+
+/* Counts an authentication failure of `kind` ("bearer", "segment", ...) and answers 401. */
+void gw_unauthorized(gateway *g, struct evhttp_request *req, const char *route, const char *kind);
+
+/*
+ * Authenticates the request's bearer token. Returns 0 with *who filled when the token is valid
+ * and its role is one of `roles` (a bit set of 1 << GW_ROLE_x); otherwise answers 401 (no or
+ * unknown token) or 403 (valid token, wrong role) itself and returns -1.
+ */
+int gw_require(gateway *g, struct evhttp_request *req, const char *route, unsigned roles,
+               gw_principal *who);
+
+/* The request body as a contiguous buffer (borrowed from the request) and its length. */
+const char *gw_body(struct evhttp_request *req, size_t *len);
+
+/* True when `s` is a cadence id ([A-Za-z0-9._:-]{1,64}). */
+int gw_valid_id(const char *s);
+
+/* Wall clock in Unix milliseconds. */
+long long gw_now_ms(void);
+
+/* Route handlers (ingest.c, api.c, console.c, sse.c). `route` is the metrics label. */
+void gw_ingest_events(gateway *g, struct evhttp_request *req, const char *route);
+void gw_ingest_segment(gateway *g, struct evhttp_request *req, const char *route);
+void gw_ingest_mautic(gateway *g, struct evhttp_request *req, const char *route);
+void gw_api_me(gateway *g, struct evhttp_request *req, const char *route);
+void gw_api_queue(gateway *g, struct evhttp_request *req, const char *route);
+void gw_api_lead(gateway *g, struct evhttp_request *req, const char *route);
+void gw_api_stats(gateway *g, struct evhttp_request *req, const char *route);
+void gw_console_file(gateway *g, struct evhttp_request *req, const char *route);
+void gw_sse_stream(gateway *g, struct evhttp_request *req, const char *route);
+
+/* api.c: registers the queue script on `r` (owned by the client). NULL with errstr on failure. */
+const cadence_redis_script *gw_api_queue_script(cadence_redis *r, char *errstr, size_t errstr_size);
+
+/* fanin.c: consumes alerts.v1 in cfg.group_id and appends each alert to its rep's stream. */
+gw_fanin *gw_fanin_new(gateway *g, char *errstr, size_t errstr_size);
+int gw_fanin_healthy(const gw_fanin *f, char *why, size_t why_size);
+/* Commits stored offsets and leaves the group (bounded), then frees. NULL is a no-op. */
+void gw_fanin_free(gw_fanin *f);
+
+/* sse.c: the connected clients and the per-rep stream polling. */
+gw_sse *gw_sse_new(gateway *g, char *errstr, size_t errstr_size);
+/* Polls the streams of reps with listeners now (e.g. right after this gateway XADDed). */
+void gw_sse_kick(gw_sse *s);
+/* Ends every client's stream and frees. NULL is a no-op. */
+void gw_sse_free(gw_sse *s);
+
+#endif
