@@ -266,31 +266,34 @@ int main(int argc, char **argv)
     struct gen g = {0};
     g.producer = client(&cfg, RD_KAFKA_PRODUCER, pd);
     rd_kafka_t *consumer = client(&cfg, RD_KAFKA_CONSUMER, cd);
-    rd_kafka_t *group_rk = client(&cfg, RD_KAFKA_CONSUMER, gd);
     rd_kafka_poll_set_consumer(consumer);
-    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(sub, CADENCE_TOPIC_ALERTS, RD_KAFKA_PARTITION_UA);
-    rd_kafka_subscribe(consumer, sub);
-    rd_kafka_topic_partition_list_destroy(sub);
+    rd_kafka_t *group_rk = client(&cfg, RD_KAFKA_CONSUMER, gd);
+    /* The alert reader takes every partition itself (no group to join or leave), from the end. */
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_partition_list_t *asg = rd_kafka_topic_partition_list_new(16);
+    if (rd_kafka_metadata(g.producer, 1, NULL, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int t = 0; t < md->topic_cnt; t++)
+            if (strcmp(md->topics[t].topic, CADENCE_TOPIC_ALERTS) == 0)
+                for (int p = 0; p < md->topics[t].partition_cnt; p++) {
+                    /* From the current end, read now: alerts of this run only. */
+                    int64_t lo = 0, hi = 0;
+                    rd_kafka_query_watermark_offsets(g.producer, CADENCE_TOPIC_ALERTS, p, &lo, &hi,
+                                                     10000);
+                    rd_kafka_topic_partition_list_add(asg, CADENCE_TOPIC_ALERTS, p)->offset = hi;
+                }
+        rd_kafka_metadata_destroy(md);
+    }
+    if (asg->cnt == 0) {
+        fprintf(stderr, "cadence-loadgen: no topic %s on the cluster\n", CADENCE_TOPIC_ALERTS);
+        return 2;
+    }
+    rd_kafka_assign(consumer, asg);
+    rd_kafka_topic_partition_list_destroy(asg);
     snprintf(g.run, sizeof(g.run), "r%lx", (unsigned long)time(NULL) % 0xfffff);
     g.sent_at = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g.seed = 12345;
     GArray *lat = g_array_new(FALSE, FALSE, sizeof(int64_t));
-
-    /* Wait until the alert consumer has its assignment (it starts at the end). */
     int64_t t0 = now_us();
-    while (now_us() - t0 < 15000000) {
-        rd_kafka_topic_partition_list_t *asg = NULL;
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, 100);
-        if (m)
-            rd_kafka_message_destroy(m);
-        rd_kafka_assignment(consumer, &asg);
-        int n = asg ? asg->cnt : 0;
-        if (asg)
-            rd_kafka_topic_partition_list_destroy(asg);
-        if (n > 0)
-            break;
-    }
 
     /* Prelude: the leads and their first outcome, a month ago. */
     time_t now = time(NULL);
@@ -340,16 +343,22 @@ int main(int argc, char **argv)
         left = backlog(g.producer, group_rk);
         if (left == 0)
             break;
-        rd_kafka_consumer_poll(consumer, 50);
+        struct timespec pause = {0, 50000000};
+        nanosleep(&pause, NULL); /* between two backlog queries */
     }
     int64_t done = now_us();
     /* Alerts of the last events may still be on their way to our consumer. */
     while ((long)lat->len < hot_next && now_us() - done < 10000000LL) {
         drain_alerts(consumer, &g, lat);
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, 20);
-        if (m)
-            rd_kafka_message_destroy(m);
-        drain_alerts(consumer, &g, lat);
+        struct timespec pause = {0, 20000000};
+        nanosleep(&pause, NULL);
+    }
+    if (g_hash_table_size(g.sent_at) > 0) {
+        GHashTableIter it;
+        gpointer key;
+        g_hash_table_iter_init(&it, g.sent_at);
+        while (g_hash_table_iter_next(&it, &key, NULL))
+            fprintf(stderr, "cadence-loadgen: no alert seen for hot visit %s\n", (char *)key);
     }
     g_array_sort(lat, cmp_i64);
     double secs = (double)(done - start) / 1e6;
@@ -362,14 +371,15 @@ int main(int argc, char **argv)
            "\"latency_ms_p50\":%.2f,\"latency_ms_p99\":%.2f,\"latency_ms_max\":%.2f}\n",
            o.rate, o.events, (long long)prelude_events, secs, (double)o.events / secs,
            (long long)left, hot_next, lat->len, p50, p99, pmax);
+    fflush(stdout);
     int rc = left == 0 && (long)lat->len == hot_next ? 0 : 1;
     g_array_free(lat, TRUE);
     g_hash_table_destroy(g.sent_at);
-    rd_kafka_consumer_close(consumer);
-    rd_kafka_destroy(consumer);
-    /* Never joined the group (it only reads committed offsets): nothing to close. */
-    rd_kafka_destroy_flags(group_rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     rd_kafka_destroy(g.producer);
+    /* The two consumers are not destroyed: with librdkafka 2.0.2 against the mock cluster their
+     * destroy can wait forever on a broker thread (seen here), and the process ends anyway. */
+    (void)group_rk;
+    (void)consumer;
     cadence_config_free(&cfg);
     return rc;
 }
