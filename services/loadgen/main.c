@@ -61,7 +61,8 @@ static void usage(FILE *out)
         "  --events N   events in the measured stream (default 50000)\n"
         "  --leads N    leads in the prelude (default: a fifth of --events)\n"
         "  --wait S     seconds to wait for processing and alerts (default 120)\n"
-        "  --group G    the workers' consumer group (default cadence-worker)\n");
+        "  --group G    the workers' consumer group (default cadence-worker)\n\n");
+    cadence_config_print_help(out, "loadgen");
 }
 
 static int parse_long(const char *flag, const char *v, long min, long max, long *out)
@@ -225,30 +226,36 @@ static rd_kafka_t *client(const cadence_config *cfg, rd_kafka_type_t type, const
 int main(int argc, char **argv)
 {
     struct opts o = {5000, 50000, 0, 120, "cadence-worker"};
+    const struct {
+        const char *flag;
+        long min, max;
+        long *slot;
+    } flags[] = {
+        {"--rate", 0, 10000000, &o.rate},
+        {"--events", 1, 100000000, &o.events},
+        {"--leads", 1, 10000000, &o.leads},
+        {"--wait", 1, 86400, &o.wait_s},
+    };
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;
-        } else if (strcmp(argv[i], "--rate") == 0 &&
-                   parse_long("--rate", v, 0, 10000000, &o.rate) == 0)
-            i++;
-        else if (strcmp(argv[i], "--events") == 0 &&
-                 parse_long("--events", v, 1, 100000000, &o.events) == 0)
-            i++;
-        else if (strcmp(argv[i], "--leads") == 0 &&
-                 parse_long("--leads", v, 1, 10000000, &o.leads) == 0)
-            i++;
-        else if (strcmp(argv[i], "--wait") == 0 &&
-                 parse_long("--wait", v, 1, 86400, &o.wait_s) == 0)
-            i++;
-        else if (strcmp(argv[i], "--group") == 0 && v) {
-            o.group = v;
-            i++;
-        } else {
-            fprintf(stderr, "cadence-loadgen: bad argument \"%s\" (try --help)\n", argv[i]);
+        }
+        if (strcmp(argv[i], "--group") == 0 && v) {
+            o.group = argv[++i];
+            continue;
+        }
+        size_t k = 0;
+        while (k < sizeof(flags) / sizeof(flags[0]) && strcmp(argv[i], flags[k].flag) != 0)
+            k++;
+        if (k == sizeof(flags) / sizeof(flags[0])) {
+            fprintf(stderr, "cadence-loadgen: unknown argument \"%s\" (try --help)\n", argv[i]);
             return 2;
         }
+        if (parse_long(flags[k].flag, v, flags[k].min, flags[k].max, flags[k].slot) != 0)
+            return 2;
+        i++;
     }
     if (o.leads == 0)
         o.leads = o.events / 5 > 0 ? o.events / 5 : 1;
@@ -298,8 +305,8 @@ int main(int argc, char **argv)
     /* Prelude: the leads and their first outcome, a month ago. */
     time_t now = time(NULL);
     for (long i = 0; i < o.leads; i++) {
-        lead_event(&g, i, now - 30 * 86400);
-        outcome_event(&g, i, 0, i % 10 < 3 ? "not_interested" : "no_answer", now - 29 * 86400);
+        lead_event(&g, i, now - 30L * 86400);
+        outcome_event(&g, i, 0, i % 10 < 3 ? "not_interested" : "no_answer", now - 29L * 86400);
         rd_kafka_poll(g.producer, 0);
     }
     rd_kafka_flush(g.producer, 60000);
@@ -362,10 +369,10 @@ int main(int argc, char **argv)
     }
     g_array_sort(lat, cmp_i64);
     double secs = (double)(done - start) / 1e6;
-    double p50 = lat->len ? (double)g_array_index(lat, int64_t, lat->len / 2) / 1000.0 : NAN;
-    double p99 =
-        lat->len ? (double)g_array_index(lat, int64_t, (lat->len * 99) / 100) / 1000.0 : NAN;
-    double pmax = lat->len ? (double)g_array_index(lat, int64_t, lat->len - 1) / 1000.0 : NAN;
+    size_t i50 = lat->len / 2, i99 = (size_t)lat->len * 99 / 100, imax = lat->len - 1;
+    double p50 = lat->len ? (double)g_array_index(lat, int64_t, i50) / 1000.0 : NAN;
+    double p99 = lat->len ? (double)g_array_index(lat, int64_t, i99) / 1000.0 : NAN;
+    double pmax = lat->len ? (double)g_array_index(lat, int64_t, imax) / 1000.0 : NAN;
     printf("{\"rate_target\":%ld,\"events\":%ld,\"prelude_events\":%lld,\"seconds\":%.3f,"
            "\"events_per_s\":%.0f,\"backlog_left\":%lld,\"hot_visits\":%ld,\"alerts_seen\":%u,"
            "\"latency_ms_p50\":%.2f,\"latency_ms_p99\":%.2f,\"latency_ms_max\":%.2f}\n",
