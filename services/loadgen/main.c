@@ -266,8 +266,16 @@ int main(int argc, char **argv)
 
     static const char *const pd[] = {
         "linger.ms", "5", "queue.buffering.max.messages", "1000000", "acks", "all", NULL};
-    static const char *const cd[] = {"group.id", "cadence-loadgen",    "auto.offset.reset",
-                                     "latest",   "enable.auto.commit", "false",
+    /* The alert reader assigns partitions itself (its group is never joined; librdkafka's
+     * consumer API needs one) and must not wait on idle partitions. */
+    static const char *const cd[] = {"group.id",
+                                     "cadence-loadgen-reader",
+                                     "enable.auto.commit",
+                                     "false",
+                                     "fetch.wait.max.ms",
+                                     "10",
+                                     "fetch.error.backoff.ms",
+                                     "10",
                                      NULL};
     const char *gd[] = {"group.id", o.group, "enable.auto.commit", "false", NULL};
     struct gen g = {0};

@@ -295,29 +295,16 @@ worker_consumer *worker_consumer_new(struct event_base *base, const cadence_conf
                             "1 while consumption is paused (Redis down or backlog)", NULL, 0);
     char session[32];
     snprintf(session, sizeof(session), "%ld", cfg->session_timeout_ms);
-    const char *defaults[] = {"group.id",
-                              cfg->group_id,
-                              "client.id",
-                              "cadence-worker",
-                              "enable.auto.offset.store",
-                              "false",
-                              "enable.auto.commit",
-                              "true",
-                              "auto.commit.interval.ms",
-                              "1000",
-                              "auto.offset.reset",
-                              "earliest",
-                              "partition.assignment.strategy",
-                              "cooperative-sticky",
-                              "session.timeout.ms",
-                              session,
-                              "heartbeat.interval.ms",
-                              "1000",
-                              "statistics.interval.ms",
-                              "5000",
-                              "enable.partition.eof",
-                              "false",
-                              NULL};
+    const char *defaults[] = {"group.id", cfg->group_id, "client.id", "cadence-worker",
+                              "enable.auto.offset.store", "false", "enable.auto.commit", "true",
+                              "auto.commit.interval.ms", "1000", "auto.offset.reset", "earliest",
+                              "partition.assignment.strategy", "cooperative-sticky",
+                              "session.timeout.ms", session, "heartbeat.interval.ms", "1000",
+                              "statistics.interval.ms", "5000", "enable.partition.eof", "false",
+                              /* A visit is a "call now" trigger: a fetch must not sit on an
+                               * idle partition for the default 500 ms (the mock broker waits
+                               * the whole time; real brokers answer as soon as data arrives). */
+                              "fetch.wait.max.ms", "10", "fetch.error.backoff.ms", "10", NULL};
     rd_kafka_conf_t *conf = cadence_kafka_conf_new(cfg, defaults, errstr, errstr_size);
     if (!conf) {
         free(c);

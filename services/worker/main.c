@@ -147,6 +147,9 @@ static int start(struct worker *w, char *err, size_t n)
     }
     cadence_redis_options ro = {0};
     ro.timeout_ms = w->cfg.redis_timeout_ms;
+    /* A batch sends at most one apply and three side writes per event (plus its reads, which
+     * are done by then): never let the bound itself stall a batch. */
+    ro.max_inflight = (size_t)w->cfg.batch_max * 4 + 64;
     ro.state_cb = on_redis_state;
     ro.state_arg = w;
     ro.metrics = w->metrics;
@@ -158,7 +161,10 @@ static int start(struct worker *w, char *err, size_t n)
         return -1;
     static const char *const topics[] = {CADENCE_TOPIC_LEADS, CADENCE_TOPIC_SITE_VISITS,
                                          CADENCE_TOPIC_CALL_OUTCOMES, NULL};
-    w->consumer = worker_consumer_new(w->base, &w->cfg, topics, (size_t)w->cfg.batch_max * 4,
+    /* The FIFO holds up to 20 batches: pausing and resuming partitions drops librdkafka's
+     * prefetched messages and refetches them, so the hysteresis must be wide (measured: a
+     * 4-batch FIFO cost 60 % of the throughput). */
+    w->consumer = worker_consumer_new(w->base, &w->cfg, topics, (size_t)w->cfg.batch_max * 20,
                                       w->metrics, on_ready, w, err, n);
     if (!w->consumer)
         return -1;

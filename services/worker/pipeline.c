@@ -248,10 +248,17 @@ static struct batch *batch_take(worker_pipeline *p)
     }
     b->n = n;
     gettimeofday(&b->started, NULL);
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    int64_t now_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
     for (size_t i = 0; i < n; i++) {
         b->items[i].msg = p->take_buf[i];
         cadence_outputs_init(&b->items[i].outs);
         validate_item(p, &b->items[i]);
+        int64_t ts = rd_kafka_message_timestamp(b->items[i].msg, NULL);
+        if (ts > 0 && now_ms >= ts)
+            cadence_metrics_observe(p->d.metrics, "cadence_worker_queue_seconds", NULL,
+                                    (double)(now_ms - ts) / 1000.0);
     }
     /* Events of one lead are applied in the order they happened, not the order they were
      * polled in (they come from different topics and partitions): the engine then sees time
@@ -986,6 +993,9 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
     cadence_metrics_declare(m, "cadence_worker_batch_size", CADENCE_METRIC_HISTOGRAM,
                             "Events per batch", batch_size_buckets,
                             sizeof(batch_size_buckets) / sizeof(batch_size_buckets[0]));
+    cadence_metrics_declare(m, "cadence_worker_queue_seconds", CADENCE_METRIC_HISTOGRAM,
+                            "Time from an event's Kafka timestamp to the start of its batch",
+                            seconds_buckets, sizeof(seconds_buckets) / sizeof(seconds_buckets[0]));
     cadence_metrics_declare(m, "cadence_worker_batch_seconds", CADENCE_METRIC_HISTOGRAM,
                             "Batch latency from poll to stored offsets", seconds_buckets,
                             sizeof(seconds_buckets) / sizeof(seconds_buckets[0]));
