@@ -275,7 +275,10 @@ static void render_problems(const cadence_event *ev, char *out, size_t n)
 static json_t *render_opener(run *r)
 {
     const cadence_lead_state *st = r->st;
-    const char *t = cadence_playbook_opener_template(r->pb);
+    /* "Last we spoke, we discussed ..." only when something was discussed. */
+    const char *t = st->problems[0] || st->next_steps[0] ? cadence_playbook_opener_template(r->pb)
+                    : st->no_at ? cadence_playbook_reopen_opener_template(r->pb)
+                                : cadence_playbook_first_opener_template(r->pb);
     GString *s = g_string_sized_new(256);
     while (*t) {
         const char *end = *t == '{' ? strchr(t, '}') : NULL;
@@ -290,7 +293,7 @@ static json_t *render_opener(run *r)
         else if (n == 9 && strncmp(t + 1, "last_name", n) == 0)
             val = st->last_name;
         else if (n == 7 && strncmp(t + 1, "company", n) == 0)
-            val = st->company;
+            val = st->company[0] ? st->company : "your team";
         else if (n == 8 && strncmp(t + 1, "problems", n) == 0)
             val = st->problems[0] ? st->problems : "what you wanted to solve";
         else if (n == 10 && strncmp(t + 1, "next_steps", n) == 0)

@@ -42,6 +42,8 @@ struct cadence_playbook {
     cadence_playbook_slot fu_slot;
     int64_t cool_off_ms;
     char *opener;
+    char *reopen_opener; /* after a "no" with nothing discussed */
+    char *first_opener;  /* before any conversation */
     cadence_playbook_cadence cadences[CADENCE_PLAYBOOK_MAX_CADENCES];
     cadence_playbook_step steps[CADENCE_PLAYBOOK_MAX_CADENCES][CADENCE_PLAYBOOK_MAX_STEPS];
     size_t n_cadences;
@@ -396,6 +398,16 @@ cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, si
     pb->cool_off_ms = get_int(&c, doc, "", "reenroll_cool_off_days", 30, 0, 3650) * 86400000LL;
     const char *op = get_str(&c, doc, "", "opener_template", 1, 1000);
     pb->opener = g_strdup(op ? op : "");
+    op = get_str(&c, doc, "", "reopen_opener_template", 0, 1000);
+    pb->reopen_opener =
+        g_strdup(op ? op
+                    : "Hi {first_name} – when we last spoke, the timing wasn't right "
+                      "for {company}. Things change, and I had an idea that might be "
+                      "of some interest to you. Is now a good time to talk?");
+    op = get_str(&c, doc, "", "first_opener_template", 0, 1000);
+    pb->first_opener = g_strdup(op ? op
+                                   : "Hi {first_name} – thanks for your interest. I'd like to hear "
+                                     "what {company} is looking to solve. Is now a good time?");
 
     const json_t *cads = json_object_get(doc, "cadences");
     if (!json_is_array(cads) || json_array_size(cads) == 0 ||
@@ -503,6 +515,8 @@ void cadence_playbook_free(cadence_playbook *pb)
         return;
     g_free(pb->default_timezone);
     g_free(pb->opener);
+    g_free(pb->reopen_opener);
+    g_free(pb->first_opener);
     for (size_t i = 0; i < CADENCE_PLAYBOOK_MAX_CADENCES; i++) {
         g_free((char *)pb->cadences[i].name);
         g_free((char *)pb->cadences[i].re_evaluate_suggestion);
@@ -665,6 +679,16 @@ int64_t cadence_playbook_reenroll_cool_off_ms(const cadence_playbook *pb)
 const char *cadence_playbook_opener_template(const cadence_playbook *pb)
 {
     return pb->opener;
+}
+
+const char *cadence_playbook_reopen_opener_template(const cadence_playbook *pb)
+{
+    return pb->reopen_opener;
+}
+
+const char *cadence_playbook_first_opener_template(const cadence_playbook *pb)
+{
+    return pb->first_opener;
 }
 
 void cadence_playbook_describe(const cadence_playbook *pb, FILE *out)

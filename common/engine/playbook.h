@@ -113,6 +113,10 @@ int cadence_playbook_follow_up_gap_days(const cadence_playbook *pb);
 cadence_playbook_slot cadence_playbook_follow_up_slot(const cadence_playbook *pb);
 int64_t cadence_playbook_reenroll_cool_off_ms(const cadence_playbook *pb);
 const char *cadence_playbook_opener_template(const cadence_playbook *pb);
+/* Opener after a "no" when nothing else was discussed (optional key; a default otherwise). */
+const char *cadence_playbook_reopen_opener_template(const cadence_playbook *pb);
+/* Opener before any conversation, e.g. speed to lead (optional key; a default otherwise). */
+const char *cadence_playbook_first_opener_template(const cadence_playbook *pb);
 
 /*
  * Prints the rules and cadences in words to `out` ("day 0 09:00–11:00 call + voicemail +

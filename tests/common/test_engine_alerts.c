@@ -161,3 +161,24 @@ Test(engine_alerts, long_non_ascii_urls_are_cut_on_a_character_boundary)
     free(text);
     harness_fini(&h);
 }
+
+/* "Last we spoke, we discussed …" only when something was discussed; otherwise the opener
+ * fits the situation: a former "no" with nothing recorded, or a lead never spoken to. */
+Test(engine_alerts, the_opener_matches_what_was_said_before)
+{
+    harness h;
+    harness_init(&h, NULL);
+    said_no(&h, "2026-10-06T15:00:00Z");
+    harness_visit(&h, "v", "2026-10-08T15:00:00Z", "/pricing");
+    const char *reopen = json_string_value(json_object_get(last_alert(&h), "suggested_opener"));
+    cr_assert(strstr(reopen, "timing wasn't right"), "%s", reopen);
+    cr_assert_null(strstr(reopen, "we discussed"), "%s", reopen);
+    harness_fini(&h);
+
+    harness_init(&h, NULL);
+    harness_lead(&h, "w", "2026-10-05T12:00:00Z", "warm", 80, "America/New_York");
+    const char *first = json_string_value(json_object_get(last_alert(&h), "suggested_opener"));
+    cr_assert(strstr(first, "thanks for your interest"), "%s", first);
+    cr_assert_null(strstr(first, "last we spoke"), "%s", first);
+    harness_fini(&h);
+}
