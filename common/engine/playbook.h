@@ -57,10 +57,13 @@ typedef struct cadence_playbook_cadence {
 } cadence_playbook_cadence;
 
 /*
- * Loads and checks the playbook at `path`. Returns a new playbook (free with
- * cadence_playbook_free), or NULL with `errstr` naming the field and the problem.
+ * Loads and checks the playbook at `path`: first against `schemas_dir`/playbook.json (JSON
+ * Schema; skipped when `schemas_dir` is NULL), then the checks the schema cannot express.
+ * Returns a new playbook (free with cadence_playbook_free), or NULL with `errstr` naming the
+ * field and the problem.
  */
-cadence_playbook *cadence_playbook_load(const char *path, char *errstr, size_t errstr_size);
+cadence_playbook *cadence_playbook_load(const char *path, const char *schemas_dir, char *errstr,
+                                        size_t errstr_size);
 
 /* As cadence_playbook_load, from a parsed document. Borrows `doc` (copies what it keeps). */
 cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, size_t errstr_size);

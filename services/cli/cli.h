@@ -12,4 +12,7 @@ int cadence_cli_token(int argc, char **argv);    /* token.c: `token add --role R
 int cadence_cli_validate(int argc, char **argv);
 int cadence_cli_version(int argc, char **argv);
 
+/* CADENCE_SCHEMAS_DIR, or the shipped schemas/ (borrowed string). */
+const char *cadence_cli_schemas_dir(void);
+
 #endif

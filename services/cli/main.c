@@ -5,6 +5,7 @@
  * table below; `cadence help` prints the table.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -21,6 +22,12 @@ static const struct {
     {"validate", cadence_cli_validate, "validate events or a playbook against the schemas"},
     {"version", cadence_cli_version, "print the version"},
 };
+
+const char *cadence_cli_schemas_dir(void)
+{
+    const char *dir = getenv("CADENCE_SCHEMAS_DIR");
+    return dir && *dir ? dir : CADENCE_DATA_DIR "/schemas";
+}
 
 int cadence_cli_version(int argc, char **argv)
 {

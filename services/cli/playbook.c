@@ -16,7 +16,8 @@ int cadence_cli_playbook(int argc, char **argv)
         return 2;
     }
     char err[512];
-    cadence_playbook *pb = cadence_playbook_load(argv[2], err, sizeof err);
+    cadence_playbook *pb =
+        cadence_playbook_load(argv[2], cadence_cli_schemas_dir(), err, sizeof err);
     if (!pb) {
         fprintf(stderr, "%s\n", err);
         return 1;

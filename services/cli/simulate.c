@@ -50,7 +50,8 @@ int cadence_cli_simulate(int argc, char **argv)
     if (!pb_path || !*pb_path)
         pb_path = CADENCE_DATA_DIR "/examples/playbook.json";
     char err[512];
-    cadence_playbook *pb = cadence_playbook_load(pb_path, err, sizeof err);
+    cadence_playbook *pb =
+        cadence_playbook_load(pb_path, cadence_cli_schemas_dir(), err, sizeof err);
     if (!pb) {
         fprintf(stderr, "cadence simulate: %s\n", err);
         return 2;

@@ -140,7 +140,7 @@ static int start(struct worker *w, char *err, size_t n)
     if (!w->schemas)
         return -1;
     char why[512];
-    w->playbook = cadence_playbook_load(w->cfg.playbook_path, why, sizeof(why));
+    w->playbook = cadence_playbook_load(w->cfg.playbook_path, w->cfg.schemas_dir, why, sizeof(why));
     if (!w->playbook) {
         snprintf(err, n, "CADENCE_PLAYBOOK: %s", why);
         return -1;

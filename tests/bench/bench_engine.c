@@ -61,7 +61,7 @@ int main(int argc, char **argv)
         leads = 20000;
     char err[512];
     cadence_playbook *pb =
-        cadence_playbook_load(CADENCE_DATA_DIR "/examples/playbook.json", err, sizeof err);
+        cadence_playbook_load(CADENCE_DATA_DIR "/examples/playbook.json", NULL, err, sizeof err);
     if (!pb) {
         fprintf(stderr, "%s\n", err);
         return 1;

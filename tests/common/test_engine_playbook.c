@@ -2,13 +2,15 @@
  * test_engine_playbook — loading the playbook: the shipped default encodes Zero-to-Ten, and
  * every semantic check refuses a bad playbook naming the field.
  */
+#include <unistd.h>
+
 #include "engine_harness.h"
 
 Test(engine_playbook, the_default_encodes_zero_to_ten)
 {
     char err[512];
-    cadence_playbook *pb =
-        cadence_playbook_load(CADENCE_DATA_DIR "/examples/playbook.json", err, sizeof err);
+    cadence_playbook *pb = cadence_playbook_load(CADENCE_DATA_DIR "/examples/playbook.json",
+                                                 CADENCE_DATA_DIR "/schemas", err, sizeof err);
     cr_assert(pb, "%s", err);
     const cadence_playbook_cadence *cd = cadence_playbook_cadence_find(pb, "zero_to_ten");
     cr_assert(cd);
@@ -81,7 +83,7 @@ Test(engine_playbook, refuses_a_bad_playbook_naming_the_field)
 Test(engine_playbook, a_missing_file_is_an_error)
 {
     char err[512];
-    cr_assert_null(cadence_playbook_load("/nonexistent/playbook.json", err, sizeof err));
+    cr_assert_null(cadence_playbook_load("/nonexistent/playbook.json", NULL, err, sizeof err));
     cr_assert(strstr(err, "playbook: /nonexistent/playbook.json"));
 }
 
@@ -155,4 +157,24 @@ Test(engine_tzcache, the_span_memo_agrees_with_glib_around_dst_changes)
         }
     }
     cadence_tzcache_free(tz);
+}
+
+/* The schema is checked at load: a malformed playbook is refused naming the JSON path. */
+Test(engine_playbook, a_playbook_breaking_its_schema_is_refused_naming_the_path)
+{
+    json_t *doc = json_load_file(CADENCE_DATA_DIR "/examples/playbook.json", 0, NULL);
+    cr_assert_not_null(doc);
+    json_object_set_new(json_object_get(doc, "alerts"), "cooldown_hours", json_string("a day"));
+    char path[] = "/tmp/cadence-playbook-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_eq(json_dump_file(doc, path, 0), 0);
+    json_decref(doc);
+    char err[512] = "";
+    cadence_playbook *pb =
+        cadence_playbook_load(path, CADENCE_DATA_DIR "/schemas", err, sizeof err);
+    unlink(path);
+    cr_assert_null(pb);
+    cr_assert_not_null(strstr(err, "/alerts/cooldown_hours"), "%s", err);
 }
