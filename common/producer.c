@@ -1,27 +1,24 @@
 /*
- * producer — librdkafka producer + libevent wake-up pipe.
+ * producer — librdkafka producer served from the event loop.
  *
- * librdkafka writes a byte to the pipe when its main queue goes from empty to non-empty; the
- * read event then serves every queued report (rd_kafka_poll until it returns 0) so no wake-up
- * is missed. A 100 ms timer is the safety net.
+ * kafka_wake calls serve() when the main queue gets a delivery report; serve() drains every
+ * queued report (rd_kafka_poll until it returns 0) so no wake-up is missed. A 100 ms tick is
+ * the safety net.
  */
 #include "producer.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "kafka_conf.h"
+#include "kafka_wake.h"
 #include "log.h"
 
 struct cadence_producer {
     rd_kafka_t *rk;
     rd_kafka_queue_t *mainq;
-    int pipefd[2];
-    struct event *wake_ev, *tick_ev;
+    cadence_kafka_wake *wake;
     int outstanding;
     int fatal;
     char fatal_why[512];
@@ -69,19 +66,8 @@ static void serve(cadence_producer *p)
         ;
 }
 
-static void on_wake(evutil_socket_t fd, short what, void *arg)
+static void on_wake(void *arg)
 {
-    (void)what;
-    char buf[64];
-    while (read(fd, buf, sizeof(buf)) > 0)
-        ;
-    serve(arg);
-}
-
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
     serve(arg);
 }
 
@@ -93,7 +79,6 @@ cadence_producer *cadence_producer_new(struct event_base *base, const cadence_co
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;
     }
-    p->pipefd[0] = p->pipefd[1] = -1;
     const char *defaults[] = {"client.id", client_id, "enable.idempotence", "true",   "acks", "all",
                               "linger.ms", "2",       "message.timeout.ms", "300000", NULL};
     rd_kafka_conf_t *conf = cadence_kafka_conf_new(cfg, defaults, errstr, errstr_size);
@@ -110,19 +95,9 @@ cadence_producer *cadence_producer_new(struct event_base *base, const cadence_co
         free(p);
         return NULL;
     }
-    if (pipe2(p->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
-        snprintf(errstr, errstr_size, "pipe: %s", strerror(errno));
-        cadence_producer_free(p);
-        return NULL;
-    }
     p->mainq = rd_kafka_queue_get_main(p->rk);
-    rd_kafka_queue_io_event_enable(p->mainq, p->pipefd[1], "1", 1);
-    p->wake_ev = event_new(base, p->pipefd[0], EV_READ | EV_PERSIST, on_wake, p);
-    p->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, p);
-    struct timeval tv = {0, 100000};
-    if (!p->wake_ev || !p->tick_ev || event_add(p->wake_ev, NULL) != 0 ||
-        event_add(p->tick_ev, &tv) != 0) {
-        snprintf(errstr, errstr_size, "cannot register producer events");
+    p->wake = cadence_kafka_wake_new(base, p->mainq, 100, on_wake, p, errstr, errstr_size);
+    if (!p->wake) {
         cadence_producer_free(p);
         return NULL;
     }
@@ -187,13 +162,8 @@ void cadence_producer_free(cadence_producer *p)
 {
     if (!p)
         return;
-    if (p->wake_ev)
-        event_free(p->wake_ev);
-    if (p->tick_ev)
-        event_free(p->tick_ev);
+    cadence_kafka_wake_free(p->wake);
     if (p->rk) {
-        if (p->mainq)
-            rd_kafka_queue_io_event_enable(p->mainq, -1, NULL, 0);
         /* Outstanding messages are purged; their reports run the callbacks with an error. */
         rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_flush(p->rk, 1000);
@@ -202,9 +172,5 @@ void cadence_producer_free(cadence_producer *p)
             rd_kafka_queue_destroy(p->mainq);
         rd_kafka_destroy(p->rk);
     }
-    if (p->pipefd[0] >= 0)
-        close(p->pipefd[0]);
-    if (p->pipefd[1] >= 0)
-        close(p->pipefd[1]);
     free(p);
 }

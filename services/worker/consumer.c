@@ -20,13 +20,13 @@
 #include <unistd.h>
 
 #include "kafka_conf.h"
+#include "kafka_wake.h"
 #include "log.h"
 
 struct worker_consumer {
     rd_kafka_t *rk;
     rd_kafka_queue_t *queue; /* the consumer queue (messages, rebalances) */
-    int pipefd[2];
-    struct event *wake_ev, *tick_ev;
+    cadence_kafka_wake *wake;
     cadence_metrics *metrics;
     worker_consumer_ready_fn ready;
     void *arg;
@@ -258,19 +258,8 @@ static void serve(worker_consumer *c)
         c->ready(c->arg);
 }
 
-static void on_wake(evutil_socket_t fd, short what, void *arg)
+static void on_wake(void *arg)
 {
-    (void)what;
-    char buf[64];
-    while (read(fd, buf, sizeof(buf)) > 0)
-        ;
-    serve(arg);
-}
-
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
     serve(arg);
 }
 
@@ -284,7 +273,6 @@ worker_consumer *worker_consumer_new(struct event_base *base, const cadence_conf
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;
     }
-    c->pipefd[0] = c->pipefd[1] = -1;
     c->metrics = metrics;
     c->ready = ready;
     c->arg = arg;
@@ -332,17 +320,8 @@ worker_consumer *worker_consumer_new(struct event_base *base, const cadence_conf
         worker_consumer_free(c);
         return NULL;
     }
-    if (pipe2(c->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
-        snprintf(errstr, errstr_size, "pipe: %s", strerror(errno));
-        worker_consumer_free(c);
-        return NULL;
-    }
-    rd_kafka_queue_io_event_enable(c->queue, c->pipefd[1], "1", 1);
-    c->wake_ev = event_new(base, c->pipefd[0], EV_READ | EV_PERSIST, on_wake, c);
-    c->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, c);
-    struct timeval tv = {0, 50000};
-    if (!c->wake_ev || !c->tick_ev || event_add(c->wake_ev, NULL) || event_add(c->tick_ev, &tv)) {
-        snprintf(errstr, errstr_size, "cannot register consumer events");
+    c->wake = cadence_kafka_wake_new(base, c->queue, 50, on_wake, c, errstr, errstr_size);
+    if (!c->wake) {
         worker_consumer_free(c);
         return NULL;
     }
@@ -466,24 +445,15 @@ void worker_consumer_free(worker_consumer *c)
 {
     if (!c)
         return;
-    if (c->wake_ev)
-        event_free(c->wake_ev);
-    if (c->tick_ev)
-        event_free(c->tick_ev);
+    cadence_kafka_wake_free(c->wake);
     for (size_t i = 0; i < c->fifo_len; i++)
         rd_kafka_message_destroy(c->fifo[(c->fifo_head + i) % c->fifo_cap]);
     free(c->fifo);
-    if (c->queue) {
-        rd_kafka_queue_io_event_enable(c->queue, -1, NULL, 0);
+    if (c->queue)
         rd_kafka_queue_destroy(c->queue);
-    }
     if (c->rk) {
         worker_consumer_close(c, 5000);
         rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
-    if (c->pipefd[0] >= 0)
-        close(c->pipefd[0]);
-    if (c->pipefd[1] >= 0)
-        close(c->pipefd[1]);
     free(c);
 }
