@@ -63,8 +63,10 @@ static void on_ready(void *arg)
         worker_pipeline_kick(w->pipeline);
 }
 
-/* Redis up or down (the client logs the change): hold consumption while it is down. A batch
- * in flight releases the hold itself once its retry succeeds. */
+/* Redis up or down (the client logs the change): hold consumption while it is down. When it
+ * is back, release the hold whatever the pipeline is doing: a batch still waiting for its
+ * retry holds again if that retry fails, and a batch that was only waiting for Kafka (it never
+ * noticed the outage) would otherwise leave consumption paused for good. */
 static void on_redis_state(cadence_redis *r, int ready, const char *reason, void *arg)
 {
     (void)r;
@@ -72,12 +74,9 @@ static void on_redis_state(cadence_redis *r, int ready, const char *reason, void
     struct worker *w = arg;
     if (!w->consumer)
         return;
-    if (!ready) {
-        worker_consumer_hold(w->consumer, 1);
-    } else if (!w->pipeline || !worker_pipeline_busy(w->pipeline)) {
-        worker_consumer_hold(w->consumer, 0);
+    worker_consumer_hold(w->consumer, !ready);
+    if (ready)
         on_ready(w);
-    }
 }
 
 static void on_drained(void *arg)
