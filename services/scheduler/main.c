@@ -13,7 +13,6 @@
  * acknowledged, and exits 0.
  */
 #include <event2/event.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,9 +34,7 @@ struct app {
     cadence_redis *redis;
     cadence_producer *producer;
     scheduler *sched;
-    struct event *sigterm_ev, *sigint_ev, *watch_ev, *drain_timeout_ev;
-    int exit_code;
-    int stopping;
+    cadence_service_stopper *stopper;
 };
 
 static int health(void *arg, char *why, size_t n)
@@ -72,53 +69,29 @@ static void on_redis_state(cadence_redis *r, int ready, const char *reason, void
         scheduler_kick(a->sched);
 }
 
-static void on_drained(void *arg)
+static void drain(void *arg)
 {
     struct app *a = arg;
-    event_base_loopbreak(a->base);
+    scheduler_drain(a->sched, cadence_service_stopper_done, a->stopper);
 }
 
-static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
+static void drain_timed_out(void *arg)
 {
-    (void)fd;
-    (void)what;
     struct app *a = arg;
     cadence_log_json(CADENCE_LOG_WARN,
                      "tasks in flight not acknowledged in time; re-published after their lease",
                      json_pack("{s:i,s:i}", "timeout_s", SCHEDULER_DRAIN_TIMEOUT_S,
                                "tasks_in_flight", (int)scheduler_in_flight(a->sched)));
-    event_base_loopbreak(a->base);
-}
-
-static void stop(struct app *a, const char *why)
-{
-    if (a->stopping)
-        return;
-    a->stopping = 1;
-    cadence_log_json(CADENCE_LOG_INFO, "stopping", json_pack("{s:s}", "reason", why));
-    struct timeval tv = {SCHEDULER_DRAIN_TIMEOUT_S, 0};
-    evtimer_add(a->drain_timeout_ev, &tv);
-    scheduler_drain(a->sched, on_drained, a);
-}
-
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    stop(arg, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
 /* A fatal producer error ends the process with a non-zero status. */
-static void on_watch(evutil_socket_t fd, short what, void *arg)
+static int fatal(void *arg, char *why, size_t n)
 {
-    (void)fd;
-    (void)what;
     struct app *a = arg;
-    char why[256];
-    if (cadence_producer_fatal(a->producer, why, sizeof(why))) {
-        a->exit_code = 1;
-        stop(a, "fatal kafka error");
-    }
+    return cadence_producer_fatal(a->producer, why, n);
 }
+
+static const cadence_service_stop_ops stop_ops = {drain, drain_timed_out, fatal};
 
 static int start(struct app *a, char *err, size_t n)
 {
@@ -154,17 +127,10 @@ static int start(struct app *a, char *err, size_t n)
             return -1;
         }
     }
-    a->sigterm_ev = evsignal_new(a->base, SIGTERM, on_signal, a);
-    a->sigint_ev = evsignal_new(a->base, SIGINT, on_signal, a);
-    a->watch_ev = event_new(a->base, -1, EV_PERSIST, on_watch, a);
-    a->drain_timeout_ev = evtimer_new(a->base, on_drain_timeout, a);
-    struct timeval sec = {1, 0};
-    if (!a->sigterm_ev || !a->sigint_ev || !a->watch_ev || !a->drain_timeout_ev ||
-        event_add(a->sigterm_ev, NULL) || event_add(a->sigint_ev, NULL) ||
-        event_add(a->watch_ev, &sec)) {
-        snprintf(err, n, "cannot register events");
+    a->stopper =
+        cadence_service_stopper_new(a->base, SCHEDULER_DRAIN_TIMEOUT_S, &stop_ops, a, err, n);
+    if (!a->stopper)
         return -1;
-    }
     return 0;
 }
 
@@ -178,14 +144,7 @@ static void finish(struct app *a)
     cadence_producer_free(a->producer);
     scheduler_free(a->sched);
     cadence_http_free(a->http);
-    if (a->sigterm_ev)
-        event_free(a->sigterm_ev);
-    if (a->sigint_ev)
-        event_free(a->sigint_ev);
-    if (a->watch_ev)
-        event_free(a->watch_ev);
-    if (a->drain_timeout_ev)
-        event_free(a->drain_timeout_ev);
+    cadence_service_stopper_free(a->stopper);
     cadence_metrics_free(a->metrics);
     if (a->base)
         event_base_free(a->base);
@@ -222,7 +181,7 @@ int main(int argc, char **argv)
                                "shards", (int)a.cfg.shards, "tick_ms", (int)a.cfg.tick_ms,
                                "lease_ms", (int)a.cfg.lease_ms));
     event_base_dispatch(a.base);
-    int code = a.exit_code;
+    int code = cadence_service_stopper_exit_code(a.stopper);
     finish(&a);
     cadence_log_json(CADENCE_LOG_INFO, "scheduler stopped", json_pack("{s:i}", "exit_code", code));
     return code;

@@ -8,7 +8,6 @@
  * offsets are committed, the group is left and the process exits 0.
  */
 #include <event2/event.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +37,7 @@ struct worker {
     cadence_producer *producer;
     worker_consumer *consumer;
     worker_pipeline *pipeline;
-    struct event *sigterm_ev, *sigint_ev, *watch_ev, *drain_timeout_ev;
-    int exit_code;
-    int stopping;
+    cadence_service_stopper *stopper;
 };
 
 static int health(void *arg, char *why, size_t n)
@@ -79,53 +76,32 @@ static void on_redis_state(cadence_redis *r, int ready, const char *reason, void
         on_ready(w);
 }
 
-static void on_drained(void *arg)
+static void drain(void *arg)
 {
     struct worker *w = arg;
-    event_base_loopbreak(w->base);
+    worker_pipeline_drain(w->pipeline, cadence_service_stopper_done, w->stopper);
 }
 
-static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
+static void drain_timed_out(void *arg)
 {
-    (void)fd;
-    (void)what;
-    struct worker *w = arg;
+    (void)arg;
     cadence_log_json(CADENCE_LOG_WARN,
                      "batch in flight did not finish in time; its events will be re-delivered",
                      json_pack("{s:i}", "timeout_s", WORKER_DRAIN_TIMEOUT_S));
-    event_base_loopbreak(w->base);
-}
-
-static void stop(struct worker *w, const char *why)
-{
-    if (w->stopping)
-        return;
-    w->stopping = 1;
-    cadence_log_json(CADENCE_LOG_INFO, "stopping", json_pack("{s:s}", "reason", why));
-    struct timeval tv = {WORKER_DRAIN_TIMEOUT_S, 0};
-    evtimer_add(w->drain_timeout_ev, &tv);
-    worker_pipeline_drain(w->pipeline, on_drained, w);
-}
-
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    stop(arg, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
 /* Fatal Kafka errors end the process with a non-zero status. */
-static void on_watch(evutil_socket_t fd, short what, void *arg)
+static int fatal(void *arg, char *why, size_t n)
 {
-    (void)fd;
-    (void)what;
     struct worker *w = arg;
-    char why[256];
-    if (worker_consumer_fatal(w->consumer) ||
-        cadence_producer_fatal(w->producer, why, sizeof(why))) {
-        w->exit_code = 1;
-        stop(w, "fatal kafka error");
+    if (worker_consumer_fatal(w->consumer)) {
+        snprintf(why, n, "kafka consumer fatal error");
+        return 1;
     }
+    return cadence_producer_fatal(w->producer, why, n);
 }
+
+static const cadence_service_stop_ops stop_ops = {drain, drain_timed_out, fatal};
 
 static int start(struct worker *w, char *err, size_t n)
 {
@@ -182,17 +158,9 @@ static int start(struct worker *w, char *err, size_t n)
             return -1;
         }
     }
-    w->sigterm_ev = evsignal_new(w->base, SIGTERM, on_signal, w);
-    w->sigint_ev = evsignal_new(w->base, SIGINT, on_signal, w);
-    w->watch_ev = event_new(w->base, -1, EV_PERSIST, on_watch, w);
-    w->drain_timeout_ev = evtimer_new(w->base, on_drain_timeout, w);
-    struct timeval sec = {1, 0};
-    if (!w->sigterm_ev || !w->sigint_ev || !w->watch_ev || !w->drain_timeout_ev ||
-        event_add(w->sigterm_ev, NULL) || event_add(w->sigint_ev, NULL) ||
-        event_add(w->watch_ev, &sec)) {
-        snprintf(err, n, "cannot register events");
+    w->stopper = cadence_service_stopper_new(w->base, WORKER_DRAIN_TIMEOUT_S, &stop_ops, w, err, n);
+    if (!w->stopper)
         return -1;
-    }
     return 0;
 }
 
@@ -210,14 +178,7 @@ static void finish(struct worker *w)
     cadence_producer_free(w->producer);
     worker_pipeline_free(w->pipeline);
     cadence_http_free(w->http);
-    if (w->sigterm_ev)
-        event_free(w->sigterm_ev);
-    if (w->sigint_ev)
-        event_free(w->sigint_ev);
-    if (w->watch_ev)
-        event_free(w->watch_ev);
-    if (w->drain_timeout_ev)
-        event_free(w->drain_timeout_ev);
+    cadence_service_stopper_free(w->stopper);
     cadence_playbook_free(w->playbook);
     cadence_schemas_free(w->schemas);
     cadence_metrics_free(w->metrics);
@@ -255,7 +216,7 @@ int main(int argc, char **argv)
                                w.http ? cadence_http_port(w.http) : 0, "shards",
                                (int)w.cfg.shards));
     event_base_dispatch(w.base);
-    int code = w.exit_code;
+    int code = cadence_service_stopper_exit_code(w.stopper);
     finish(&w);
     cadence_log_json(CADENCE_LOG_INFO, "worker stopped", json_pack("{s:i}", "exit_code", code));
     return code;
