@@ -19,11 +19,11 @@
 typedef struct harness {
     cadence_playbook *pb;
     cadence_tzcache *tz;
-    char *state_text;     /* NULL: no state yet */
-    json_t *touch;        /* the open touch (NULL none) */
-    json_t *touches;      /* every touch scheduled, in order */
-    json_t *messages;     /* every alerts/lead-status message: {"topic","value"} */
-    json_t *counters;     /* name -> total */
+    char *state_text;      /* NULL: no state yet */
+    json_t *touch;         /* the open touch (NULL none) */
+    json_t *touches;       /* every touch scheduled, in order */
+    json_t *messages;      /* every alerts/lead-status message: {"topic","value"} */
+    json_t *counters;      /* name -> total */
     cadence_lead_state st; /* the state after the last event */
     int last_rc;
 } harness;
@@ -87,8 +87,8 @@ static inline int harness_feed_json(harness *h, const char *text)
     if (rc == CADENCE_ENGINE_OK) {
         for (size_t i = 0; i < outs.n_messages; i++)
             json_array_append_new(h->messages,
-                                  json_pack("{s:s,s:O}", "topic", outs.messages[i].topic,
-                                            "value", outs.messages[i].value));
+                                  json_pack("{s:s,s:O}", "topic", outs.messages[i].topic, "value",
+                                            outs.messages[i].value));
         for (size_t i = 0; i < outs.n_counters; i++) {
             json_int_t v = json_integer_value(json_object_get(h->counters, outs.counters[i].name));
             json_object_set_new(h->counters, outs.counters[i].name,
@@ -176,9 +176,8 @@ static inline int messages_with(const harness *h, const char *topic, const char 
     {
         if (strcmp(json_string_value(json_object_get(m, "topic")), topic) != 0)
             continue;
-        const char *v = field ? json_string_value(json_object_get(json_object_get(m, "value"),
-                                                                  field))
-                              : NULL;
+        const char *v =
+            field ? json_string_value(json_object_get(json_object_get(m, "value"), field)) : NULL;
         if (!field || (v && strcmp(v, value) == 0))
             n++;
     }

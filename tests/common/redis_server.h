@@ -127,8 +127,9 @@ static inline int cadence_test_redis_wait(const cadence_test_redis *s, long time
         if (c && !c->err) {
             redisSetTimeout(c, tv);
             redisReply *rep = redisCommand(c, "PING");
-            int up = rep && ((rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0) ||
-                             (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOAUTH", 6) == 0));
+            int up =
+                rep && ((rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0) ||
+                        (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOAUTH", 6) == 0));
             freeReplyObject(rep);
             redisFree(c);
             if (up && access(s->sock, F_OK) == 0)
