@@ -279,11 +279,49 @@ static struct batch *batch_take(worker_pipeline *p)
 
 /* ---------------------------------------------------------------- 2. resolve emails */
 
-struct email_ctx {
+/*
+ * A pipelined lookup in flight (email index, lead states): the items or leads its replies
+ * belong to, in order. Owned by the lookup; freed by lookup_free.
+ */
+struct lookup_ctx {
     worker_pipeline *p;
-    struct item **items; /* the items asked about, in batch order (owned) */
+    void **targets;
     size_t n;
 };
+
+static struct lookup_ctx *lookup_new(worker_pipeline *p, size_t cap)
+{
+    struct lookup_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (ctx)
+        ctx->targets = calloc(cap ? cap : 1, sizeof(void *));
+    if (!ctx || !ctx->targets)
+        abort();
+    ctx->p = p;
+    return ctx;
+}
+
+static void lookup_free(struct lookup_ctx *ctx)
+{
+    free(ctx->targets);
+    free(ctx);
+}
+
+/*
+ * True when `reply` is one usable reply per target. Otherwise frees the lookup, and (unless the
+ * pipeline is shutting down) holds the batch for a retry from the state read.
+ */
+static int lookup_reply_ok(struct lookup_ctx *ctx, const redisReply *reply, const char *error,
+                           const char *what)
+{
+    worker_pipeline *p = ctx->p;
+    if (!p->closing && !error && reply && reply->type == REDIS_REPLY_ARRAY &&
+        reply->elements == ctx->n)
+        return 1;
+    lookup_free(ctx);
+    if (!p->closing)
+        schedule_retry(p, error ? error : what);
+    return 0;
+}
 
 static void assign_leads(worker_pipeline *p)
 {
@@ -298,22 +336,13 @@ static void assign_leads(worker_pipeline *p)
 static void on_emails(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
 {
     (void)r;
-    struct email_ctx *ctx = arg;
+    struct lookup_ctx *ctx = arg;
     worker_pipeline *p = ctx->p;
-    if (p->closing) {
-        free(ctx->items);
-        free(ctx);
+    /* On failure the retry starts at the state read, which resolves emails again. */
+    if (!lookup_reply_ok(ctx, reply, error, "bad reply to the email lookup"))
         return;
-    }
-    if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != ctx->n) {
-        free(ctx->items);
-        free(ctx);
-        schedule_retry(p, error ? error : "bad reply to the email lookup");
-        /* The retry starts at the state read; emails are resolved again from there. */
-        return;
-    }
     for (size_t i = 0; i < ctx->n; i++) {
-        struct item *it = ctx->items[i];
+        struct item *it = ctx->targets[i];
         const redisReply *e = reply->element[i];
         if (e->type == REDIS_REPLY_STRING && e->len > 0 && e->len < CADENCE_ID_SIZE) {
             memcpy(it->ev->lead_id, e->str, e->len);
@@ -324,8 +353,7 @@ static void on_emails(cadence_redis *r, const redisReply *reply, const char *err
             cadence_metrics_add(p->d.metrics, "cadence_worker_unknown_visitors_total", NULL, 1);
         }
     }
-    free(ctx->items);
-    free(ctx);
+    lookup_free(ctx);
     assign_leads(p);
     step_read(p);
 }
@@ -334,9 +362,7 @@ static void on_emails(cadence_redis *r, const redisReply *reply, const char *err
 static int resolve_emails(worker_pipeline *p)
 {
     struct batch *b = p->batch;
-    struct email_ctx *ctx = calloc(1, sizeof(*ctx));
-    ctx->p = p;
-    ctx->items = calloc(b->n, sizeof(struct item *));
+    struct lookup_ctx *ctx = lookup_new(p, b->n);
     cadence_redis_batch *rb = cadence_redis_batch_new();
     char key[CADENCE_KEY_MAX];
     for (size_t i = 0; i < b->n; i++) {
@@ -358,19 +384,17 @@ static int resolve_emails(worker_pipeline *p)
         cadence_keys_email(key, it->ev->email, (uint32_t)p->d.cfg->shards);
         const char *argv[] = {"GET", key};
         cadence_redis_batch_add_argv(rb, 2, argv, NULL);
-        ctx->items[ctx->n++] = it;
+        ctx->targets[ctx->n++] = it;
     }
     if (ctx->n == 0) {
         cadence_redis_batch_free(rb);
-        free(ctx->items);
-        free(ctx);
+        lookup_free(ctx);
         return 0;
     }
     enum cadence_redis_status st = cadence_redis_batch_send(p->d.redis, rb, on_emails, ctx);
     cadence_redis_batch_free(rb);
     if (st != CADENCE_REDIS_OK) {
-        free(ctx->items);
-        free(ctx);
+        lookup_free(ctx);
         schedule_retry(p, cadence_redis_status_name(st));
     }
     return 1;
@@ -378,32 +402,17 @@ static int resolve_emails(worker_pipeline *p)
 
 /* ---------------------------------------------------------------- 3. read states */
 
-struct read_ctx {
-    worker_pipeline *p;
-    struct lead **leads; /* owned array of borrowed leads */
-    size_t n;
-};
-
 static void compute(worker_pipeline *p);
 
 static void on_states(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
 {
     (void)r;
-    struct read_ctx *ctx = arg;
+    struct lookup_ctx *ctx = arg;
     worker_pipeline *p = ctx->p;
-    if (p->closing) {
-        free(ctx->leads);
-        free(ctx);
+    if (!lookup_reply_ok(ctx, reply, error, "bad reply to the state read"))
         return;
-    }
-    if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != ctx->n) {
-        free(ctx->leads);
-        free(ctx);
-        schedule_retry(p, error ? error : "bad reply to the state read");
-        return;
-    }
     for (size_t i = 0; i < ctx->n; i++) {
-        struct lead *l = ctx->leads[i];
+        struct lead *l = ctx->targets[i];
         const redisReply *e = reply->element[i]; /* HMGET v s */
         l->version = 0;
         l->has_state = 0;
@@ -418,8 +427,7 @@ static void on_states(cadence_redis *r, const redisReply *reply, const char *err
                 /* A state we cannot read is a bug or a foreign write: stop, don't overwrite. */
                 cadence_log_json(CADENCE_LOG_ERROR, "unreadable lead state in Redis",
                                  json_pack("{s:s,s:s}", "lead_id", l->lead_id, "error", err));
-                free(ctx->leads);
-                free(ctx);
+                lookup_free(ctx);
                 schedule_retry(p, "unreadable lead state");
                 return;
             }
@@ -430,8 +438,7 @@ static void on_states(cadence_redis *r, const redisReply *reply, const char *err
             if (p->batch->items[j].lead == l && p->batch->items[j].state == IT_APPLY)
                 p->batch->items[j].computed = 0;
     }
-    free(ctx->leads);
-    free(ctx);
+    lookup_free(ctx);
     compute(p);
     step_apply(p);
 }
@@ -448,9 +455,7 @@ static void step_read(worker_pipeline *p)
         return;
     assign_leads(p);
 
-    struct read_ctx *ctx = calloc(1, sizeof(*ctx));
-    ctx->p = p;
-    ctx->leads = calloc(b->n_leads ? b->n_leads : 1, sizeof(struct lead *));
+    struct lookup_ctx *ctx = lookup_new(p, b->n_leads);
     cadence_redis_batch *rb = cadence_redis_batch_new();
     char key[CADENCE_KEY_MAX];
     for (size_t i = 0; i < b->n_leads; i++) {
@@ -468,12 +473,11 @@ static void step_read(worker_pipeline *p)
         cadence_keys_lead_state(key, l->shard, l->lead_id);
         const char *argv[] = {"HMGET", key, "v", "s"};
         cadence_redis_batch_add_argv(rb, 4, argv, NULL);
-        ctx->leads[ctx->n++] = l;
+        ctx->targets[ctx->n++] = l;
     }
     if (ctx->n == 0) {
         cadence_redis_batch_free(rb);
-        free(ctx->leads);
-        free(ctx);
+        lookup_free(ctx);
         compute(p);
         step_apply(p);
         return;
@@ -481,8 +485,7 @@ static void step_read(worker_pipeline *p)
     enum cadence_redis_status st = cadence_redis_batch_send(p->d.redis, rb, on_states, ctx);
     cadence_redis_batch_free(rb);
     if (st != CADENCE_REDIS_OK) {
-        free(ctx->leads);
-        free(ctx);
+        lookup_free(ctx);
         schedule_retry(p, cadence_redis_status_name(st));
     }
 }
