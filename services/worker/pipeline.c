@@ -59,14 +59,20 @@ struct batch {
     int outstanding; /* replies or deliveries pending in the current step */
     int failed;      /* a Redis step failed: retry */
     int attempts;    /* retries so far (for backoff) */
+    int delivered;   /* produce stage: every output acknowledged */
     struct timeval started;
+    struct batch *next; /* the produce-stage queue */
 };
 
 struct worker_pipeline {
     worker_deps d;
     const cadence_redis_script *apply;
     cadence_tzcache *tz;
-    struct batch *batch; /* in flight, or NULL */
+    struct batch *batch; /* in the Redis stage (read, engine, apply), or NULL */
+    /* Batches whose outputs are being delivered, oldest first: their offsets are stored in
+     * this order, each once its own outputs and every older batch's are acknowledged. */
+    struct batch *prod_head, *prod_tail;
+    size_t n_producing;
     struct event *retry_ev;
     struct event *kick_ev;
     void (*drain_done)(void *);
@@ -84,7 +90,7 @@ static void step_read(worker_pipeline *p);
 static void step_apply(worker_pipeline *p);
 static void send_side_writes(worker_pipeline *p, struct item *it);
 static void step_produce(worker_pipeline *p);
-static void batch_finish(worker_pipeline *p);
+static void finish_delivered(worker_pipeline *p);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -768,6 +774,7 @@ static void step_apply(worker_pipeline *p)
 
 struct delivery {
     worker_pipeline *p;
+    struct batch *b;
     char *topic, *key, *value; /* owned copies, for a retry */
 };
 
@@ -795,8 +802,7 @@ static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partitio
     (void)offset;
     struct delivery *d = opaque;
     worker_pipeline *p = d->p;
-    if (err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT ||
-        !p->batch) {
+    if (err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
         delivery_free(d); /* shutting down: the batch's offsets are not stored */
         return;
     }
@@ -807,9 +813,12 @@ static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partitio
         event_base_once(p->d.base, -1, EV_TIMEOUT, on_redeliver, d, &tv);
         return;
     }
+    struct batch *b = d->b;
     delivery_free(d);
-    if (--p->batch->outstanding == 0)
-        batch_finish(p);
+    if (--b->outstanding == 0) {
+        b->delivered = 1;
+        finish_delivered(p);
+    }
 }
 
 static void send_delivery(worker_pipeline *p, struct delivery *d)
@@ -822,14 +831,16 @@ static void send_delivery(worker_pipeline *p, struct delivery *d)
     }
 }
 
-static void produce(worker_pipeline *p, const char *topic, const char *key, json_t *value)
+static void produce(worker_pipeline *p, struct batch *b, const char *topic, const char *key,
+                    json_t *value)
 {
     struct delivery *d = calloc(1, sizeof(*d));
     d->p = p;
+    d->b = b;
     d->topic = strdup(topic);
     d->key = key ? strdup(key) : NULL;
     d->value = json_dumps(value, JSON_COMPACT);
-    p->batch->outstanding++;
+    b->outstanding++;
     send_delivery(p, d);
 }
 
@@ -885,7 +896,7 @@ static void step_produce(worker_pipeline *p)
         if (it->state == IT_DLQ) {
             json_t *dl = dead_letter(it);
             char *key = it->msg->key ? g_strndup(it->msg->key, it->msg->key_len) : NULL;
-            produce(p, CADENCE_TOPIC_DLQ, key, dl);
+            produce(p, b, CADENCE_TOPIC_DLQ, key, dl);
             g_free(key);
             json_decref(dl);
             cadence_metrics_add(p->d.metrics, "cadence_worker_dlq_total", NULL, 1);
@@ -905,31 +916,59 @@ static void step_produce(worker_pipeline *p)
         json_t *m;
         json_array_foreach(it->emit, j, m)
         {
-            produce(p, json_string_value(json_object_get(m, "topic")),
+            produce(p, b, json_string_value(json_object_get(m, "topic")),
                     json_string_value(json_object_get(m, "key")), json_object_get(m, "value"));
         }
     }
+    /* The Redis stage is free for the next batch; this one waits for its acknowledgements.
+     * Its lead states are no longer needed. */
+    for (size_t i = 0; i < b->n_leads; i++) {
+        free(b->leads[i].st);
+        b->leads[i].st = NULL;
+    }
+    p->batch = NULL;
+    if (p->prod_tail)
+        p->prod_tail->next = b;
+    else
+        p->prod_head = b;
+    p->prod_tail = b;
+    p->n_producing++;
     if (--b->outstanding == 0)
-        batch_finish(p);
+        b->delivered = 1;
+    finish_delivered(p);
 }
 
 /* ---------------------------------------------------------------- 7. offsets */
 
-static void batch_finish(worker_pipeline *p)
+/* Stores the offsets of the oldest produce-stage batches whose outputs are all acknowledged
+ * (in batch order: a younger batch never commits past an older one still delivering). */
+static void finish_delivered(worker_pipeline *p)
 {
-    struct batch *b = p->batch;
-    rd_kafka_message_t **msgs = p->take_buf;
-    for (size_t i = 0; i < b->n; i++)
-        msgs[i] = b->items[i].msg;
-    worker_consumer_store(p->d.consumer, msgs, b->n);
-    struct timeval end, d;
-    gettimeofday(&end, NULL);
-    timersub(&end, &b->started, &d);
-    cadence_metrics_observe(p->d.metrics, "cadence_worker_batch_seconds", NULL,
-                            (double)d.tv_sec + (double)d.tv_usec / 1e6);
-    batch_free(b);
-    p->batch = NULL;
+    while (p->prod_head && p->prod_head->delivered) {
+        struct batch *b = p->prod_head;
+        p->prod_head = b->next;
+        if (!p->prod_head)
+            p->prod_tail = NULL;
+        p->n_producing--;
+        rd_kafka_message_t **msgs = malloc((b->n ? b->n : 1) * sizeof(*msgs));
+        if (!msgs)
+            abort();
+        for (size_t i = 0; i < b->n; i++)
+            msgs[i] = b->items[i].msg;
+        worker_consumer_store(p->d.consumer, msgs, b->n);
+        free(msgs);
+        struct timeval end, d;
+        gettimeofday(&end, NULL);
+        timersub(&end, &b->started, &d);
+        cadence_metrics_observe(p->d.metrics, "cadence_worker_batch_seconds", NULL,
+                                (double)d.tv_sec + (double)d.tv_usec / 1e6);
+        batch_free(b);
+    }
+    if (p->closing)
+        return;
     if (p->draining) {
+        if (p->batch || p->prod_head)
+            return;
         if (p->drain_done) {
             void (*done)(void *) = p->drain_done;
             p->drain_done = NULL;
@@ -945,7 +984,7 @@ static void batch_finish(worker_pipeline *p)
 
 void worker_pipeline_kick(worker_pipeline *p)
 {
-    if (p->batch || p->draining)
+    if (p->batch || p->draining || p->n_producing >= WORKER_MAX_PRODUCING)
         return;
     p->batch = batch_take(p);
     if (p->batch)
@@ -1008,7 +1047,7 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
 void worker_pipeline_drain(worker_pipeline *p, void (*done)(void *arg), void *arg)
 {
     p->draining = 1;
-    if (!p->batch) {
+    if (!p->batch && !p->prod_head) {
         done(arg);
         return;
     }
@@ -1024,7 +1063,7 @@ void worker_pipeline_shutdown(worker_pipeline *p)
 
 int worker_pipeline_busy(const worker_pipeline *p)
 {
-    return p->batch != NULL;
+    return p->batch != NULL || p->prod_head != NULL;
 }
 
 void worker_pipeline_free(worker_pipeline *p)
@@ -1033,6 +1072,12 @@ void worker_pipeline_free(worker_pipeline *p)
         return;
     batch_free(p->batch);
     p->batch = NULL;
+    while (p->prod_head) {
+        struct batch *b = p->prod_head;
+        p->prod_head = b->next;
+        batch_free(b);
+    }
+    p->prod_tail = NULL;
     if (p->retry_ev)
         event_free(p->retry_ev);
     if (p->kick_ev)

@@ -2,7 +2,11 @@
  * pipeline — the worker's batch pipeline: Kafka messages in, effects in Redis, outputs to
  * Kafka, offsets stored last.
  *
- * One batch is in flight at a time (so per-partition order holds trivially):
+ * A batch goes through two stages. The Redis stage (steps 1-5) holds one batch at a time, so
+ * a batch reads states that every older batch has finished writing; the produce stage (6-7)
+ * holds up to WORKER_MAX_PRODUCING batches waiting for Kafka's acknowledgements, so the next
+ * batch is read and applied while the previous ones' outputs are delivered. Offsets are stored
+ * in batch order: never past an older batch still delivering.
  *   1. take up to CADENCE_BATCH_MAX messages; size-check, parse and validate each against its
  *      topic's schema (bad input is marked for the DLQ with the validator's message);
  *   2. resolve visits that carry only an email through the email index (one pipelined round
@@ -38,6 +42,8 @@
 #define WORKER_EVENT_RECORD_TTL_S (7 * 24 * 3600)
 /* Entries kept in a lead's timeline. */
 #define WORKER_TIMELINE_CAP 200
+/* Batches at most in the produce stage (delivering outputs) behind the one in the Redis stage. */
+#define WORKER_MAX_PRODUCING 8
 
 typedef struct worker_pipeline worker_pipeline;
 
@@ -59,13 +65,13 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
 /* Starts a batch if none is in flight and messages are waiting. */
 void worker_pipeline_kick(worker_pipeline *p);
 
-/* Stops taking new batches; `done` runs once the batch in flight (if any) has finished. */
+/* Stops taking new batches; `done` runs once every batch in flight (if any) has finished. */
 void worker_pipeline_drain(worker_pipeline *p, void (*done)(void *arg), void *arg);
 
 /* Makes every later Redis callback a no-op; call before freeing the Redis client. */
 void worker_pipeline_shutdown(worker_pipeline *p);
 
-/* True while a batch is in flight. */
+/* True while a batch is in either stage. */
 int worker_pipeline_busy(const worker_pipeline *p);
 
 /* Frees the pipeline; a batch still in flight is abandoned (its offsets are not stored). */
