@@ -49,6 +49,8 @@ static const struct var vars[] = {
      "Kafka consumer session timeout: how soon a dead worker's partitions move"},
     {"CADENCE_BATCH_MAX", K_LONG, OFF(batch_max), "500", 1, 100000,
      "most events a worker takes into one batch"},
+    {"CADENCE_LEAD_CACHE_MB", K_LONG, OFF(lead_cache_mb), "256", 0, 1048576,
+     "worker: memory for the lead states it wrote last (skips their Redis read); 0 disables"},
     {"CADENCE_REDIS_TIMEOUT_MS", K_LONG, OFF(redis_timeout_ms), "2000", 10, 600000,
      "deadline of one Redis command before the connection is reset and retried"},
     {"CADENCE_TICK_MS", K_LONG, OFF(tick_ms), "200", 10, 60000,

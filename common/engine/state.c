@@ -92,6 +92,32 @@ void cadence_lead_state_copy(cadence_lead_state *dst, const cadence_lead_state *
     memcpy(dst->pending, src->pending, sizeof src->pending[0] * (size_t)src->n_pending);
 }
 
+#define STATE_FIXED offsetof(cadence_lead_state, hot_views)
+
+size_t cadence_lead_state_packed_size(const cadence_lead_state *st)
+{
+    return STATE_FIXED + sizeof st->hot_views[0] * (size_t)st->n_hot_views +
+           sizeof st->pending[0] * (size_t)st->n_pending;
+}
+
+void cadence_lead_state_pack(const cadence_lead_state *st, void *buf)
+{
+    char *out = buf;
+    size_t hot = sizeof st->hot_views[0] * (size_t)st->n_hot_views;
+    memcpy(out, st, STATE_FIXED);
+    memcpy(out + STATE_FIXED, st->hot_views, hot);
+    memcpy(out + STATE_FIXED + hot, st->pending, sizeof st->pending[0] * (size_t)st->n_pending);
+}
+
+void cadence_lead_state_unpack(const void *buf, cadence_lead_state *st)
+{
+    const char *in = buf;
+    memcpy(st, in, STATE_FIXED); /* the counts first: they size the rest */
+    size_t hot = sizeof st->hot_views[0] * (size_t)st->n_hot_views;
+    memcpy(st->hot_views, in + STATE_FIXED, hot);
+    memcpy(st->pending, in + STATE_FIXED + hot, sizeof st->pending[0] * (size_t)st->n_pending);
+}
+
 const char *cadence_lead_state_rep_id(const cadence_lead_state *st)
 {
     return st->rep_id;

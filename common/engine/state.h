@@ -112,6 +112,16 @@ void cadence_lead_state_init(cadence_lead_state *st, const char *lead_id);
 void cadence_lead_state_copy(cadence_lead_state *dst, const cadence_lead_state *src);
 
 /*
+ * The packed form of a state, for keeping many in memory: the fixed part followed by only the
+ * used entries of the big arrays (a few KB instead of sizeof(cadence_lead_state)).
+ * cadence_lead_state_packed_size tells how many bytes cadence_lead_state_pack writes to `buf`;
+ * cadence_lead_state_unpack restores the state from them. Plain bytes: valid in this process only.
+ */
+size_t cadence_lead_state_packed_size(const cadence_lead_state *st);
+void cadence_lead_state_pack(const cadence_lead_state *st, void *buf);
+void cadence_lead_state_unpack(const void *buf, cadence_lead_state *st);
+
+/*
  * Parses the JSON text of a state (as written by cadence_lead_state_to_json) into `st`.
  * Returns 0, or -1 with `errstr` set (bad JSON, unknown `format`).
  */

@@ -72,6 +72,8 @@ static void on_redis_state(cadence_redis *r, int ready, const char *reason, void
     if (!w->consumer)
         return;
     worker_consumer_hold(w->consumer, !ready);
+    if (ready && w->pipeline)
+        worker_pipeline_forget_states(w->pipeline);
     if (ready)
         on_ready(w);
 }

@@ -13,6 +13,7 @@
 
 #include "apply_script.h"
 #include "keys.h"
+#include "lead_cache.h"
 #include "log.h"
 #include "topics.h"
 
@@ -30,6 +31,7 @@ struct lead {
     int has_state;          /* st holds a state (read from Redis or computed) */
     cadence_lead_state *st; /* owned */
     int stale;              /* must be read again (new batch, conflict or Redis failure) */
+    int uncacheable;        /* st may not be what Redis holds at `version`: not cached */
 };
 
 struct item {
@@ -56,10 +58,11 @@ struct batch {
     size_t *order;      /* item indices by occurred_at (stable): the engine's order */
     struct lead *leads; /* distinct leads of the batch */
     size_t n_leads;
-    int outstanding; /* replies or deliveries pending in the current step */
-    int failed;      /* a Redis step failed: retry */
-    int attempts;    /* retries so far (for backoff) */
-    int delivered;   /* produce stage: every output acknowledged */
+    GHashTable *lead_index; /* lead_id (the lead's own) → struct lead * (borrowed) */
+    int outstanding;        /* replies or deliveries pending in the current step */
+    int failed;             /* a Redis step failed: retry */
+    int attempts;           /* retries so far (for backoff) */
+    int delivered;          /* produce stage: every output acknowledged */
     struct timeval started;
     struct batch *next; /* the produce-stage queue */
 };
@@ -68,7 +71,12 @@ struct worker_pipeline {
     worker_deps d;
     const cadence_redis_script *apply;
     cadence_tzcache *tz;
+    worker_lead_cache *cache;
+    /* Lead-state buffers (sizeof(cadence_lead_state) each) kept for the next batches. */
+    cadence_lead_state **spare;
+    size_t n_spare, spare_cap;
     struct batch *batch; /* in the Redis stage (read, engine, apply), or NULL */
+    struct batch *next;  /* taken and validated while `batch` waited for Redis, or NULL */
     /* Batches whose outputs are being delivered, oldest first: their offsets are stored in
      * this order, each once its own outputs and every older batch's are acknowledged. */
     struct batch *prod_head, *prod_tail;
@@ -137,6 +145,8 @@ static void batch_free(struct batch *b)
     }
     for (size_t i = 0; i < b->n_leads; i++)
         free(b->leads[i].st);
+    if (b->lead_index)
+        g_hash_table_destroy(b->lead_index);
     free(b->items);
     free(b->order);
     free(b->leads);
@@ -145,15 +155,43 @@ static void batch_free(struct batch *b)
 
 static struct lead *lead_get(struct batch *b, const char *lead_id, uint32_t shards)
 {
-    for (size_t i = 0; i < b->n_leads; i++)
-        if (strcmp(b->leads[i].lead_id, lead_id) == 0)
-            return &b->leads[i];
-    struct lead *l = &b->leads[b->n_leads++];
+    struct lead *l = g_hash_table_lookup(b->lead_index, lead_id);
+    if (l)
+        return l;
+    l = &b->leads[b->n_leads++];
     memset(l, 0, sizeof(*l));
     snprintf(l->lead_id, sizeof(l->lead_id), "%s", lead_id);
     l->shard = cadence_keys_shard(lead_id, shards);
     l->stale = 1;
+    g_hash_table_insert(b->lead_index, l->lead_id, l);
     return l;
+}
+
+/* A lead-state buffer: a spare one, or a new allocation. */
+static cadence_lead_state *state_buffer(worker_pipeline *p)
+{
+    if (p->n_spare > 0)
+        return p->spare[--p->n_spare];
+    cadence_lead_state *st = malloc(sizeof(*st));
+    if (!st) {
+        cadence_log_json(CADENCE_LOG_ERROR, "out of memory", NULL);
+        abort();
+    }
+    return st;
+}
+
+/* Takes back the state buffers of a batch's leads (kept for later batches, up to a bound). */
+static void release_states(worker_pipeline *p, struct batch *b)
+{
+    for (size_t i = 0; i < b->n_leads; i++) {
+        if (!b->leads[i].st)
+            continue;
+        if (p->n_spare < p->spare_cap)
+            p->spare[p->n_spare++] = b->leads[i].st;
+        else
+            free(b->leads[i].st);
+        b->leads[i].st = NULL;
+    }
 }
 
 static void set_dlq(struct item *it, const char *why)
@@ -176,8 +214,11 @@ static void schedule_retry(worker_pipeline *p, const char *why)
         CADENCE_LOG_WARN, "batch held; retrying",
         json_pack("{s:s,s:i,s:i}", "reason", why, "attempt", b->attempts, "delay_ms", (int)delay));
     cadence_metrics_add(p->d.metrics, "cadence_worker_retries_total", NULL, 1);
-    for (size_t i = 0; i < b->n_leads; i++)
+    /* Some applies may have happened without our hearing of it: Redis decides again. */
+    for (size_t i = 0; i < b->n_leads; i++) {
         b->leads[i].stale = 1;
+        worker_lead_cache_drop(p->cache, b->leads[i].lead_id);
+    }
     struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
     event_add(p->retry_ev, &tv);
 }
@@ -248,6 +289,7 @@ static struct batch *batch_take(worker_pipeline *p)
     struct batch *b = calloc(1, sizeof(*b));
     b->items = calloc(n, sizeof(*b->items));
     b->leads = calloc(n, sizeof(*b->leads));
+    b->lead_index = g_hash_table_new(g_str_hash, g_str_equal);
     if (!b || !b->items || !b->leads) {
         cadence_log_json(CADENCE_LOG_ERROR, "out of memory taking a batch", NULL);
         abort();
@@ -472,10 +514,19 @@ static void step_read(worker_pipeline *p)
                 needed = 1;
         if (!needed || !l->stale)
             continue;
-        if (!l->st && !(l->st = malloc(sizeof(*l->st)))) {
-            cadence_log_json(CADENCE_LOG_ERROR, "out of memory", NULL);
-            abort();
+        if (!l->st)
+            l->st = state_buffer(p);
+        if (worker_lead_cache_get(p->cache, l->lead_id, &l->version, l->st)) {
+            l->has_state = 1;
+            l->stale = 0;
+            cadence_metrics_add(p->d.metrics, "cadence_worker_lead_cache_total", "result=\"hit\"",
+                                1);
+            for (size_t j = 0; j < b->n; j++)
+                if (b->items[j].lead == l && b->items[j].state == IT_APPLY)
+                    b->items[j].computed = 0;
+            continue;
         }
+        cadence_metrics_add(p->d.metrics, "cadence_worker_lead_cache_total", "result=\"miss\"", 1);
         cadence_keys_lead_state(key, l->shard, l->lead_id);
         const char *argv[] = {"HMGET", key, "v", "s"};
         cadence_redis_batch_add_argv(rb, 4, argv, NULL);
@@ -513,6 +564,7 @@ static void compute(worker_pipeline *p)
                                                         p->d.playbook, p->tz, l->st, &it->outs);
         it->computed = 1;
         if (st == CADENCE_ENGINE_ERROR) {
+            l->uncacheable = 1;
             set_dlq(it, "the engine refused the event (see the worker log)");
             continue;
         }
@@ -540,6 +592,13 @@ static json_t *outputs_to_json(const cadence_outputs *o)
         json_array_append_new(arr, json_pack("{s:s,s:s,s:O}", "topic", o->messages[i].topic, "key",
                                              o->messages[i].key, "value", o->messages[i].value));
     return arr;
+}
+
+/* While the applies run in Redis, take and validate the next batch (which needs no state). */
+static void prefetch(worker_pipeline *p)
+{
+    if (!p->next && !p->draining && !p->closing)
+        p->next = batch_take(p);
 }
 
 struct apply_ctx {
@@ -575,6 +634,9 @@ static void on_applied(cadence_redis *r, const redisReply *reply, const char *er
     free(ctx);
     if (p->closing)
         return;
+    /* The first reply means the applies are written and Redis is running them: a good moment
+     * to do the CPU work of the next batch. */
+    prefetch(p);
     if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
         reply->element[0]->type != REDIS_REPLY_STRING) {
         if (!error && reply && reply->type == REDIS_REPLY_ERROR)
@@ -596,6 +658,9 @@ static void on_applied(cadence_redis *r, const redisReply *reply, const char *er
         it->state = IT_DONE;
         count_event(p, it->topic->name, "applied");
     } else if (strcmp(verdict, "dup") == 0) {
+        /* Applied before, though the engine did not know it: what we computed is not what
+         * Redis holds (later events of this lead conflict and re-read). */
+        it->lead->uncacheable = 1;
         json_error_t je;
         it->emit = json_loadb(val->str, val->len, 0, &je);
         if (!json_is_array(it->emit)) {
@@ -609,6 +674,7 @@ static void on_applied(cadence_redis *r, const redisReply *reply, const char *er
         count_event(p, it->topic->name, "duplicate");
     } else { /* conflict: this lead changed under us */
         it->lead->stale = 1;
+        worker_lead_cache_drop(p->cache, it->lead->lead_id);
         it->computed = 0;
         cadence_metrics_add(p->d.metrics, "cadence_worker_conflicts_total", NULL, 1);
     }
@@ -920,12 +986,18 @@ static void step_produce(worker_pipeline *p)
                     json_string_value(json_object_get(m, "key")), json_object_get(m, "value"));
         }
     }
-    /* The Redis stage is free for the next batch; this one waits for its acknowledgements.
-     * Its lead states are no longer needed. */
+    /* Every event is applied: each lead's state is what Redis holds at its version. The
+     * Redis stage is free for the next batch; this one waits for its acknowledgements. */
     for (size_t i = 0; i < b->n_leads; i++) {
-        free(b->leads[i].st);
-        b->leads[i].st = NULL;
+        const struct lead *l = &b->leads[i];
+        if (l->has_state && !l->stale && !l->uncacheable)
+            worker_lead_cache_put(p->cache, l->lead_id, l->version, l->st);
+        else
+            worker_lead_cache_drop(p->cache, l->lead_id);
     }
+    cadence_metrics_set(p->d.metrics, "cadence_worker_lead_cache_entries", NULL,
+                        (double)worker_lead_cache_count(p->cache));
+    release_states(p, b);
     p->batch = NULL;
     if (p->prod_tail)
         p->prod_tail->next = b;
@@ -986,7 +1058,8 @@ void worker_pipeline_kick(worker_pipeline *p)
 {
     if (p->batch || p->draining || p->n_producing >= WORKER_MAX_PRODUCING)
         return;
-    p->batch = batch_take(p);
+    p->batch = p->next ? p->next : batch_take(p);
+    p->next = NULL;
     if (p->batch)
         step_read(p);
 }
@@ -1011,7 +1084,10 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
     p->retry_ev = evtimer_new(deps->base, on_retry, p);
     p->kick_ev = evtimer_new(deps->base, on_kick, p);
     p->take_buf = calloc((size_t)deps->cfg->batch_max, sizeof(rd_kafka_message_t *));
-    if (!p->apply || !p->retry_ev || !p->kick_ev || !p->take_buf) {
+    p->cache = worker_lead_cache_new((size_t)deps->cfg->lead_cache_mb << 20);
+    p->spare_cap = (size_t)deps->cfg->batch_max;
+    p->spare = calloc(p->spare_cap, sizeof(*p->spare));
+    if (!p->apply || !p->retry_ev || !p->kick_ev || !p->take_buf || !p->cache || !p->spare) {
         if (p->apply)
             snprintf(errstr, errstr_size, "out of memory");
         worker_pipeline_free(p);
@@ -1032,6 +1108,11 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
                             "Version conflicts (another worker changed the lead first)", NULL, 0);
     cadence_metrics_declare(m, "cadence_worker_retries_total", CADENCE_METRIC_COUNTER,
                             "Batches held and retried after a Redis failure", NULL, 0);
+    cadence_metrics_declare(m, "cadence_worker_lead_cache_total", CADENCE_METRIC_COUNTER,
+                            "Lead-state lookups answered from memory (hit) or Redis (miss)", NULL,
+                            0);
+    cadence_metrics_declare(m, "cadence_worker_lead_cache_entries", CADENCE_METRIC_GAUGE,
+                            "Lead states held in memory", NULL, 0);
     cadence_metrics_declare(m, "cadence_worker_batch_size", CADENCE_METRIC_HISTOGRAM,
                             "Events per batch", batch_size_buckets,
                             sizeof(batch_size_buckets) / sizeof(batch_size_buckets[0]));
@@ -1047,12 +1128,21 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
 void worker_pipeline_drain(worker_pipeline *p, void (*done)(void *arg), void *arg)
 {
     p->draining = 1;
+    /* A batch taken ahead is not in flight: its offsets were never stored, so the partition's
+     * next owner (or this worker after a restart) reads it again. */
+    batch_free(p->next);
+    p->next = NULL;
     if (!p->batch && !p->prod_head) {
         done(arg);
         return;
     }
     p->drain_done = done;
     p->drain_arg = arg;
+}
+
+void worker_pipeline_forget_states(worker_pipeline *p)
+{
+    worker_lead_cache_clear(p->cache);
 }
 
 void worker_pipeline_shutdown(worker_pipeline *p)
@@ -1072,6 +1162,8 @@ void worker_pipeline_free(worker_pipeline *p)
         return;
     batch_free(p->batch);
     p->batch = NULL;
+    batch_free(p->next);
+    p->next = NULL;
     while (p->prod_head) {
         struct batch *b = p->prod_head;
         p->prod_head = b->next;
@@ -1083,6 +1175,10 @@ void worker_pipeline_free(worker_pipeline *p)
     if (p->kick_ev)
         event_free(p->kick_ev);
     cadence_tzcache_free(p->tz);
+    worker_lead_cache_free(p->cache);
+    for (size_t i = 0; i < p->n_spare; i++)
+        free(p->spare[i]);
+    free(p->spare);
     free(p->take_buf);
     free(p);
 }

@@ -11,7 +11,8 @@
  *      topic's schema (bad input is marked for the DLQ with the validator's message);
  *   2. resolve visits that carry only an email through the email index (one pipelined round
  *      trip); an unknown visitor is counted and skipped;
- *   3. read the states of the batch's leads (one pipelined round trip);
+ *   3. read the states of the batch's leads (one pipelined round trip) — except those this
+ *      worker wrote last and still holds in its lead cache (lead_cache.h);
  *   4. run the engine per event, in order, chaining each lead's state through its events;
  *   5. apply each event with the apply script (event-id check, version compare-and-set, state,
  *      due set, timeline, counters and the outbox together); a version conflict re-reads the
@@ -67,6 +68,10 @@ void worker_pipeline_kick(worker_pipeline *p);
 
 /* Stops taking new batches; `done` runs once every batch in flight (if any) has finished. */
 void worker_pipeline_drain(worker_pipeline *p, void (*done)(void *arg), void *arg);
+
+/* Forgets the lead states kept in memory (call when Redis comes back: it may have lost
+ * writes). The next batches read Redis. */
+void worker_pipeline_forget_states(worker_pipeline *p);
 
 /* Makes every later Redis callback a no-op; call before freeing the Redis client. */
 void worker_pipeline_shutdown(worker_pipeline *p);
