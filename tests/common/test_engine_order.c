@@ -254,3 +254,34 @@ Test(engine_state, round_trips_through_json)
     g_free(st);
     harness_fini(&h);
 }
+
+/* The writer escapes what JSON requires (as jansson would), and leaves out a field that is not
+ * valid UTF-8 rather than write text nobody could parse back. */
+Test(engine_state, writer_escapes_and_skips_invalid_text)
+{
+    cadence_lead_state *st = g_new(cadence_lead_state, 1);
+    cadence_lead_state_init(st, "L-1");
+    g_strlcpy(st->company, "A \"q\" \\ b\x01\x1f\t\n/\xc3\xa9\xe2\x98\x83", sizeof st->company);
+    g_strlcpy(st->next_steps, "cut \xc3", sizeof st->next_steps); /* a truncated é */
+    st->n_event_ids = 2;
+    g_strlcpy(st->event_ids[0], "e1", sizeof st->event_ids[0]);
+    g_strlcpy(st->event_ids[1], "e\xff", sizeof st->event_ids[1]);
+    char *text = cadence_lead_state_to_json(st);
+    json_error_t je;
+    json_t *doc = json_loads(text, 0, &je);
+    cr_assert_not_null(doc, "%s: %s", text, je.text);
+    cr_assert_str_eq(json_string_value(json_object_get(doc, "company")),
+                     "A \"q\" \\ b\x01\x1f\t\n/\xc3\xa9\xe2\x98\x83");
+    cr_assert(strstr(text, "\\u0001\\u001F\\t\\n"), "%s", text);
+    cr_assert_null(json_object_get(doc, "next_steps"));
+    cr_assert_eq(json_array_size(json_object_get(doc, "event_ids")), 1);
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(doc, "event_ids"), 0)), "e1");
+    cadence_lead_state *back = g_new(cadence_lead_state, 1);
+    char err[256];
+    cr_assert_eq(cadence_lead_state_from_json(text, back, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(back->company, st->company);
+    json_decref(doc);
+    free(text);
+    g_free(back);
+    g_free(st);
+}
