@@ -5,8 +5,10 @@
  * Messages are polled into a FIFO (in poll order, so per-partition order holds) from which the
  * pipeline takes batches. librdkafka wakes the event loop through a pipe when messages or
  * rebalance events are queued, and a short timer keeps serving the group (heartbeats, rebalances)
- * while a batch is in flight. The FIFO is bounded: when it is full, or when the owner asks (Redis
- * down), every owned partition is paused; nothing is skipped or dropped.
+ * while a batch is in flight. The FIFO is bounded: when it is full the queue is simply not
+ * polled until the pipeline takes messages (librdkafka's own bounded queue holds the rest and
+ * stops fetching when full); when the owner asks (Redis down) every owned partition is paused
+ * and the group is still served. Nothing is skipped or dropped.
  *
  * On revoke: stored offsets are committed synchronously for the partitions being given up, and
  * their messages still in the FIFO are dropped (the new owner reads them from the committed

@@ -125,8 +125,9 @@ static int start(struct worker *w, char *err, size_t n)
     cadence_redis_options ro = {0};
     ro.timeout_ms = w->cfg.redis_timeout_ms;
     /* A batch sends at most one apply and three side writes per event (plus its reads, which
-     * are done by then): never let the bound itself stall a batch. */
-    ro.max_inflight = (size_t)w->cfg.batch_max * 4 + 64;
+     * are done by then), and two batches share the Redis stage: never let the bound itself
+     * stall a batch. */
+    ro.max_inflight = (size_t)w->cfg.batch_max * 8 + 64;
     ro.state_cb = on_redis_state;
     ro.state_arg = w;
     ro.metrics = w->metrics;

@@ -53,6 +53,7 @@ struct item {
 };
 
 struct batch {
+    worker_pipeline *p;
     struct item *items;
     size_t n;
     size_t *order;      /* item indices by occurred_at (stable): the engine's order */
@@ -63,6 +64,9 @@ struct batch {
     int failed;             /* a Redis step failed: retry */
     int attempts;           /* retries so far (for backoff) */
     int delivered;          /* produce stage: every output acknowledged */
+    int applied;            /* Redis stage done: waits for the older batch to leave first */
+    int busy;               /* a Redis-stage round (or its retry) is under way */
+    struct event *retry_ev; /* the backoff timer of a retry (owned) */
     struct timeval started;
     struct batch *next; /* the produce-stage queue */
 };
@@ -75,13 +79,15 @@ struct worker_pipeline {
     /* Lead-state buffers (sizeof(cadence_lead_state) each) kept for the next batches. */
     cadence_lead_state **spare;
     size_t n_spare, spare_cap;
-    struct batch *batch; /* in the Redis stage (read, engine, apply), or NULL */
-    struct batch *next;  /* taken and validated while `batch` waited for Redis, or NULL */
+    /* The Redis stage (read, engine, apply) holds up to two batches. The younger one applies
+     * events of leads the older one does not hold, so its work overlaps the older one's wait
+     * for Redis; its events of the older batch's leads, and its visits still to be resolved by
+     * email, wait until the older batch has left the stage (they then see its writes). */
+    struct batch *older, *younger;
     /* Batches whose outputs are being delivered, oldest first: their offsets are stored in
      * this order, each once its own outputs and every older batch's are acknowledged. */
     struct batch *prod_head, *prod_tail;
     size_t n_producing;
-    struct event *retry_ev;
     struct event *kick_ev;
     void (*drain_done)(void *);
     void *drain_arg;
@@ -94,10 +100,10 @@ static const double batch_size_buckets[] = {1, 5, 10, 50, 100, 250, 500, 1000};
 static const double seconds_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                          0.05,   0.1,   0.25,   0.5,   1,    2.5};
 
-static void step_read(worker_pipeline *p);
-static void step_apply(worker_pipeline *p);
-static void send_side_writes(worker_pipeline *p, struct item *it);
-static void step_produce(worker_pipeline *p);
+static void step_read(struct batch *b);
+static void step_apply(struct batch *b);
+static void send_side_writes(struct batch *b, struct item *it);
+static void step_produce(struct batch *b);
 static void finish_delivered(worker_pipeline *p);
 
 /* ---------------------------------------------------------------- helpers */
@@ -147,6 +153,8 @@ static void batch_free(struct batch *b)
         free(b->leads[i].st);
     if (b->lead_index)
         g_hash_table_destroy(b->lead_index);
+    if (b->retry_ev)
+        event_free(b->retry_ev);
     free(b->items);
     free(b->order);
     free(b->leads);
@@ -202,9 +210,9 @@ static void set_dlq(struct item *it, const char *why)
 }
 
 /* A Redis step failed: hold the consumer and retry from the state read after a backoff. */
-static void schedule_retry(worker_pipeline *p, const char *why)
+static void schedule_retry(struct batch *b, const char *why)
 {
-    struct batch *b = p->batch;
+    worker_pipeline *p = b->p;
     b->attempts++;
     long delay = 100L << (b->attempts < 6 ? b->attempts - 1 : 5); /* 100 ms … 3.2 s */
     if (delay > 5000)
@@ -220,16 +228,25 @@ static void schedule_retry(worker_pipeline *p, const char *why)
         worker_lead_cache_drop(p->cache, b->leads[i].lead_id);
     }
     struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
-    event_add(p->retry_ev, &tv);
+    event_add(b->retry_ev, &tv);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    worker_pipeline *p = arg;
-    if (p->batch)
-        step_read(p);
+    step_read(arg);
+}
+
+/* True when `it` must wait for the older batch to leave the Redis stage: `b` is the younger
+ * batch and the item's lead is one the older batch holds, or its lead is not resolved yet
+ * (the older batch may be about to index the email). */
+static int blocked(const struct batch *b, const struct item *it)
+{
+    const struct batch *older = b->p->older;
+    if (older == b || !older)
+        return 0;
+    return !it->lead || g_hash_table_contains(older->lead_index, it->lead->lead_id);
 }
 
 /* ---------------------------------------------------------------- 1. take and validate */
@@ -290,7 +307,9 @@ static struct batch *batch_take(worker_pipeline *p)
     b->items = calloc(n, sizeof(*b->items));
     b->leads = calloc(n, sizeof(*b->leads));
     b->lead_index = g_hash_table_new(g_str_hash, g_str_equal);
-    if (!b || !b->items || !b->leads) {
+    b->p = p;
+    b->retry_ev = evtimer_new(p->d.base, on_retry, b);
+    if (!b || !b->items || !b->leads || !b->retry_ev) {
         cadence_log_json(CADENCE_LOG_ERROR, "out of memory taking a batch", NULL);
         abort();
     }
@@ -328,23 +347,23 @@ static struct batch *batch_take(worker_pipeline *p)
 /* ---------------------------------------------------------------- 2. resolve emails */
 
 /*
- * A pipelined lookup in flight (email index, lead states): the items or leads its replies
- * belong to, in order. Owned by the lookup; freed by lookup_free.
+ * A pipelined lookup in flight (email index, lead states): the batch, and the items or leads
+ * its replies belong to, in order. Owned by the lookup; freed by lookup_free.
  */
 struct lookup_ctx {
-    worker_pipeline *p;
+    struct batch *b;
     void **targets;
     size_t n;
 };
 
-static struct lookup_ctx *lookup_new(worker_pipeline *p, size_t cap)
+static struct lookup_ctx *lookup_new(struct batch *b, size_t cap)
 {
     struct lookup_ctx *ctx = calloc(1, sizeof(*ctx));
     if (ctx)
         ctx->targets = calloc(cap ? cap : 1, sizeof(void *));
     if (!ctx || !ctx->targets)
         abort();
-    ctx->p = p;
+    ctx->b = b;
     return ctx;
 }
 
@@ -361,23 +380,22 @@ static void lookup_free(struct lookup_ctx *ctx)
 static int lookup_reply_ok(struct lookup_ctx *ctx, const redisReply *reply, const char *error,
                            const char *what)
 {
-    worker_pipeline *p = ctx->p;
-    if (!p->closing && !error && reply && reply->type == REDIS_REPLY_ARRAY &&
+    struct batch *b = ctx->b;
+    if (!b->p->closing && !error && reply && reply->type == REDIS_REPLY_ARRAY &&
         reply->elements == ctx->n)
         return 1;
     lookup_free(ctx);
-    if (!p->closing)
-        schedule_retry(p, error ? error : what);
+    if (!b->p->closing)
+        schedule_retry(b, error ? error : what);
     return 0;
 }
 
-static void assign_leads(worker_pipeline *p)
+static void assign_leads(struct batch *b)
 {
-    struct batch *b = p->batch;
     for (size_t i = 0; i < b->n; i++) {
         struct item *it = &b->items[i];
-        if (it->state == IT_APPLY && !it->lead)
-            it->lead = lead_get(b, it->ev->lead_id, (uint32_t)p->d.cfg->shards);
+        if (it->state == IT_APPLY && !it->lead && it->ev->lead_id[0])
+            it->lead = lead_get(b, it->ev->lead_id, (uint32_t)b->p->d.cfg->shards);
     }
 }
 
@@ -385,7 +403,8 @@ static void on_emails(cadence_redis *r, const redisReply *reply, const char *err
 {
     (void)r;
     struct lookup_ctx *ctx = arg;
-    worker_pipeline *p = ctx->p;
+    struct batch *b = ctx->b;
+    worker_pipeline *p = b->p;
     /* On failure the retry starts at the state read, which resolves emails again. */
     if (!lookup_reply_ok(ctx, reply, error, "bad reply to the email lookup"))
         return;
@@ -402,15 +421,15 @@ static void on_emails(cadence_redis *r, const redisReply *reply, const char *err
         }
     }
     lookup_free(ctx);
-    assign_leads(p);
-    step_read(p);
+    assign_leads(b);
+    step_read(b);
 }
 
 /* Sends the email lookups of visits without lead_id; returns 1 if any were sent. */
-static int resolve_emails(worker_pipeline *p)
+static int resolve_emails(struct batch *b)
 {
-    struct batch *b = p->batch;
-    struct lookup_ctx *ctx = lookup_new(p, b->n);
+    worker_pipeline *p = b->p;
+    struct lookup_ctx *ctx = lookup_new(b, b->n);
     cadence_redis_batch *rb = cadence_redis_batch_new();
     char key[CADENCE_KEY_MAX];
     for (size_t i = 0; i < b->n; i++) {
@@ -443,20 +462,28 @@ static int resolve_emails(worker_pipeline *p)
     cadence_redis_batch_free(rb);
     if (st != CADENCE_REDIS_OK) {
         lookup_free(ctx);
-        schedule_retry(p, cadence_redis_status_name(st));
+        schedule_retry(b, cadence_redis_status_name(st));
     }
     return 1;
 }
 
 /* ---------------------------------------------------------------- 3. read states */
 
-static void compute(worker_pipeline *p);
+static void compute(struct batch *b);
+
+/* Everything not yet applied for lead `l` is computed again from the state just restored. */
+static void recompute_lead(struct batch *b, const struct lead *l)
+{
+    for (size_t j = 0; j < b->n; j++)
+        if (b->items[j].lead == l && b->items[j].state == IT_APPLY)
+            b->items[j].computed = 0;
+}
 
 static void on_states(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
 {
     (void)r;
     struct lookup_ctx *ctx = arg;
-    worker_pipeline *p = ctx->p;
+    struct batch *b = ctx->b;
     if (!lookup_reply_ok(ctx, reply, error, "bad reply to the state read"))
         return;
     for (size_t i = 0; i < ctx->n; i++) {
@@ -476,43 +503,52 @@ static void on_states(cadence_redis *r, const redisReply *reply, const char *err
                 cadence_log_json(CADENCE_LOG_ERROR, "unreadable lead state in Redis",
                                  json_pack("{s:s,s:s}", "lead_id", l->lead_id, "error", err));
                 lookup_free(ctx);
-                schedule_retry(p, "unreadable lead state");
+                schedule_retry(b, "unreadable lead state");
                 return;
             }
         }
         l->stale = 0;
-        /* Everything not yet applied for this lead is computed again from what was read. */
-        for (size_t j = 0; j < p->batch->n; j++)
-            if (p->batch->items[j].lead == l && p->batch->items[j].state == IT_APPLY)
-                p->batch->items[j].computed = 0;
+        recompute_lead(b, l);
     }
     lookup_free(ctx);
-    compute(p);
-    step_apply(p);
+    compute(b);
+    step_apply(b);
 }
 
-static void step_read(worker_pipeline *p)
+/* True when lead `l` of the younger batch `b` is held by the older batch. */
+static int lead_blocked(const struct batch *b, const struct lead *l)
 {
-    struct batch *b = p->batch;
+    const struct batch *older = b->p->older;
+    return older && older != b && g_hash_table_contains(older->lead_index, l->lead_id);
+}
+
+/* One round of the Redis stage: resolve emails, read (or restore) stale states, compute,
+ * apply. The batch is busy until the round ends (apply_done_one). */
+static void step_read(struct batch *b)
+{
+    worker_pipeline *p = b->p;
+    b->busy = 1;
     /* Visits known only by email are resolved first (again, after a retry). */
     int unresolved = 0;
     for (size_t i = 0; i < b->n; i++)
-        if (b->items[i].state == IT_APPLY && !b->items[i].lead)
+        if (b->items[i].state == IT_APPLY && !b->items[i].lead && !blocked(b, &b->items[i]))
             unresolved = 1;
-    if (unresolved && resolve_emails(p))
+    if (unresolved && resolve_emails(b))
         return;
-    assign_leads(p);
+    assign_leads(b);
 
-    struct lookup_ctx *ctx = lookup_new(p, b->n_leads);
+    struct lookup_ctx *ctx = lookup_new(b, b->n_leads);
     cadence_redis_batch *rb = cadence_redis_batch_new();
     char key[CADENCE_KEY_MAX];
     for (size_t i = 0; i < b->n_leads; i++) {
         struct lead *l = &b->leads[i];
+        if (!l->stale || lead_blocked(b, l))
+            continue;
         int needed = 0;
-        for (size_t j = 0; j < b->n; j++)
+        for (size_t j = 0; j < b->n && !needed; j++)
             if (b->items[j].state == IT_APPLY && b->items[j].lead == l)
                 needed = 1;
-        if (!needed || !l->stale)
+        if (!needed)
             continue;
         if (!l->st)
             l->st = state_buffer(p);
@@ -521,9 +557,7 @@ static void step_read(worker_pipeline *p)
             l->stale = 0;
             cadence_metrics_add(p->d.metrics, "cadence_worker_lead_cache_total", "result=\"hit\"",
                                 1);
-            for (size_t j = 0; j < b->n; j++)
-                if (b->items[j].lead == l && b->items[j].state == IT_APPLY)
-                    b->items[j].computed = 0;
+            recompute_lead(b, l);
             continue;
         }
         cadence_metrics_add(p->d.metrics, "cadence_worker_lead_cache_total", "result=\"miss\"", 1);
@@ -535,26 +569,28 @@ static void step_read(worker_pipeline *p)
     if (ctx->n == 0) {
         cadence_redis_batch_free(rb);
         lookup_free(ctx);
-        compute(p);
-        step_apply(p);
+        compute(b);
+        step_apply(b);
         return;
     }
     enum cadence_redis_status st = cadence_redis_batch_send(p->d.redis, rb, on_states, ctx);
     cadence_redis_batch_free(rb);
     if (st != CADENCE_REDIS_OK) {
         lookup_free(ctx);
-        schedule_retry(p, cadence_redis_status_name(st));
+        schedule_retry(b, cadence_redis_status_name(st));
     }
 }
 
 /* ---------------------------------------------------------------- 4. engine */
 
-static void compute(worker_pipeline *p)
+static void compute(struct batch *b)
 {
-    struct batch *b = p->batch;
+    worker_pipeline *p = b->p;
     for (size_t k = 0; k < b->n; k++) {
         struct item *it = &b->items[b->order[k]];
-        if (it->state != IT_APPLY || it->computed)
+        /* Not yet: an unresolved visit, a lead behind a conflict, or a lead the older batch
+         * holds. */
+        if (it->state != IT_APPLY || it->computed || !it->lead || it->lead->stale || blocked(b, it))
             continue;
         struct lead *l = it->lead;
         item_reset_compute(it);
@@ -594,34 +630,43 @@ static json_t *outputs_to_json(const cadence_outputs *o)
     return arr;
 }
 
-/* While the applies run in Redis, take and validate the next batch (which needs no state). */
-static void prefetch(worker_pipeline *p)
-{
-    if (!p->next && !p->draining && !p->closing)
-        p->next = batch_take(p);
-}
-
 struct apply_ctx {
-    worker_pipeline *p;
+    struct batch *b;
     struct item *it;
 };
 
-static void apply_done_one(worker_pipeline *p)
+/* The batch's Redis work is done. The older batch moves on to the produce stage; the younger
+ * one waits for it (offsets are stored in batch order). */
+static void stage_done(struct batch *b)
 {
-    struct batch *b = p->batch;
+    if (b == b->p->older)
+        step_produce(b);
+    else
+        b->applied = 1;
+}
+
+static void apply_done_one(struct batch *b)
+{
     if (--b->outstanding > 0)
         return;
-    int pending = 0;
-    for (size_t i = 0; i < b->n; i++)
-        if (b->items[i].state == IT_APPLY)
+    int pending = 0, waiting = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->items[i].state != IT_APPLY)
+            continue;
+        if (blocked(b, &b->items[i]))
+            waiting = 1;
+        else
             pending = 1;
+    }
     if (b->failed) {
         b->failed = 0;
-        schedule_retry(p, "redis apply failed");
+        schedule_retry(b, "redis apply failed");
     } else if (pending) {
-        step_read(p); /* version conflicts: re-read those leads and recompute */
+        step_read(b); /* version conflicts: re-read those leads and recompute */
     } else {
-        step_produce(p);
+        b->busy = 0;
+        if (!waiting) /* else the older batch resumes this one when it leaves */
+            stage_done(b);
     }
 }
 
@@ -629,22 +674,20 @@ static void on_applied(cadence_redis *r, const redisReply *reply, const char *er
 {
     (void)r;
     struct apply_ctx *ctx = arg;
-    worker_pipeline *p = ctx->p;
+    struct batch *b = ctx->b;
+    worker_pipeline *p = b->p;
     struct item *it = ctx->it;
     free(ctx);
     if (p->closing)
         return;
-    /* The first reply means the applies are written and Redis is running them: a good moment
-     * to do the CPU work of the next batch. */
-    prefetch(p);
     if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
         reply->element[0]->type != REDIS_REPLY_STRING) {
         if (!error && reply && reply->type == REDIS_REPLY_ERROR)
             cadence_log_json(
                 CADENCE_LOG_ERROR, "apply script error",
                 json_pack("{s:s,s:s}", "error", reply->str, "event_id", it->ev->event_id));
-        p->batch->failed = 1;
-        apply_done_one(p);
+        b->failed = 1;
+        apply_done_one(b);
         return;
     }
     const char *verdict = reply->element[0]->str;
@@ -679,45 +722,45 @@ static void on_applied(cadence_redis *r, const redisReply *reply, const char *er
         cadence_metrics_add(p->d.metrics, "cadence_worker_conflicts_total", NULL, 1);
     }
     if (it->state == IT_DONE)
-        send_side_writes(p, it);
-    apply_done_one(p);
+        send_side_writes(b, it);
+    apply_done_one(b);
 }
 
 /* A side write failed: the item is applied again (the event record makes that a replay,
  * which sends the side writes again). */
-static void redo_item(worker_pipeline *p, struct item *it)
+static void redo_item(struct batch *b, struct item *it)
 {
     it->state = IT_APPLY;
     it->computed = 0;
     it->lead->stale = 1;
-    p->batch->failed = 1;
+    b->failed = 1;
 }
 
 static void on_side_write(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
 {
     (void)r;
     struct apply_ctx *ctx = arg;
-    worker_pipeline *p = ctx->p;
+    struct batch *b = ctx->b;
     struct item *it = ctx->it;
     free(ctx);
-    if (p->closing)
+    if (b->p->closing)
         return;
     if (error || !reply || reply->type == REDIS_REPLY_ERROR)
-        redo_item(p, it);
-    apply_done_one(p);
+        redo_item(b, it);
+    apply_done_one(b);
 }
 
-static void send_side(worker_pipeline *p, struct item *it, int argc, const char **argv)
+static void send_side(struct batch *b, struct item *it, int argc, const char **argv)
 {
     struct apply_ctx *ctx = malloc(sizeof(*ctx));
-    ctx->p = p;
+    ctx->b = b;
     ctx->it = it;
-    if (cadence_redis_command_argv(p->d.redis, on_side_write, ctx, argc, argv, NULL) ==
+    if (cadence_redis_command_argv(b->p->d.redis, on_side_write, ctx, argc, argv, NULL) ==
         CADENCE_REDIS_OK) {
-        p->batch->outstanding++;
+        b->outstanding++;
     } else {
         free(ctx);
-        redo_item(p, it);
+        redo_item(b, it);
     }
 }
 
@@ -726,29 +769,30 @@ static void send_side(worker_pipeline *p, struct item *it, int argc, const char 
  * index (visits that carry only an email find the lead) and the removal of a replaced task
  * from its rep's queue and task hash (kept by the scheduler).
  */
-static void send_side_writes(worker_pipeline *p, struct item *it)
+static void send_side_writes(struct batch *b, struct item *it)
 {
     char key[CADENCE_KEY_MAX];
     const char *email = cadence_lead_state_email(it->lead->st);
     if (it->ev->type == CADENCE_EVENT_LEAD && email && *email) {
-        cadence_keys_email(key, email, (uint32_t)p->d.cfg->shards);
+        cadence_keys_email(key, email, (uint32_t)b->p->d.cfg->shards);
         const char *argv[] = {"SET", key, it->lead->lead_id};
-        send_side(p, it, 3, argv);
+        send_side(b, it, 3, argv);
     }
     const char *rep = cadence_lead_state_rep_id(it->lead->st);
     if (it->state == IT_DONE && it->outs.cancelled_task_id[0] && rep && *rep) {
         cadence_keys_rep_queue(key, rep);
         const char *argv[] = {"ZREM", key, it->outs.cancelled_task_id};
-        send_side(p, it, 3, argv);
+        send_side(b, it, 3, argv);
         char tasks[CADENCE_KEY_MAX];
         cadence_keys_rep_tasks(tasks, rep);
         const char *hdel[] = {"HDEL", tasks, it->outs.cancelled_task_id};
-        send_side(p, it, 3, hdel);
+        send_side(b, it, 3, hdel);
     }
 }
 
-static enum cadence_redis_status send_apply(worker_pipeline *p, struct item *it)
+static enum cadence_redis_status send_apply(struct batch *b, struct item *it)
 {
+    worker_pipeline *p = b->p;
     const cadence_outputs *o = &it->outs;
     struct lead *l = it->lead;
     char k_state[CADENCE_KEY_MAX], k_ev[CADENCE_KEY_MAX], k_due[CADENCE_KEY_MAX],
@@ -802,7 +846,7 @@ static enum cadence_redis_status send_apply(worker_pipeline *p, struct item *it)
         argv[argc++] = deltas[i];
     }
     struct apply_ctx *ctx = malloc(sizeof(*ctx));
-    ctx->p = p;
+    ctx->b = b;
     ctx->it = it;
     enum cadence_redis_status st =
         cadence_redis_evalsha(p->d.redis, p->apply, 6, argc, argv, NULL, on_applied, ctx);
@@ -814,9 +858,8 @@ static enum cadence_redis_status send_apply(worker_pipeline *p, struct item *it)
     return st;
 }
 
-static void step_apply(worker_pipeline *p)
+static void step_apply(struct batch *b)
 {
-    struct batch *b = p->batch;
     b->outstanding = 1; /* held until every command is sent */
     b->failed = 0;
     for (size_t k = 0; k < b->n; k++) {
@@ -824,16 +867,16 @@ static void step_apply(worker_pipeline *p)
         if (it->state != IT_APPLY || !it->computed)
             continue;
         /* Items of a lead behind a conflict wait for the re-read. */
-        if (it->lead->stale)
+        if (!it->lead || it->lead->stale || blocked(b, it))
             continue;
-        enum cadence_redis_status st = send_apply(p, it);
+        enum cadence_redis_status st = send_apply(b, it);
         if (st != CADENCE_REDIS_OK) {
             b->failed = 1;
             break;
         }
         b->outstanding++;
     }
-    apply_done_one(p);
+    apply_done_one(b);
 }
 
 /* ---------------------------------------------------------------- 6. produce */
@@ -951,9 +994,9 @@ static void count_alerts(worker_pipeline *p, const json_t *emit)
     }
 }
 
-static void step_produce(worker_pipeline *p)
+static void step_produce(struct batch *b)
 {
-    struct batch *b = p->batch;
+    worker_pipeline *p = b->p;
     worker_consumer_hold(p->d.consumer, 0);
     b->attempts = 0;
     b->outstanding = 1;
@@ -998,7 +1041,6 @@ static void step_produce(worker_pipeline *p)
     cadence_metrics_set(p->d.metrics, "cadence_worker_lead_cache_entries", NULL,
                         (double)worker_lead_cache_count(p->cache));
     release_states(p, b);
-    p->batch = NULL;
     if (p->prod_tail)
         p->prod_tail->next = b;
     else
@@ -1007,6 +1049,15 @@ static void step_produce(worker_pipeline *p)
     p->n_producing++;
     if (--b->outstanding == 0)
         b->delivered = 1;
+    /* The younger batch becomes the older one: its waiting events now see this batch's
+     * writes (in Redis and in the lead cache). */
+    struct batch *y = p->younger;
+    p->older = y;
+    p->younger = NULL;
+    if (y && y->applied)
+        step_produce(y);
+    else if (y && !y->busy)
+        step_read(y);
     finish_delivered(p);
 }
 
@@ -1022,7 +1073,7 @@ static void finish_delivered(worker_pipeline *p)
         if (!p->prod_head)
             p->prod_tail = NULL;
         p->n_producing--;
-        rd_kafka_message_t **msgs = malloc((b->n ? b->n : 1) * sizeof(*msgs));
+        rd_kafka_message_t **msgs = malloc((b->n ? b->n : 1) * sizeof(rd_kafka_message_t *));
         if (!msgs)
             abort();
         for (size_t i = 0; i < b->n; i++)
@@ -1039,7 +1090,7 @@ static void finish_delivered(worker_pipeline *p)
     if (p->closing)
         return;
     if (p->draining) {
-        if (p->batch || p->prod_head)
+        if (p->older || p->prod_head)
             return;
         if (p->drain_done) {
             void (*done)(void *) = p->drain_done;
@@ -1056,12 +1107,16 @@ static void finish_delivered(worker_pipeline *p)
 
 void worker_pipeline_kick(worker_pipeline *p)
 {
-    if (p->batch || p->draining || p->n_producing >= WORKER_MAX_PRODUCING)
+    if (p->younger || p->draining || p->closing || p->n_producing >= WORKER_MAX_PRODUCING)
         return;
-    p->batch = p->next ? p->next : batch_take(p);
-    p->next = NULL;
-    if (p->batch)
-        step_read(p);
+    struct batch *b = batch_take(p);
+    if (!b)
+        return;
+    if (!p->older)
+        p->older = b;
+    else
+        p->younger = b;
+    step_read(b);
 }
 
 static void on_kick(evutil_socket_t fd, short what, void *arg)
@@ -1081,13 +1136,12 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
     p->d = *deps;
     p->apply = cadence_redis_script_add(deps->redis, worker_apply_lua, errstr, errstr_size);
     p->tz = cadence_tzcache_new();
-    p->retry_ev = evtimer_new(deps->base, on_retry, p);
     p->kick_ev = evtimer_new(deps->base, on_kick, p);
     p->take_buf = calloc((size_t)deps->cfg->batch_max, sizeof(rd_kafka_message_t *));
     p->cache = worker_lead_cache_new((size_t)deps->cfg->lead_cache_mb << 20);
     p->spare_cap = (size_t)deps->cfg->batch_max;
-    p->spare = calloc(p->spare_cap, sizeof(*p->spare));
-    if (!p->apply || !p->retry_ev || !p->kick_ev || !p->take_buf || !p->cache || !p->spare) {
+    p->spare = calloc(p->spare_cap, sizeof(cadence_lead_state *));
+    if (!p->apply || !p->kick_ev || !p->take_buf || !p->cache || !p->spare) {
         if (p->apply)
             snprintf(errstr, errstr_size, "out of memory");
         worker_pipeline_free(p);
@@ -1128,11 +1182,7 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
 void worker_pipeline_drain(worker_pipeline *p, void (*done)(void *arg), void *arg)
 {
     p->draining = 1;
-    /* A batch taken ahead is not in flight: its offsets were never stored, so the partition's
-     * next owner (or this worker after a restart) reads it again. */
-    batch_free(p->next);
-    p->next = NULL;
-    if (!p->batch && !p->prod_head) {
+    if (!p->older && !p->prod_head) {
         done(arg);
         return;
     }
@@ -1148,35 +1198,35 @@ void worker_pipeline_forget_states(worker_pipeline *p)
 void worker_pipeline_shutdown(worker_pipeline *p)
 {
     p->closing = 1;
-    event_del(p->retry_ev);
+    if (p->older)
+        event_del(p->older->retry_ev);
+    if (p->younger)
+        event_del(p->younger->retry_ev);
 }
 
 int worker_pipeline_busy(const worker_pipeline *p)
 {
-    return p->batch != NULL || p->prod_head != NULL;
+    return p->older != NULL || p->prod_head != NULL;
 }
 
 void worker_pipeline_free(worker_pipeline *p)
 {
     if (!p)
         return;
-    batch_free(p->batch);
-    p->batch = NULL;
-    batch_free(p->next);
-    p->next = NULL;
+    batch_free(p->older);
+    batch_free(p->younger);
+    p->older = p->younger = NULL;
     while (p->prod_head) {
         struct batch *b = p->prod_head;
         p->prod_head = b->next;
         batch_free(b);
     }
     p->prod_tail = NULL;
-    if (p->retry_ev)
-        event_free(p->retry_ev);
     if (p->kick_ev)
         event_free(p->kick_ev);
     cadence_tzcache_free(p->tz);
     worker_lead_cache_free(p->cache);
-    for (size_t i = 0; i < p->n_spare; i++)
+    for (size_t i = 0; p->spare && i < p->n_spare; i++)
         free(p->spare[i]);
     free(p->spare);
     free(p->take_buf);
