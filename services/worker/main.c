@@ -139,10 +139,8 @@ static int start(struct worker *w, char *err, size_t n)
         return -1;
     static const char *const topics[] = {CADENCE_TOPIC_LEADS, CADENCE_TOPIC_SITE_VISITS,
                                          CADENCE_TOPIC_CALL_OUTCOMES, NULL};
-    /* The FIFO holds up to 20 batches: pausing and resuming partitions drops librdkafka's
-     * prefetched messages and refetches them, so the hysteresis must be wide (measured: a
-     * 4-batch FIFO cost 60 % of the throughput). */
-    w->consumer = worker_consumer_new(w->base, &w->cfg, topics, (size_t)w->cfg.batch_max * 20,
+    /* The FIFO holds up to 4 batches; beyond that messages wait in librdkafka's own queue. */
+    w->consumer = worker_consumer_new(w->base, &w->cfg, topics, (size_t)w->cfg.batch_max * 4,
                                       w->metrics, on_ready, w, err, n);
     if (!w->consumer)
         return -1;
