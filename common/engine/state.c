@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine/tzcache.h"
+#include "json_text.h"
 
 static const char *const status_names[] = {"new",         "active",  "follow_up",
                                            "re_evaluate", "nurture", "meeting_booked",
@@ -137,31 +138,7 @@ const char *cadence_lead_state_email(const cadence_lead_state *st)
  */
 static void put_string(GString *out, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
-        if (c == '"' || c == '\\') {
-            g_string_append_c(out, '\\');
-            g_string_append_c(out, (char)c);
-        } else if (c < 0x20) {
-            const char *named = c == '\b'   ? "\\b"
-                                : c == '\f' ? "\\f"
-                                : c == '\n' ? "\\n"
-                                : c == '\r' ? "\\r"
-                                : c == '\t' ? "\\t"
-                                            : NULL;
-            if (named) {
-                g_string_append(out, named);
-            } else {
-                char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
-                g_string_append(out, u);
-            }
-        } else {
-            g_string_append_c(out, (char)c);
-        }
-    }
-    g_string_append_c(out, '"');
+    (void)cadence_json_text_string(out, s); /* callers check valid_text first */
 }
 
 static int valid_text(const char *s)
@@ -272,12 +249,7 @@ char *cadence_lead_state_to_json(const cadence_lead_state *st)
         first = 0;
     }
     g_string_append(out, "]}");
-    /* Callers free() the text: hand it over in malloc'd memory. */
-    char *text = malloc(out->len + 1);
-    if (text)
-        memcpy(text, out->str, out->len + 1);
-    g_string_free(out, TRUE);
-    return text;
+    return cadence_json_text_steal(out); /* callers free() it */
 }
 
 int cadence_lead_state_from_json(const char *text, cadence_lead_state *st, char *errstr,

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "apply_script.h"
+#include "json_text.h"
 #include "keys.h"
 #include "lead_cache.h"
 #include "log.h"
@@ -34,6 +35,11 @@ struct lead {
     int uncacheable;        /* st may not be what Redis holds at `version`: not cached */
 };
 
+/* One output message as text: what the outbox records and the producer sends. All owned. */
+struct out_text {
+    char *topic, *key, *value;
+};
+
 struct item {
     rd_kafka_message_t *msg; /* owned by the batch */
     const cadence_topic *topic;
@@ -48,8 +54,12 @@ struct item {
     long expected_version;
     char *state_json; /* owned */
     cadence_outputs outs;
-    json_t *emit; /* outputs to produce: [{topic,key,value}] (owned) */
-    int fresh;    /* emit comes from this apply (not a replay): counts alerts */
+    struct out_text *made; /* this attempt's outputs as text (owned; built by send_apply) */
+    size_t n_made;
+    struct out_text *emit; /* outputs to produce (owned): `made` once applied, or the outbox
+                              recorded by an earlier apply of the same event */
+    size_t n_emit;
+    int fresh; /* emit comes from this apply (not a replay): counts alerts */
 };
 
 struct batch {
@@ -126,10 +136,23 @@ static void now_rfc3339(char *out, size_t n)
     snprintf(out, n, "%s.%03dZ", base, (int)(tv.tv_usec / 1000));
 }
 
+static void out_texts_free(struct out_text *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(a[i].topic);
+        free(a[i].key);
+        free(a[i].value);
+    }
+    free(a);
+}
+
 static void item_reset_compute(struct item *it)
 {
     free(it->state_json);
     it->state_json = NULL;
+    out_texts_free(it->made, it->n_made);
+    it->made = NULL;
+    it->n_made = 0;
     cadence_outputs_reset(&it->outs);
     it->computed = 0;
     it->check_only = 0;
@@ -147,7 +170,7 @@ static void batch_free(struct batch *b)
         json_decref(it->doc);
         free(it->ev);
         item_reset_compute(it);
-        json_decref(it->emit);
+        out_texts_free(it->emit, it->n_emit);
     }
     for (size_t i = 0; i < b->n_leads; i++)
         free(b->leads[i].st);
@@ -620,14 +643,81 @@ static void compute(struct batch *b)
 
 /* ---------------------------------------------------------------- 5. apply */
 
-/* The outputs of an event as recorded in the outbox: [{topic,key,value},...]. */
-static json_t *outputs_to_json(const cadence_outputs *o)
+static char *dup_or_die(const char *s)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; i < o->n_messages; i++)
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:O}", "topic", o->messages[i].topic, "key",
-                                             o->messages[i].key, "value", o->messages[i].value));
-    return arr;
+    char *d = strdup(s ? s : "");
+    if (!d)
+        abort();
+    return d;
+}
+
+/* The engine's outputs as text, each value serialised once (for the outbox and the producer). */
+static struct out_text *outputs_text(const cadence_outputs *o, size_t *n)
+{
+    struct out_text *a = calloc(o->n_messages ? o->n_messages : 1, sizeof(struct out_text));
+    if (!a)
+        abort();
+    for (size_t i = 0; i < o->n_messages; i++) {
+        a[i].topic = dup_or_die(o->messages[i].topic);
+        a[i].key = dup_or_die(o->messages[i].key);
+        a[i].value = json_dumps(o->messages[i].value, JSON_COMPACT);
+        if (!a[i].value)
+            abort();
+    }
+    *n = o->n_messages;
+    return a;
+}
+
+/* The outbox record: [{"topic":..,"key":..,"value":{..}},...] from texts. Caller frees. */
+static char *outbox_text(const struct out_text *a, size_t n)
+{
+    GString *out = g_string_sized_new(256);
+    g_string_append_c(out, '[');
+    for (size_t i = 0; i < n; i++) {
+        g_string_append(out, i ? ",{\"topic\":" : "{\"topic\":");
+        /* topic names and lead ids are ASCII (the schemas' id pattern): always valid */
+        (void)cadence_json_text_string(out, a[i].topic);
+        g_string_append(out, ",\"key\":");
+        (void)cadence_json_text_string(out, a[i].key);
+        g_string_append(out, ",\"value\":");
+        g_string_append(out, a[i].value);
+        g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, ']');
+    char *text = cadence_json_text_steal(out);
+    if (!text)
+        abort();
+    return text;
+}
+
+/* The outputs recorded by an earlier apply of the same event (a replay). */
+static struct out_text *outbox_parse(const char *text, size_t len, size_t *n)
+{
+    json_error_t je;
+    json_t *arr = json_loadb(text, len, 0, &je);
+    size_t cap = json_is_array(arr) ? json_array_size(arr) : 0;
+    struct out_text *a = calloc(cap ? cap : 1, sizeof(struct out_text));
+    if (!a)
+        abort();
+    size_t k = 0, i;
+    json_t *m;
+    json_array_foreach(arr, i, m)
+    {
+        const char *topic = json_string_value(json_object_get(m, "topic"));
+        json_t *value = json_object_get(m, "value");
+        if (!topic || !value)
+            continue;
+        a[k].topic = dup_or_die(topic);
+        const char *key = json_string_value(json_object_get(m, "key"));
+        a[k].key = key ? dup_or_die(key) : NULL;
+        a[k].value = json_dumps(value, JSON_COMPACT);
+        if (!a[k].value)
+            abort();
+        k++;
+    }
+    json_decref(arr);
+    *n = k;
+    return a;
 }
 
 struct apply_ctx {
@@ -692,11 +782,15 @@ static void on_applied(cadence_redis *r, const redisReply *reply, const char *er
     }
     const char *verdict = reply->element[0]->str;
     const redisReply *val = reply->element[1];
-    json_decref(it->emit);
+    out_texts_free(it->emit, it->n_emit);
     it->emit = NULL;
+    it->n_emit = 0;
     it->fresh = 0;
     if (strcmp(verdict, "ok") == 0) {
-        it->emit = outputs_to_json(&it->outs);
+        it->emit = it->made; /* what the outbox now records */
+        it->n_emit = it->n_made;
+        it->made = NULL;
+        it->n_made = 0;
         it->fresh = 1;
         it->state = IT_DONE;
         count_event(p, it->topic->name, "applied");
@@ -704,12 +798,7 @@ static void on_applied(cadence_redis *r, const redisReply *reply, const char *er
         /* Applied before, though the engine did not know it: what we computed is not what
          * Redis holds (later events of this lead conflict and re-read). */
         it->lead->uncacheable = 1;
-        json_error_t je;
-        it->emit = json_loadb(val->str, val->len, 0, &je);
-        if (!json_is_array(it->emit)) {
-            json_decref(it->emit);
-            it->emit = json_array();
-        }
+        it->emit = outbox_parse(val->str, val->len, &it->n_emit);
         it->state = IT_DONE;
         count_event(p, it->topic->name, "duplicate");
     } else if (strcmp(verdict, "noop") == 0) {
@@ -811,9 +900,9 @@ static enum cadence_redis_status send_apply(struct batch *b, struct item *it)
     snprintf(due, sizeof(due), "%lld", (long long)o->due_at);
     snprintf(cap, sizeof(cap), "%d", WORKER_TIMELINE_CAP);
     snprintf(ncount, sizeof(ncount), "%zu", it->check_only ? (size_t)0 : o->n_counters);
-    json_t *outbox = outputs_to_json(o);
-    char *outbox_text = json_dumps(outbox, JSON_COMPACT);
-    json_decref(outbox);
+    out_texts_free(it->made, it->n_made);
+    it->made = outputs_text(o, &it->n_made);
+    char *outbox = outbox_text(it->made, it->n_made);
     char *touch_text = o->touch ? json_dumps(o->touch, JSON_COMPACT) : NULL;
     char *timeline_text = o->timeline ? json_dumps(o->timeline, JSON_COMPACT) : NULL;
     const char *action = o->touch_action == CADENCE_TOUCH_SET      ? "set"
@@ -830,7 +919,7 @@ static enum cadence_redis_status send_apply(struct batch *b, struct item *it)
     argv[argc++] = it->check_only ? "check" : "apply";
     argv[argc++] = version;
     argv[argc++] = it->state_json ? it->state_json : "";
-    argv[argc++] = outbox_text ? outbox_text : "[]";
+    argv[argc++] = outbox;
     argv[argc++] = ttl;
     argv[argc++] = action;
     argv[argc++] = o->cancelled_task_id;
@@ -852,7 +941,7 @@ static enum cadence_redis_status send_apply(struct batch *b, struct item *it)
         cadence_redis_evalsha(p->d.redis, p->apply, 6, argc, argv, NULL, on_applied, ctx);
     if (st != CADENCE_REDIS_OK)
         free(ctx);
-    free(outbox_text);
+    free(outbox);
     free(touch_text);
     free(timeline_text);
     return st;
@@ -884,7 +973,7 @@ static void step_apply(struct batch *b)
 struct delivery {
     worker_pipeline *p;
     struct batch *b;
-    char *topic, *key, *value; /* owned copies, for a retry */
+    char *topic, *key, *value; /* owned (key may be NULL); kept for a retry */
 };
 
 static void send_delivery(worker_pipeline *p, struct delivery *d);
@@ -940,15 +1029,18 @@ static void send_delivery(worker_pipeline *p, struct delivery *d)
     }
 }
 
-static void produce(worker_pipeline *p, struct batch *b, const char *topic, const char *key,
-                    json_t *value)
+/* Produces `m` for batch `b`; takes its strings (they are NULL afterwards). */
+static void produce(worker_pipeline *p, struct batch *b, struct out_text *m)
 {
     struct delivery *d = calloc(1, sizeof(*d));
+    if (!d)
+        abort();
     d->p = p;
     d->b = b;
-    d->topic = strdup(topic);
-    d->key = key ? strdup(key) : NULL;
-    d->value = json_dumps(value, JSON_COMPACT);
+    d->topic = m->topic;
+    d->key = m->key;
+    d->value = m->value;
+    m->topic = m->key = m->value = NULL;
     b->outstanding++;
     send_delivery(p, d);
 }
@@ -978,16 +1070,13 @@ static json_t *dead_letter(const struct item *it)
     return v;
 }
 
-static void count_alerts(worker_pipeline *p, const json_t *emit)
+/* Counts the alerts among an applied event's outputs (the engine's, not a replay's). */
+static void count_alerts(worker_pipeline *p, const cadence_outputs *o)
 {
-    size_t i;
-    json_t *m;
-    json_array_foreach(emit, i, m)
-    {
-        if (strcmp(json_string_value(json_object_get(m, "topic")), CADENCE_TOPIC_ALERTS) != 0)
+    for (size_t i = 0; i < o->n_messages; i++) {
+        if (strcmp(o->messages[i].topic, CADENCE_TOPIC_ALERTS) != 0)
             continue;
-        const char *reason =
-            json_string_value(json_object_get(json_object_get(m, "value"), "reason"));
+        const char *reason = json_string_value(json_object_get(o->messages[i].value, "reason"));
         char labels[96];
         snprintf(labels, sizeof(labels), "reason=\"%s\"", reason ? reason : "unknown");
         cadence_metrics_add(p->d.metrics, "cadence_worker_alerts_total", labels, 1);
@@ -1004,10 +1093,13 @@ static void step_produce(struct batch *b)
         struct item *it = &b->items[i];
         if (it->state == IT_DLQ) {
             json_t *dl = dead_letter(it);
-            char *key = it->msg->key ? g_strndup(it->msg->key, it->msg->key_len) : NULL;
-            produce(p, b, CADENCE_TOPIC_DLQ, key, dl);
-            g_free(key);
+            struct out_text m = {dup_or_die(CADENCE_TOPIC_DLQ),
+                                 it->msg->key ? strndup(it->msg->key, it->msg->key_len) : NULL,
+                                 json_dumps(dl, JSON_COMPACT)};
             json_decref(dl);
+            if (!m.value)
+                abort();
+            produce(p, b, &m);
             cadence_metrics_add(p->d.metrics, "cadence_worker_dlq_total", NULL, 1);
             count_event(p, it->topic ? it->topic->name : rd_kafka_topic_name(it->msg->rkt), "dlq");
             cadence_log_json(CADENCE_LOG_WARN, "dead-lettered",
@@ -1017,17 +1109,12 @@ static void step_produce(struct batch *b)
                                        (json_int_t)it->msg->offset, "error", it->error));
             continue;
         }
-        if (it->state != IT_DONE || !it->emit)
+        if (it->state != IT_DONE)
             continue;
         if (it->fresh)
-            count_alerts(p, it->emit);
-        size_t j;
-        json_t *m;
-        json_array_foreach(it->emit, j, m)
-        {
-            produce(p, b, json_string_value(json_object_get(m, "topic")),
-                    json_string_value(json_object_get(m, "key")), json_object_get(m, "value"));
-        }
+            count_alerts(p, &it->outs);
+        for (size_t j = 0; j < it->n_emit; j++)
+            produce(p, b, &it->emit[j]);
     }
     /* Every event is applied: each lead's state is what Redis holds at its version. The
      * Redis stage is free for the next batch; this one waits for its acknowledgements. */
