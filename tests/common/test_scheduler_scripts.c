@@ -6,40 +6,10 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "redis_server.h"
+#include "redis_suite.h"
 #include "scripts.h"
 
-static cadence_test_redis srv;
-static redisContext *rc;
-
-static void setup(void)
-{
-    cr_assert_eq(cadence_test_redis_start(&srv, NULL), 0);
-    rc = cadence_test_redis_connect(&srv);
-    cr_assert_not_null(rc);
-}
-
-static void teardown(void)
-{
-    if (rc)
-        redisFree(rc);
-    rc = NULL;
-    cadence_test_redis_stop(&srv);
-}
-
-TestSuite(scheduler_scripts, .init = setup, .fini = teardown);
-
-/* Runs a command given as argv; the caller frees the reply. */
-static redisReply *cmd(int argc, const char **argv)
-{
-    redisReply *r = redisCommandArgv(rc, argc, argv, NULL);
-    cr_assert_not_null(r);
-    return r;
-}
-
-#define CMD(...)                                                                                   \
-    cmd((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)),                       \
-        (const char *[]){__VA_ARGS__})
+TestSuite(scheduler_scripts, .init = redis_suite_setup, .fini = redis_suite_teardown);
 
 static long long integer(redisReply *r)
 {

@@ -9,38 +9,9 @@
 
 #include "apply_script.h"
 #include "pipeline.h"
-#include "redis_server.h"
+#include "redis_suite.h"
 
-static cadence_test_redis srv;
-static redisContext *rc;
-
-static void setup(void)
-{
-    cr_assert_eq(cadence_test_redis_start(&srv, NULL), 0);
-    rc = cadence_test_redis_connect(&srv);
-    cr_assert_not_null(rc);
-}
-
-static void teardown(void)
-{
-    if (rc)
-        redisFree(rc);
-    rc = NULL;
-    cadence_test_redis_stop(&srv);
-}
-
-TestSuite(apply_script, .init = setup, .fini = teardown);
-
-static redisReply *cmd(int argc, const char **argv)
-{
-    redisReply *r = redisCommandArgv(rc, argc, argv, NULL);
-    cr_assert_not_null(r);
-    return r;
-}
-
-#define CMD(...)                                                                                   \
-    cmd((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)),                       \
-        (const char *[]){__VA_ARGS__})
+TestSuite(apply_script, .init = redis_suite_setup, .fini = redis_suite_teardown);
 
 /* Applies event `ev` at `version` with a timeline entry and one counter; mode "apply". */
 static redisReply *apply(const char *ev, long version, const char *state, const char *delta)
