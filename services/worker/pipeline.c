@@ -1139,6 +1139,12 @@ static void step_produce(struct batch *b)
     /* The younger batch becomes the older one: its waiting events now see this batch's
      * writes (in Redis and in the lead cache). */
     struct batch *y = p->younger;
+    size_t waited = 0;
+    for (size_t i = 0; y && i < y->n; i++)
+        if (y->items[i].state == IT_APPLY && blocked(y, &y->items[i]))
+            waited++;
+    if (waited)
+        cadence_metrics_add(p->d.metrics, "cadence_worker_lead_waits_total", NULL, (double)waited);
     p->older = y;
     p->younger = NULL;
     if (y && y->applied)
@@ -1252,6 +1258,10 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
     cadence_metrics_declare(m, "cadence_worker_lead_cache_total", CADENCE_METRIC_COUNTER,
                             "Lead-state lookups answered from memory (hit) or Redis (miss)", NULL,
                             0);
+    cadence_metrics_declare(m, "cadence_worker_lead_waits_total", CADENCE_METRIC_COUNTER,
+                            "Events that waited for the older batch to leave the Redis stage "
+                            "(their lead was in it, or they were to be resolved by email)",
+                            NULL, 0);
     cadence_metrics_declare(m, "cadence_worker_lead_cache_entries", CADENCE_METRIC_GAUGE,
                             "Lead states held in memory", NULL, 0);
     cadence_metrics_declare(m, "cadence_worker_batch_size", CADENCE_METRIC_HISTOGRAM,

@@ -298,6 +298,31 @@ class WorkerFaultTest(unittest.TestCase):
             self.assertEqual(st.stop(w), 0)
             st.check_sanitizers()
 
+    def test_small_overlapping_batches_reach_the_clean_run_state(self):
+        """Batches of 5: the younger of two batches in the Redis stage holds events of leads the
+        older one is applying (a lead's lead event and its "no" arrive on different topics);
+        those wait, then see the older batch's writes — with the lead cache and without it."""
+        for cache_mb in (256, 0):
+            with self.subTest(lead_cache_mb=cache_mb), Stack(f"small-batches-{cache_mb}") as st:
+                st.start_redis()
+                st.start_devbroker(partitions=4)
+                w = st.start_worker(CADENCE_BATCH_MAX=5, CADENCE_LEAD_CACHE_MB=cache_mb)
+                reader = TopicReader(st.bootstrap, ["alerts.v1", "lead-status.v1"])
+                run_phases(st, Feed(st.bootstrap), reader, [w.http_addr])
+                self.check_against_clean_run(st, reader)
+                waits = metric(w.http_addr, "cadence_worker_lead_waits_total")
+                hits = metric(w.http_addr, "cadence_worker_lead_cache_total", 'result="hit"')
+                print(f"cache {cache_mb} MB: {waits:.0f} events waited for the older batch, "
+                      f"{hits:.0f} cache hits", file=sys.stderr)
+                self.assertGreater(waits, 0, "no event ever waited for the older batch: overlap not exercised")
+                if cache_mb:
+                    self.assertGreater(hits, 0)
+                else:
+                    self.assertEqual(hits, 0)
+                reader.close()
+                self.assertEqual(st.stop(w), 0)
+                st.check_sanitizers()
+
     def test_three_workers_with_one_killed_lose_and_double_nothing(self):
         with Stack("three") as st:
             st.start_redis()
