@@ -1089,8 +1089,10 @@ static void step_produce(struct batch *b)
     worker_consumer_hold(p->d.consumer, 0);
     b->attempts = 0;
     b->outstanding = 1;
-    for (size_t i = 0; i < b->n; i++) {
-        struct item *it = &b->items[i];
+    /* In the engine's order (each lead's events by occurred_at), so a lead's status changes
+     * reach lead-status.v1 in the order they happened, whatever order the topics gave. */
+    for (size_t k = 0; k < b->n; k++) {
+        struct item *it = &b->items[b->order[k]];
         if (it->state == IT_DLQ) {
             json_t *dl = dead_letter(it);
             struct out_text m = {dup_or_die(CADENCE_TOPIC_DLQ),

@@ -226,6 +226,15 @@ class WorkerScenarioTest(unittest.TestCase):
                 s.pop(k, None)
         self.assertEqual(a, b)
 
+    def test_a_leads_status_changes_are_emitted_in_the_order_they_happened(self):
+        # The "no" is produced first (another topic), the lead a moment later: the lead's
+        # statuses must still read new → active, then active → nurture.
+        self.feed.send([no(6), lead(6)])
+        self.wait_status("L-6", "nurture")
+        moves = [(s["from"], s["to"]) for s in self.reader.values("lead-status.v1")
+                 if s["lead_id"] == "L-6"]
+        self.assertEqual(moves, [("new", "active"), ("active", "nurture")])
+
     def test_bad_input_goes_to_the_dlq_and_the_next_event_is_processed(self):
         bad_schema = dict(no(6), disposition="maybe")
         self.feed.send([], raw=[("call-outcomes.v1", b"L-6", b"{not json"),
