@@ -29,8 +29,9 @@ const char worker_apply_lua[] =
     "local cur = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')\n"
     "if cur ~= expected then return {'conflict', tostring(cur)} end\n"
     "redis.call('HSET', KEYS[1], 'v', cur + 1, 's', ARGV[3])\n"
+    "local unqueued = 0\n"
     "if ARGV[7] ~= '' then\n"
-    "  redis.call('ZREM', KEYS[3], ARGV[7])\n"
+    "  unqueued = redis.call('ZREM', KEYS[3], ARGV[7])\n"
     "  redis.call('HDEL', KEYS[4], ARGV[7])\n"
     "end\n"
     "if action == 'set' then\n"
@@ -44,4 +45,4 @@ const char worker_apply_lua[] =
     "  redis.call('HINCRBY', KEYS[6], ARGV[12 + 2 * i], ARGV[13 + 2 * i])\n"
     "end\n"
     "redis.call('SET', KEYS[2], ARGV[4], 'EX', ttl)\n"
-    "return {'ok', tostring(cur + 1)}\n";
+    "return {'ok', tostring(cur + 1), unqueued}\n";

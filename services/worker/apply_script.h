@@ -10,8 +10,9 @@
  *       12 timeline cap, 13 number of counters N, then N pairs of (name, delta).
  * Returns {"dup", outbox} when the event was applied before, {"noop", ""} for "check" of an
  * event never applied, {"conflict", version} when the lead's version is not the expected one,
- * and {"ok", new version} after the writes. Every argument is checked before the first write:
- * Redis scripts do not roll back.
+ * and {"ok", new version, unqueued} after the writes, where unqueued is 1 when the dropped task
+ * was still in the due set: never claimed by a scheduler, so in no rep's queue. Every argument is
+ * checked before the first write: Redis scripts do not roll back.
  */
 #ifndef CADENCE_WORKER_APPLY_SCRIPT_H
 #define CADENCE_WORKER_APPLY_SCRIPT_H

@@ -59,7 +59,8 @@ struct item {
     struct out_text *emit; /* outputs to produce (owned): `made` once applied, or the outbox
                               recorded by an earlier apply of the same event */
     size_t n_emit;
-    int fresh; /* emit comes from this apply (not a replay): counts alerts */
+    int fresh;    /* emit comes from this apply (not a replay): counts alerts */
+    int unqueued; /* the task this event dropped was never handed to a rep: no queue to fix */
 };
 
 struct batch {
@@ -770,7 +771,7 @@ static void on_applied(cadence_redis *r, const redisReply *reply, const char *er
     free(ctx);
     if (p->closing)
         return;
-    if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+    if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
         reply->element[0]->type != REDIS_REPLY_STRING) {
         if (!error && reply && reply->type == REDIS_REPLY_ERROR)
             cadence_log_json(
@@ -786,7 +787,10 @@ static void on_applied(cadence_redis *r, const redisReply *reply, const char *er
     it->emit = NULL;
     it->n_emit = 0;
     it->fresh = 0;
+    it->unqueued = 0;
     if (strcmp(verdict, "ok") == 0) {
+        it->unqueued = reply->elements > 2 && reply->element[2]->type == REDIS_REPLY_INTEGER &&
+                       reply->element[2]->integer == 1;
         it->emit = it->made; /* what the outbox now records */
         it->n_emit = it->n_made;
         it->made = NULL;
@@ -868,7 +872,9 @@ static void send_side_writes(struct batch *b, struct item *it)
         send_side(b, it, 3, argv);
     }
     const char *rep = cadence_lead_state_rep_id(it->lead->st);
-    if (it->state == IT_DONE && it->outs.cancelled_task_id[0] && rep && *rep) {
+    /* A task still in the due set when this event dropped it was never claimed, so it is in
+     * no rep's queue (the scheduler queues a task only once it has published it). */
+    if (it->state == IT_DONE && it->outs.cancelled_task_id[0] && rep && *rep && !it->unqueued) {
         cadence_keys_rep_queue(key, rep);
         const char *argv[] = {"ZREM", key, it->outs.cancelled_task_id};
         send_side(b, it, 3, argv);

@@ -13,8 +13,10 @@
 
 TestSuite(apply_script, .init = redis_suite_setup, .fini = redis_suite_teardown);
 
-/* Applies event `ev` at `version` with a timeline entry and one counter; mode "apply". */
-static redisReply *apply(const char *ev, long version, const char *state, const char *delta)
+/* Applies event `ev` at `version`: drops task `cancel` ("" none), sets task `task`, adds a
+ * timeline entry and one counter; mode "apply". */
+static redisReply *apply_tasks(const char *ev, long version, const char *state, const char *delta,
+                               const char *cancel, const char *task)
 {
     char evkey[96], v[24], timeline[96];
     snprintf(evkey, sizeof evkey, "cad:{s0}:ev:%s", ev);
@@ -38,8 +40,8 @@ static redisReply *apply(const char *ev, long version, const char *state, const 
                           "[{\"topic\":\"alerts.v1\",\"key\":\"L1\",\"value\":{}}]",
                           ttl,
                           "set",
-                          "",
-                          "task-1",
+                          cancel,
+                          task,
                           "1000",
                           "{\"task_id\":\"task-1\"}",
                           timeline,
@@ -48,6 +50,11 @@ static redisReply *apply(const char *ev, long version, const char *state, const 
                           "attempts",
                           delta};
     return cmd((int)(sizeof argv / sizeof argv[0]), argv);
+}
+
+static redisReply *apply(const char *ev, long version, const char *state, const char *delta)
+{
+    return apply_tasks(ev, version, state, delta, "", "task-1");
 }
 
 static void assert_verdict(redisReply *r, const char *verdict)
@@ -131,5 +138,25 @@ Test(apply_script, timeline_keeps_the_newest_entries)
     char oldest[64];
     snprintf(oldest, sizeof oldest, "{\"event_id\":\"e%d\"}", n - WORKER_TIMELINE_CAP);
     cr_assert_str_eq(r->str, oldest);
+    freeReplyObject(r);
+}
+
+/* The script says whether the task it dropped was still due (never claimed by a scheduler,
+ * so in no rep's queue): the worker then skips the rep-queue clean-up. */
+Test(apply_script, tells_whether_a_dropped_task_was_never_claimed)
+{
+    freeReplyObject(apply_tasks("e1", 0, "{}", "1", "", "task-1"));
+    redisReply *r = apply_tasks("e2", 1, "{}", "1", "task-1", "task-2");
+    assert_verdict(r, "ok");
+    cr_assert_eq(r->elements, 3);
+    cr_assert_eq(r->element[2]->integer, 1, "task-1 was still due");
+    freeReplyObject(r);
+    freeReplyObject(CMD("ZREM", "cad:{s0}:due", "task-2")); /* a scheduler claims task-2 */
+    r = apply_tasks("e3", 2, "{}", "1", "task-2", "task-3");
+    assert_verdict(r, "ok");
+    cr_assert_eq(r->element[2]->integer, 0, "task-2 was claimed: its rep's queue needs the fix");
+    freeReplyObject(r);
+    r = CMD("HEXISTS", "cad:{s0}:tasks", "task-2");
+    cr_assert_eq(r->integer, 0);
     freeReplyObject(r);
 }
