@@ -2,11 +2,14 @@
  * pipeline — the worker's batch pipeline: Kafka messages in, effects in Redis, outputs to
  * Kafka, offsets stored last.
  *
- * A batch goes through two stages. The Redis stage (steps 1-5) holds one batch at a time, so
- * a batch reads states that every older batch has finished writing; the produce stage (6-7)
- * holds up to WORKER_MAX_PRODUCING batches waiting for Kafka's acknowledgements, so the next
- * batch is read and applied while the previous ones' outputs are delivered. Offsets are stored
- * in batch order: never past an older batch still delivering.
+ * A batch goes through two stages. The Redis stage (steps 1-5) holds two batches: the younger
+ * one applies the events of leads the older one does not hold, while its other events (and its
+ * visits known only by email) wait until the older batch has left the stage, so every event
+ * reads a state that every older event of its lead has finished writing. The produce stage
+ * (6-7) holds up to WORKER_MAX_PRODUCING batches waiting for Kafka's acknowledgements, so the
+ * next batches are read and applied while the previous ones' outputs are delivered. Batches
+ * leave both stages in order and offsets are stored in batch order: never past an older batch
+ * still delivering. Each batch's outputs are produced in the engine's order.
  *   1. take up to CADENCE_BATCH_MAX messages; size-check, parse and validate each against its
  *      topic's schema (bad input is marked for the DLQ with the validator's message);
  *   2. resolve visits that carry only an email through the email index (one pipelined round
