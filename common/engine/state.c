@@ -136,16 +136,6 @@ const char *cadence_lead_state_email(const cadence_lead_state *st)
  * writes them (UTF-8 kept as is); a string that is not valid UTF-8 is left out, as jansson's
  * json_string() would refuse it.
  */
-static void put_string(GString *out, const char *s)
-{
-    (void)cadence_json_text_string(out, s); /* callers check valid_text first */
-}
-
-static int valid_text(const char *s)
-{
-    return g_utf8_validate(s, -1, NULL);
-}
-
 /* `,"name":` (the comma unless first). */
 static void put_key(GString *out, const char *name)
 {
@@ -154,6 +144,15 @@ static void put_key(GString *out, const char *name)
     g_string_append_c(out, '"');
     g_string_append(out, name);
     g_string_append(out, "\":");
+}
+
+/* `,"name":"s"`; nothing at all when `s` is not valid UTF-8. */
+static void put_text_field(GString *out, const char *name, const char *s)
+{
+    size_t mark = out->len;
+    put_key(out, name);
+    if (cadence_json_text_string(out, s) != 0)
+        g_string_truncate(out, mark);
 }
 
 static void put_int(GString *out, int64_t v)
@@ -167,14 +166,11 @@ char *cadence_lead_state_to_json(const cadence_lead_state *st)
     g_string_append_c(out, '{');
     put_key(out, "format");
     put_int(out, CADENCE_STATE_FORMAT);
-    put_key(out, "status");
-    put_string(out, status_names[st->status]);
+    put_text_field(out, "status", status_names[st->status]);
     for (size_t i = 0; i < G_N_ELEMENTS(str_fields); i++) {
         const char *s = (const char *)st + str_fields[i].off;
-        if (*s && valid_text(s)) {
-            put_key(out, str_fields[i].name);
-            put_string(out, s);
-        }
+        if (*s)
+            put_text_field(out, str_fields[i].name, s);
     }
     for (size_t i = 0; i < G_N_ELEMENTS(int_fields); i++) {
         const char *p = (const char *)st + int_fields[i].off;
@@ -208,13 +204,18 @@ char *cadence_lead_state_to_json(const cadence_lead_state *st)
     int first = 1;
     for (int i = 0; i < st->n_hot_views; i++) {
         const cadence_hot_view *h = &st->hot_views[i];
-        if (!valid_text(h->url) || !valid_text(h->event_id))
-            continue;
+        size_t mark = out->len; /* an entry with text that is not UTF-8 is left out whole */
         g_string_append_printf(out, "%s[%" G_GINT64_FORMAT ",%d,", first ? "" : ",", (gint64)h->at,
                                h->weight);
-        put_string(out, h->url);
-        g_string_append_c(out, ',');
-        put_string(out, h->event_id);
+        int ok = cadence_json_text_string(out, h->url) == 0;
+        if (ok) {
+            g_string_append_c(out, ',');
+            ok = cadence_json_text_string(out, h->event_id) == 0;
+        }
+        if (!ok) {
+            g_string_truncate(out, mark);
+            continue;
+        }
         g_string_append_c(out, ']');
         first = 0;
     }
@@ -223,11 +224,13 @@ char *cadence_lead_state_to_json(const cadence_lead_state *st)
     g_string_append_c(out, '[');
     first = 1;
     for (int i = 0; i < st->n_event_ids; i++) {
-        if (!valid_text(st->event_ids[i]))
-            continue;
+        size_t mark = out->len;
         if (!first)
             g_string_append_c(out, ',');
-        put_string(out, st->event_ids[i]);
+        if (cadence_json_text_string(out, st->event_ids[i]) != 0) {
+            g_string_truncate(out, mark);
+            continue;
+        }
         first = 0;
     }
     g_string_append(out, "]");
