@@ -262,15 +262,20 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     step_read(arg);
 }
 
-/* True when `it` must wait for the older batch to leave the Redis stage: `b` is the younger
- * batch and the item's lead is one the older batch holds, or its lead is not resolved yet
- * (the older batch may be about to index the email). */
-static int blocked(const struct batch *b, const struct item *it)
+/* True when lead `l` (NULL: not resolved yet) of batch `b` must wait for the older batch to
+ * leave the Redis stage: `b` is the younger batch and the older one holds the lead, or may be
+ * about to index the email of an unresolved visit. */
+static int lead_blocked(const struct batch *b, const struct lead *l)
 {
     const struct batch *older = b->p->older;
-    if (older == b || !older)
+    if (!older || older == b)
         return 0;
-    return !it->lead || g_hash_table_contains(older->lead_index, it->lead->lead_id);
+    return !l || g_hash_table_contains(older->lead_index, l->lead_id);
+}
+
+static int blocked(const struct batch *b, const struct item *it)
+{
+    return lead_blocked(b, it->lead);
 }
 
 /* ---------------------------------------------------------------- 1. take and validate */
@@ -537,13 +542,6 @@ static void on_states(cadence_redis *r, const redisReply *reply, const char *err
     lookup_free(ctx);
     compute(b);
     step_apply(b);
-}
-
-/* True when lead `l` of the younger batch `b` is held by the older batch. */
-static int lead_blocked(const struct batch *b, const struct lead *l)
-{
-    const struct batch *older = b->p->older;
-    return older && older != b && g_hash_table_contains(older->lead_index, l->lead_id);
 }
 
 /* One round of the Redis stage: resolve emails, read (or restore) stale states, compute,
