@@ -13,7 +13,8 @@
 
 #include "base/json_text.h"
 #include "store/keys.h"
-#include "store/scripts.h"
+#include "store/apply.h"
+#include "store/writes.h"
 #include "lead_cache.h"
 #include "core/log.h"
 #include "base/topics.h"
@@ -759,9 +760,8 @@ static void apply_done_one(struct batch *b)
     }
 }
 
-static void on_applied(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+static void on_applied(const cadence_store_apply_result *res, void *arg)
 {
-    (void)r;
     struct apply_ctx *ctx = arg;
     struct batch *b = ctx->b;
     worker_pipeline *p = b->p;
@@ -769,26 +769,22 @@ static void on_applied(cadence_redis *r, const redisReply *reply, const char *er
     free(ctx);
     if (p->closing)
         return;
-    if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
-        reply->element[0]->type != REDIS_REPLY_STRING) {
-        if (!error && reply && reply->type == REDIS_REPLY_ERROR)
+    if (res->verdict == CADENCE_STORE_FAILED) {
+        if (res->script_error)
             cadence_log_json(
                 CADENCE_LOG_ERROR, "apply script error",
-                json_pack("{s:s,s:s}", "error", reply->str, "event_id", it->ev->event_id));
+                json_pack("{s:s,s:s}", "error", res->error, "event_id", it->ev->event_id));
         b->failed = 1;
         apply_done_one(b);
         return;
     }
-    const char *verdict = reply->element[0]->str;
-    const redisReply *val = reply->element[1];
     out_texts_free(it->emit, it->n_emit);
     it->emit = NULL;
     it->n_emit = 0;
     it->fresh = 0;
     it->unqueued = 0;
-    if (strcmp(verdict, "ok") == 0) {
-        it->unqueued = reply->elements > 2 && reply->element[2]->type == REDIS_REPLY_INTEGER &&
-                       reply->element[2]->integer == 1;
+    if (res->verdict == CADENCE_STORE_APPLIED) {
+        it->unqueued = res->unqueued;
         it->emit = it->made; /* what the outbox now records */
         it->n_emit = it->n_made;
         it->made = NULL;
@@ -796,14 +792,14 @@ static void on_applied(cadence_redis *r, const redisReply *reply, const char *er
         it->fresh = 1;
         it->state = IT_DONE;
         count_event(p, it->topic->name, "applied");
-    } else if (strcmp(verdict, "dup") == 0) {
+    } else if (res->verdict == CADENCE_STORE_DUPLICATE) {
         /* Applied before, though the engine did not know it: what we computed is not what
          * Redis holds (later events of this lead conflict and re-read). */
         it->lead->uncacheable = 1;
-        it->emit = outbox_parse(val->str, val->len, &it->n_emit);
+        it->emit = outbox_parse(res->outbox, res->outbox_len, &it->n_emit);
         it->state = IT_DONE;
         count_event(p, it->topic->name, "duplicate");
-    } else if (strcmp(verdict, "noop") == 0) {
+    } else if (res->verdict == CADENCE_STORE_NOT_APPLIED) {
         it->state = IT_DONE;
         count_event(p, it->topic->name, "duplicate");
     } else { /* conflict: this lead changed under us */
@@ -827,27 +823,32 @@ static void redo_item(struct batch *b, struct item *it)
     b->failed = 1;
 }
 
-static void on_side_write(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+static void on_side_write(const char *error, void *arg)
 {
-    (void)r;
     struct apply_ctx *ctx = arg;
     struct batch *b = ctx->b;
     struct item *it = ctx->it;
     free(ctx);
     if (b->p->closing)
         return;
-    if (error || !reply || reply->type == REDIS_REPLY_ERROR)
+    if (error)
         redo_item(b, it);
     apply_done_one(b);
 }
 
-static void send_side(struct batch *b, struct item *it, int argc, const char **argv)
+static struct apply_ctx *side_ctx(struct batch *b, struct item *it)
 {
     struct apply_ctx *ctx = malloc(sizeof(*ctx));
     ctx->b = b;
     ctx->it = it;
-    if (cadence_redis_command_argv(b->p->d.redis, on_side_write, ctx, argc, argv, NULL) ==
-        CADENCE_REDIS_OK) {
+    return ctx;
+}
+
+/* Counts a sent side write, or redoes the item when it could not be sent. */
+static void side_sent(struct batch *b, struct item *it, struct apply_ctx *ctx,
+                      enum cadence_redis_status st)
+{
+    if (st == CADENCE_REDIS_OK) {
         b->outstanding++;
     } else {
         free(ctx);
@@ -862,24 +863,22 @@ static void send_side(struct batch *b, struct item *it, int argc, const char **a
  */
 static void send_side_writes(struct batch *b, struct item *it)
 {
-    char key[CADENCE_KEY_MAX];
+    cadence_redis *r = b->p->d.redis;
     const char *email = cadence_lead_state_email(it->lead->st);
     if (it->ev->type == CADENCE_EVENT_LEAD && email && *email) {
-        cadence_keys_email(key, email, (uint32_t)b->p->d.cfg->shards);
-        const char *argv[] = {"SET", key, it->lead->lead_id};
-        send_side(b, it, 3, argv);
+        struct apply_ctx *ctx = side_ctx(b, it);
+        side_sent(b, it, ctx,
+                  cadence_store_link_email(r, email, (uint32_t)b->p->d.cfg->shards,
+                                           it->lead->lead_id, on_side_write, ctx));
     }
     const char *rep = cadence_lead_state_rep_id(it->lead->st);
     /* A task still in the due set when this event dropped it was never claimed, so it is in
      * no rep's queue (the scheduler queues a task only once it has published it). */
     if (it->state == IT_DONE && it->outs.cancelled_task_id[0] && rep && *rep && !it->unqueued) {
-        cadence_keys_rep_queue(key, rep);
-        const char *argv[] = {"ZREM", key, it->outs.cancelled_task_id};
-        send_side(b, it, 3, argv);
-        char tasks[CADENCE_KEY_MAX];
-        cadence_keys_rep_tasks(tasks, rep);
-        const char *hdel[] = {"HDEL", tasks, it->outs.cancelled_task_id};
-        send_side(b, it, 3, hdel);
+        struct apply_ctx *ctx = side_ctx(b, it);
+        side_sent(
+            b, it, ctx,
+            cadence_store_drop_rep_task(r, rep, it->outs.cancelled_task_id, on_side_write, ctx));
     }
 }
 
@@ -887,62 +886,37 @@ static enum cadence_redis_status send_apply(struct batch *b, struct item *it)
 {
     worker_pipeline *p = b->p;
     const cadence_outputs *o = &it->outs;
-    struct lead *l = it->lead;
-    char k_state[CADENCE_KEY_MAX], k_ev[CADENCE_KEY_MAX], k_due[CADENCE_KEY_MAX],
-        k_tasks[CADENCE_KEY_MAX], k_tl[CADENCE_KEY_MAX], k_stats[CADENCE_KEY_MAX];
-    cadence_keys_lead_state(k_state, l->shard, l->lead_id);
-    cadence_keys_event(k_ev, l->shard, it->ev->event_id);
-    cadence_keys_due(k_due, l->shard);
-    cadence_keys_tasks(k_tasks, l->shard);
-    cadence_keys_timeline(k_tl, l->shard, l->lead_id);
-    cadence_keys_stats(k_stats, l->shard);
-
-    char version[32], ttl[32], due[32], cap[32], ncount[32];
-    char deltas[CADENCE_OUTPUTS_MAX_COUNTERS][32];
-    snprintf(version, sizeof(version), "%ld", it->expected_version);
-    snprintf(ttl, sizeof(ttl), "%d", CADENCE_STORE_EVENT_RECORD_TTL_S);
-    snprintf(due, sizeof(due), "%lld", (long long)o->due_at);
-    snprintf(cap, sizeof(cap), "%d", CADENCE_STORE_TIMELINE_CAP);
-    snprintf(ncount, sizeof(ncount), "%zu", it->check_only ? (size_t)0 : o->n_counters);
     out_texts_free(it->made, it->n_made);
     it->made = outputs_text(o, &it->n_made);
     char *outbox = outbox_text(it->made, it->n_made);
     char *touch_text = o->touch ? json_dumps(o->touch, JSON_COMPACT) : NULL;
     char *timeline_text = o->timeline ? json_dumps(o->timeline, JSON_COMPACT) : NULL;
-    const char *action = o->touch_action == CADENCE_TOUCH_SET      ? "set"
-                         : o->touch_action == CADENCE_TOUCH_CANCEL ? "cancel"
-                                                                   : "keep";
-    const char *argv[6 + 13 + 2 * CADENCE_OUTPUTS_MAX_COUNTERS];
-    int argc = 0;
-    argv[argc++] = k_state;
-    argv[argc++] = k_ev;
-    argv[argc++] = k_due;
-    argv[argc++] = k_tasks;
-    argv[argc++] = k_tl;
-    argv[argc++] = k_stats;
-    argv[argc++] = it->check_only ? "check" : "apply";
-    argv[argc++] = version;
-    argv[argc++] = it->state_json ? it->state_json : "";
-    argv[argc++] = outbox;
-    argv[argc++] = ttl;
-    argv[argc++] = action;
-    argv[argc++] = o->cancelled_task_id;
-    argv[argc++] = o->task_id;
-    argv[argc++] = due;
-    argv[argc++] = touch_text ? touch_text : "";
-    argv[argc++] = timeline_text ? timeline_text : "";
-    argv[argc++] = cap;
-    argv[argc++] = ncount;
-    for (size_t i = 0; !it->check_only && i < o->n_counters; i++) {
-        snprintf(deltas[i], sizeof(deltas[i]), "%lld", (long long)o->counters[i].delta);
-        argv[argc++] = o->counters[i].name;
-        argv[argc++] = deltas[i];
-    }
+    cadence_store_counter counters[CADENCE_OUTPUTS_MAX_COUNTERS];
+    for (size_t i = 0; i < o->n_counters; i++)
+        counters[i] = (cadence_store_counter){o->counters[i].name, o->counters[i].delta};
+    cadence_store_apply_args a = {
+        .shard = it->lead->shard,
+        .lead_id = it->lead->lead_id,
+        .event_id = it->ev->event_id,
+        .check_only = it->check_only,
+        .expected_version = it->expected_version,
+        .state_json = it->state_json,
+        .outbox = outbox,
+        .touch = o->touch_action == CADENCE_TOUCH_SET      ? CADENCE_STORE_TOUCH_SET
+                 : o->touch_action == CADENCE_TOUCH_CANCEL ? CADENCE_STORE_TOUCH_CANCEL
+                                                           : CADENCE_STORE_TOUCH_KEEP,
+        .drop_task_id = o->cancelled_task_id,
+        .task_id = o->task_id,
+        .task_due_ms = o->due_at,
+        .task_json = touch_text,
+        .timeline_json = timeline_text,
+        .counters = counters,
+        .n_counters = o->n_counters,
+    };
     struct apply_ctx *ctx = malloc(sizeof(*ctx));
     ctx->b = b;
     ctx->it = it;
-    enum cadence_redis_status st =
-        cadence_redis_evalsha(p->d.redis, p->apply, 6, argc, argv, NULL, on_applied, ctx);
+    enum cadence_redis_status st = cadence_store_apply(p->d.redis, p->apply, &a, on_applied, ctx);
     if (st != CADENCE_REDIS_OK)
         free(ctx);
     free(outbox);
@@ -1233,7 +1207,7 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
         return NULL;
     }
     p->d = *deps;
-    p->apply = cadence_redis_script_add(deps->redis, cadence_lua_apply_event, errstr, errstr_size);
+    p->apply = cadence_store_apply_script(deps->redis, errstr, errstr_size);
     p->tz = cadence_tzcache_new();
     p->kick_ev = evtimer_new(deps->base, on_kick, p);
     p->take_buf = calloc((size_t)deps->cfg->batch_max, sizeof(rd_kafka_message_t *));

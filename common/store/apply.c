@@ -1,0 +1,128 @@
+/* apply — see apply.h; the script's contract is the header of lua/apply_event.lua. */
+#include "store/apply.h"
+#include "store/keys.h"
+#include "store/scripts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define APPLY_KEYS 6
+#define APPLY_FIXED_ARGS 13
+
+struct apply_call {
+    cadence_store_apply_cb cb;
+    void *arg;
+};
+
+const cadence_redis_script *cadence_store_apply_script(cadence_redis *r, char *errstr,
+                                                       size_t errstr_size)
+{
+    return cadence_redis_script_add(r, cadence_lua_apply_event, errstr, errstr_size);
+}
+
+static void on_reply(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct apply_call call = *(struct apply_call *)arg;
+    free(arg);
+    cadence_store_apply_result res = {.verdict = CADENCE_STORE_FAILED};
+    if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+        reply->element[0]->type != REDIS_REPLY_STRING) {
+        res.script_error = reply != NULL;
+        res.error = error ? error : "apply: unexpected reply";
+        call.cb(&res, call.arg);
+        return;
+    }
+    const char *verdict = reply->element[0]->str;
+    const redisReply *val = reply->element[1];
+    if (strcmp(verdict, "ok") == 0) {
+        res.verdict = CADENCE_STORE_APPLIED;
+        res.version = val->str ? strtol(val->str, NULL, 10) : 0;
+        res.unqueued = reply->elements > 2 && reply->element[2]->type == REDIS_REPLY_INTEGER &&
+                       reply->element[2]->integer == 1;
+    } else if (strcmp(verdict, "dup") == 0) {
+        res.verdict = CADENCE_STORE_DUPLICATE;
+        res.outbox = val->str ? val->str : "";
+        res.outbox_len = val->str ? val->len : 0;
+    } else if (strcmp(verdict, "noop") == 0) {
+        res.verdict = CADENCE_STORE_NOT_APPLIED;
+    } else {
+        res.verdict = CADENCE_STORE_CONFLICT;
+        res.version = val->str ? strtol(val->str, NULL, 10) : 0;
+    }
+    call.cb(&res, call.arg);
+}
+
+enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_redis_script *script,
+                                              const cadence_store_apply_args *a,
+                                              cadence_store_apply_cb cb, void *arg)
+{
+    const char *action = a->touch == CADENCE_STORE_TOUCH_SET      ? "set"
+                         : a->touch == CADENCE_STORE_TOUCH_CANCEL ? "cancel"
+                         : a->touch == CADENCE_STORE_TOUCH_KEEP   ? "keep"
+                                                                  : NULL;
+    if (!action || !cb)
+        return CADENCE_REDIS_INVALID;
+    size_t n = a->check_only ? 0 : a->n_counters;
+    const char **argv = malloc((APPLY_KEYS + APPLY_FIXED_ARGS + 2 * n) * sizeof(*argv));
+    char(*deltas)[32] = n ? malloc(n * sizeof(*deltas)) : NULL;
+    struct apply_call *call = malloc(sizeof(*call));
+    if (!argv || (n && !deltas) || !call) {
+        free(argv);
+        free(deltas);
+        free(call);
+        return CADENCE_REDIS_INVALID;
+    }
+    call->cb = cb;
+    call->arg = arg;
+
+    char k_state[CADENCE_KEY_MAX], k_ev[CADENCE_KEY_MAX], k_due[CADENCE_KEY_MAX],
+        k_tasks[CADENCE_KEY_MAX], k_tl[CADENCE_KEY_MAX], k_stats[CADENCE_KEY_MAX];
+    cadence_keys_lead_state(k_state, a->shard, a->lead_id);
+    cadence_keys_event(k_ev, a->shard, a->event_id);
+    cadence_keys_due(k_due, a->shard);
+    cadence_keys_tasks(k_tasks, a->shard);
+    cadence_keys_timeline(k_tl, a->shard, a->lead_id);
+    cadence_keys_stats(k_stats, a->shard);
+
+    char version[32], ttl[32], due[32], cap[32], ncount[32];
+    snprintf(version, sizeof(version), "%ld", a->expected_version);
+    snprintf(ttl, sizeof(ttl), "%d", CADENCE_STORE_EVENT_RECORD_TTL_S);
+    snprintf(due, sizeof(due), "%lld", (long long)a->task_due_ms);
+    snprintf(cap, sizeof(cap), "%d", CADENCE_STORE_TIMELINE_CAP);
+    snprintf(ncount, sizeof(ncount), "%zu", n);
+
+    int argc = 0;
+    argv[argc++] = k_state;
+    argv[argc++] = k_ev;
+    argv[argc++] = k_due;
+    argv[argc++] = k_tasks;
+    argv[argc++] = k_tl;
+    argv[argc++] = k_stats;
+    argv[argc++] = a->check_only ? "check" : "apply";
+    argv[argc++] = version;
+    argv[argc++] = a->state_json ? a->state_json : "";
+    argv[argc++] = a->outbox ? a->outbox : "";
+    argv[argc++] = ttl;
+    argv[argc++] = action;
+    argv[argc++] = a->drop_task_id ? a->drop_task_id : "";
+    argv[argc++] = a->task_id ? a->task_id : "";
+    argv[argc++] = due;
+    argv[argc++] = a->task_json ? a->task_json : "";
+    argv[argc++] = a->timeline_json ? a->timeline_json : "";
+    argv[argc++] = cap;
+    argv[argc++] = ncount;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(deltas[i], sizeof(deltas[i]), "%lld", (long long)a->counters[i].delta);
+        argv[argc++] = a->counters[i].name;
+        argv[argc++] = deltas[i];
+    }
+    enum cadence_redis_status st =
+        cadence_redis_evalsha(r, script, APPLY_KEYS, argc, argv, NULL, on_reply, call);
+    if (st != CADENCE_REDIS_OK)
+        free(call);
+    free(argv);
+    free(deltas);
+    return st;
+}

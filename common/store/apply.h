@@ -1,0 +1,78 @@
+/*
+ * apply — applying one event to one lead in Redis, all or nothing, as a typed operation: the
+ * caller describes the writes (cadence_store_apply_args), the store names the keys, packs the
+ * arguments of lua/apply_event.lua and parses its reply into a cadence_store_apply_result.
+ */
+#ifndef CADENCE_STORE_APPLY_H
+#define CADENCE_STORE_APPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/redis.h"
+
+/* What happens to the lead's scheduled touch. */
+enum cadence_store_touch {
+    CADENCE_STORE_TOUCH_KEEP,   /* leave it */
+    CADENCE_STORE_TOUCH_SET,    /* schedule task_id at task_due_ms with task_json */
+    CADENCE_STORE_TOUCH_CANCEL, /* only drop drop_task_id */
+};
+
+typedef struct cadence_store_counter {
+    const char *name; /* a field of the shard's statistics hash */
+    int64_t delta;
+} cadence_store_counter;
+
+/* Every string is borrowed for the duration of cadence_store_apply() only. */
+typedef struct cadence_store_apply_args {
+    uint32_t shard;       /* cadence_keys_shard(lead_id, shards) */
+    const char *lead_id;  /* a validated id */
+    const char *event_id; /* a validated id */
+    int check_only;       /* 1: only look the event up (a replay), write nothing */
+    long expected_version;
+    const char *state_json; /* the lead's new state */
+    const char *outbox;     /* the outputs, recorded so a replay re-emits them */
+    enum cadence_store_touch touch;
+    const char *drop_task_id;              /* "" or NULL: none */
+    const char *task_id;                   /* TOUCH_SET */
+    int64_t task_due_ms;                   /* TOUCH_SET */
+    const char *task_json;                 /* TOUCH_SET */
+    const char *timeline_json;             /* NULL or "": no timeline entry */
+    const cadence_store_counter *counters; /* ignored when check_only */
+    size_t n_counters;
+} cadence_store_apply_args;
+
+enum cadence_store_verdict {
+    CADENCE_STORE_APPLIED,     /* written; version and unqueued are set */
+    CADENCE_STORE_DUPLICATE,   /* applied before: outbox holds what was recorded then */
+    CADENCE_STORE_NOT_APPLIED, /* check_only, and the event was never applied */
+    CADENCE_STORE_CONFLICT,    /* the lead's version is not the expected one (version: its own) */
+    CADENCE_STORE_FAILED,      /* no answer: error says why */
+};
+
+typedef struct cadence_store_apply_result {
+    enum cadence_store_verdict verdict;
+    long version;       /* APPLIED: the new version; CONFLICT: the stored one */
+    int unqueued;       /* APPLIED: 1 when the dropped task was still due (in no rep queue) */
+    const char *outbox; /* DUPLICATE: the recorded outbox (borrowed for the callback) */
+    size_t outbox_len;
+    const char *error; /* FAILED: the reason */
+    int script_error;  /* FAILED: 1 when Redis answered (an error reply or a malformed
+                          reply), 0 on timeout or a lost connection */
+} cadence_store_apply_result;
+
+typedef void (*cadence_store_apply_cb)(const cadence_store_apply_result *res, void *arg);
+
+/* Registers lua/apply_event.lua with the client (see cadence_redis_script_add). */
+const cadence_redis_script *cadence_store_apply_script(cadence_redis *r, char *errstr,
+                                                       size_t errstr_size);
+
+/*
+ * Sends the apply. On CADENCE_REDIS_OK `cb` is called exactly once; on any other status it is
+ * not called (CADENCE_REDIS_INVALID also for an unknown touch action or no memory).
+ */
+enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_redis_script *script,
+                                              const cadence_store_apply_args *a,
+                                              cadence_store_apply_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,237 @@
+/*
+ * The store's typed operations (store/apply.h, store/writes.h) through the asynchronous client
+ * against a private redis-server: the apply packs its arguments and names its keys so that the
+ * script writes the lead, the outbox, the touch, the timeline and the counters; its reply is
+ * parsed into applied / duplicate (with the outbox) / not applied / conflict; the email link and
+ * the rep-task removal write the keys of store/keys.h.
+ */
+#include <criterion/criterion.h>
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "redis_server.h"
+#include "store/apply.h"
+#include "store/keys.h"
+#include "store/writes.h"
+
+#define WAIT_MS 5000
+
+static struct fixture {
+    struct event_base *base;
+    cadence_test_redis srv;
+    redisContext *sync;
+    cadence_redis *r;
+    const cadence_redis_script *apply;
+    int ready;
+} F;
+
+#define RUN_UNTIL(cond)                                                                            \
+    do {                                                                                           \
+        long long dl_ = cadence_test_now_ms() + WAIT_MS;                                           \
+        while (!(cond) && cadence_test_now_ms() < dl_)                                             \
+            event_base_loop(F.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);                                \
+    } while (0)
+
+static void on_state(cadence_redis *r, int ready, const char *reason, void *arg)
+{
+    (void)r;
+    (void)reason;
+    (void)arg;
+    F.ready = ready;
+}
+
+static void setup(void)
+{
+    memset(&F, 0, sizeof(F));
+    cadence_log_init("test_store_ops", CADENCE_LOG_WARN);
+    cr_assert_eq(cadence_test_redis_start(&F.srv, NULL), 0, "redis-server did not start");
+    F.sync = cadence_test_redis_connect(&F.srv);
+    cr_assert_not_null(F.sync);
+    F.base = event_base_new();
+    char url[128], err[256];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", F.srv.port);
+    cadence_redis_url u;
+    cr_assert_eq(cadence_redis_url_parse(url, &u, err, sizeof err), 0, "%s", err);
+    cadence_redis_options o = {.state_cb = on_state};
+    F.r = cadence_redis_new(F.base, &u, &o, err, sizeof err);
+    cr_assert_not_null(F.r, "%s", err);
+    F.apply = cadence_store_apply_script(F.r, err, sizeof err);
+    cr_assert_not_null(F.apply, "%s", err);
+    RUN_UNTIL(F.ready);
+    cr_assert(F.ready, "the client did not connect");
+}
+
+static void teardown(void)
+{
+    cadence_redis_free(F.r);
+    if (F.base)
+        event_base_free(F.base);
+    if (F.sync)
+        redisFree(F.sync);
+    cadence_test_redis_stop(&F.srv);
+}
+
+TestSuite(store_ops, .init = setup, .fini = teardown, .timeout = 60);
+
+struct got {
+    int calls;
+    cadence_store_apply_result res;
+    char outbox[256];
+    char error[256];
+};
+
+static void on_apply(const cadence_store_apply_result *res, void *arg)
+{
+    struct got *g = arg;
+    g->calls++;
+    g->res = *res;
+    snprintf(g->outbox, sizeof g->outbox, "%.*s", (int)res->outbox_len,
+             res->outbox ? res->outbox : "");
+    snprintf(g->error, sizeof g->error, "%s", res->error ? res->error : "");
+    g->res.outbox = NULL;
+    g->res.error = NULL;
+}
+
+static struct got apply(const cadence_store_apply_args *a)
+{
+    struct got g = {0};
+    cr_assert_eq(cadence_store_apply(F.r, F.apply, a, on_apply, &g), CADENCE_REDIS_OK);
+    RUN_UNTIL(g.calls == 1);
+    cr_assert_eq(g.calls, 1, "no answer");
+    return g;
+}
+
+static char *get(const char *fmt, const char *key, const char *field)
+{
+    redisReply *r = field ? redisCommand(F.sync, fmt, key, field) : redisCommand(F.sync, fmt, key);
+    cr_assert_not_null(r);
+    char *s = r->str ? strdup(r->str) : NULL;
+    freeReplyObject(r);
+    return s;
+}
+
+static void assert_str(char *got, const char *want)
+{
+    cr_assert_not_null(got, "want %s", want);
+    cr_assert_str_eq(got, want);
+    free(got);
+}
+
+static const cadence_store_counter counters[] = {{"attempts", 1}, {"wins", 2}};
+
+static cadence_store_apply_args args(const char *event_id, long version)
+{
+    return (cadence_store_apply_args){
+        .shard = cadence_keys_shard("L1", 4),
+        .lead_id = "L1",
+        .event_id = event_id,
+        .expected_version = version,
+        .state_json = "{\"s\":1}",
+        .outbox = "[\"out\"]",
+        .touch = CADENCE_STORE_TOUCH_SET,
+        .task_id = "task-1",
+        .task_due_ms = 5000,
+        .task_json = "{\"task_id\":\"task-1\"}",
+        .timeline_json = "{\"event_id\":\"e1\"}",
+        .counters = counters,
+        .n_counters = 2,
+    };
+}
+
+Test(store_ops, an_apply_writes_every_key_of_the_lead_once)
+{
+    cadence_store_apply_args a = args("e1", 0);
+    struct got g = apply(&a);
+    cr_assert_eq(g.res.verdict, CADENCE_STORE_APPLIED, "verdict %d %s", g.res.verdict, g.error);
+    cr_assert_eq(g.res.version, 1);
+    cr_assert_eq(g.res.unqueued, 0);
+
+    char k[CADENCE_KEY_MAX];
+    assert_str(get("HGET %s %s", cadence_keys_lead_state(k, a.shard, "L1"), "s"), "{\"s\":1}");
+    assert_str(get("GET %s", cadence_keys_event(k, a.shard, "e1"), NULL), "[\"out\"]");
+    assert_str(get("ZSCORE %s %s", cadence_keys_due(k, a.shard), "task-1"), "5000");
+    assert_str(get("HGET %s %s", cadence_keys_tasks(k, a.shard), "task-1"),
+               "{\"task_id\":\"task-1\"}");
+    assert_str(get("LINDEX %s 0", cadence_keys_timeline(k, a.shard, "L1"), NULL),
+               "{\"event_id\":\"e1\"}");
+    assert_str(get("HGET %s %s", cadence_keys_stats(k, a.shard), "wins"), "2");
+
+    /* The same event again: a duplicate, with the outbox recorded the first time. */
+    g = apply(&a);
+    cr_assert_eq(g.res.verdict, CADENCE_STORE_DUPLICATE);
+    cr_assert_str_eq(g.outbox, "[\"out\"]");
+    assert_str(get("HGET %s %s", cadence_keys_stats(k, a.shard), "wins"), "2");
+}
+
+Test(store_ops, a_stale_version_is_a_conflict_and_a_check_writes_nothing)
+{
+    cadence_store_apply_args a = args("e1", 0);
+    cr_assert_eq(apply(&a).res.verdict, CADENCE_STORE_APPLIED);
+
+    cadence_store_apply_args stale = args("e2", 0);
+    struct got g = apply(&stale);
+    cr_assert_eq(g.res.verdict, CADENCE_STORE_CONFLICT);
+    cr_assert_eq(g.res.version, 1, "the stored version");
+
+    cadence_store_apply_args check = args("e3", 1);
+    check.check_only = 1;
+    cr_assert_eq(apply(&check).res.verdict, CADENCE_STORE_NOT_APPLIED);
+    char k[CADENCE_KEY_MAX];
+    assert_str(get("HGET %s %s", cadence_keys_lead_state(k, a.shard, "L1"), "v"), "1");
+}
+
+Test(store_ops, dropping_an_unclaimed_task_says_it_was_unqueued)
+{
+    cadence_store_apply_args a = args("e1", 0);
+    cr_assert_eq(apply(&a).res.verdict, CADENCE_STORE_APPLIED);
+    cadence_store_apply_args cancel = args("e2", 1);
+    cancel.touch = CADENCE_STORE_TOUCH_CANCEL;
+    cancel.drop_task_id = "task-1";
+    struct got g = apply(&cancel);
+    cr_assert_eq(g.res.verdict, CADENCE_STORE_APPLIED);
+    cr_assert_eq(g.res.unqueued, 1);
+}
+
+Test(store_ops, a_script_error_is_reported_as_failed)
+{
+    cadence_store_apply_args a = args("e1", 0);
+    a.touch = CADENCE_STORE_TOUCH_SET;
+    a.task_id = ""; /* the script refuses a SET without a task */
+    struct got g = apply(&a);
+    cr_assert_eq(g.res.verdict, CADENCE_STORE_FAILED);
+    cr_assert_eq(g.res.script_error, 1);
+    cr_assert(strstr(g.error, "bad touch"), "%s", g.error);
+}
+
+static void on_done(const char *error, void *arg)
+{
+    int *calls = arg;
+    cr_assert_null(error, "%s", error);
+    (*calls)++;
+}
+
+Test(store_ops, the_email_link_and_the_rep_task_removal_write_their_keys)
+{
+    int calls = 0;
+    cr_assert_eq(cadence_store_link_email(F.r, "Ann@Example.com", 4, "L1", on_done, &calls),
+                 CADENCE_REDIS_OK);
+    RUN_UNTIL(calls == 1);
+    char k[CADENCE_KEY_MAX];
+    assert_str(get("GET %s", cadence_keys_email(k, "ann@example.com", 4), NULL), "L1");
+
+    char q[CADENCE_KEY_MAX], t[CADENCE_KEY_MAX];
+    cadence_keys_rep_queue(q, "rep-1");
+    cadence_keys_rep_tasks(t, "rep-1");
+    freeReplyObject(redisCommand(F.sync, "ZADD %s 1 task-1 2 task-2", q));
+    freeReplyObject(redisCommand(F.sync, "HSET %s task-1 {} task-2 {}", t));
+    cr_assert_eq(cadence_store_drop_rep_task(F.r, "rep-1", "task-1", on_done, &calls),
+                 CADENCE_REDIS_OK);
+    RUN_UNTIL(calls == 2);
+    cr_assert_eq(calls, 2);
+    cr_assert_null(get("ZSCORE %s %s", q, "task-1"));
+    cr_assert_null(get("HGET %s %s", t, "task-1"));
+    assert_str(get("ZSCORE %s %s", q, "task-2"), "2");
+}
