@@ -4,6 +4,7 @@
  * String fields are described by one table (JSON name, offset in the struct, buffer size, is
  * it an id), so parsing and serialising share the field list; the enums are name tables.
  */
+#include "base/id.h"
 #include "engine/event.h"
 
 #include <glib.h>
@@ -66,19 +67,6 @@ static const str_field str_fields[] = {
     F("no_reason", no_reason, 0),
 };
 #undef F
-
-static int valid_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (!g_ascii_isalnum(ch) && ch != '.' && ch != '_' && ch != ':' && ch != '-')
-            return 0;
-    }
-    return 1;
-}
 
 static int copy_str(const json_t *v, char *dst, size_t size, const char *path, char *errstr,
                     size_t errstr_size)
@@ -196,7 +184,7 @@ int cadence_event_from_json(const json_t *doc, cadence_event *ev, char *errstr, 
     ev->type = (cadence_event_type)t;
     const json_t *v = json_object_get(doc, "event_id");
     if (!v || copy_str(v, ev->event_id, sizeof ev->event_id, "/event_id", errstr, n) != 0 ||
-        !valid_id(ev->event_id)) {
+        !cadence_id_valid(ev->event_id)) {
         if (!v || json_is_string(v))
             snprintf(errstr, n, "/event_id: required, ^[A-Za-z0-9._:-]{1,64}$");
         return -1;
@@ -213,7 +201,7 @@ int cadence_event_from_json(const json_t *doc, cadence_event *ev, char *errstr, 
         char *dst = (char *)ev + f->off;
         if (copy_str(v, dst, f->size, path, errstr, n) != 0)
             return -1;
-        if (f->is_id && !valid_id(dst)) {
+        if (f->is_id && !cadence_id_valid(dst)) {
             snprintf(errstr, n, "%s: does not match ^[A-Za-z0-9._:-]{1,64}$", path);
             return -1;
         }

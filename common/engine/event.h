@@ -15,7 +15,8 @@
 
 #include <jansson.h>
 
-#define CADENCE_ID_SIZE 65 /* ids: ^[A-Za-z0-9._:-]{1,64}$ */
+#include "base/id.h" /* CADENCE_ID_SIZE */
+
 #define CADENCE_EVENT_MAX_PROBLEMS 10
 
 typedef enum cadence_event_type {

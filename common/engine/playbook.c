@@ -7,6 +7,7 @@
  * once into GPatternSpec. The only read of system data is the time zone lookup that checks
  * `default_timezone` (GLib reads the system tz database).
  */
+#include "base/id.h"
 #include "engine/playbook.h"
 
 #include <glib.h>
@@ -191,19 +192,6 @@ static cadence_playbook_slot get_slot(ctx *c, const json_t *obj, const char *pat
     return s;
 }
 
-static int valid_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (!g_ascii_isalnum(ch) && ch != '.' && ch != '_' && ch != ':' && ch != '-')
-            return 0;
-    }
-    return 1;
-}
-
 static const char *const channels[] = {"call", "email", "linkedin", "social", "delivery"};
 static const char *const weekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
@@ -284,7 +272,7 @@ static void load_scripts(ctx *c, const json_t *doc, const char *key, char **ids,
         get_str(c, it, p, text_key, 1, 4000);
         if (!id)
             return;
-        if (!valid_id(id)) {
+        if (!cadence_id_valid(id)) {
             fail(c, p, "id \"%s\" does not match ^[A-Za-z0-9._:-]{1,64}$", id);
             return;
         }
@@ -421,7 +409,7 @@ cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, si
             char p[64];
             snprintf(p, sizeof p, "/cadences/%zu", i);
             const char *name = get_str(&c, cd, p, "name", 1, 64);
-            if (name && !valid_id(name))
+            if (name && !cadence_id_valid(name))
                 fail(&c, p, "name \"%s\" does not match ^[A-Za-z0-9._:-]{1,64}$", name);
             for (size_t j = 0; name && j < i; j++)
                 if (strcmp(pb->cadences[j].name, name) == 0)

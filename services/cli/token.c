@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/id.h"
 #include "cli.h"
 
 #define TOKEN_BYTES 32
@@ -31,20 +32,6 @@ static int usage(FILE *out, int status)
                  "tokens cover the team (*) unless --rep is given. Reload the gateway with\n"
                  "SIGHUP afterwards.\n");
     return status;
-}
-
-static int valid_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == ':' || c == '-'))
-            return 0;
-    }
-    return 1;
 }
 
 /* base64url without padding of `len` bytes into out (4 * ceil(len / 3) + 1 bytes). */
@@ -84,7 +71,7 @@ int cadence_cli_token(int argc, char **argv)
         fprintf(stderr, "cadence token: --role must be rep, manager or ingest\n");
         return 2;
     }
-    if (rep && !valid_id(rep)) {
+    if (rep && !cadence_id_valid(rep)) {
         fprintf(stderr, "cadence token: --rep must match [A-Za-z0-9._:-]{1,64}\n");
         return 2;
     }

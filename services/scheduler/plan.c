@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/id.h"
 #include "engine/tzcache.h"
 
 uint32_t scheduler_plan_sweep_start(uint64_t seed, uint64_t sweep, uint32_t shards)
@@ -21,21 +22,6 @@ uint32_t scheduler_plan_sweep_shard(uint32_t start, uint32_t i, uint32_t shards)
     return (uint32_t)(((uint64_t)start + i) % shards);
 }
 
-int scheduler_plan_id_valid(const char *id)
-{
-    size_t n = 0;
-    if (!id)
-        return 0;
-    for (const char *p = id; *p; p++, n++) {
-        unsigned char c = (unsigned char)*p;
-        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == ':' || c == '-';
-        if (!ok || n >= SCHEDULER_ID_SIZE - 1)
-            return 0;
-    }
-    return n > 0;
-}
-
 int scheduler_plan_claim_args(scheduler_claim_args *a, int64_t now_ms, long lease_ms, long limit)
 {
     if (lease_ms <= 0 || limit <= 0)
@@ -50,7 +36,7 @@ int scheduler_plan_claim_args(scheduler_claim_args *a, int64_t now_ms, long leas
 static int read_id(json_t *v, const char *name, char *out, char *errstr, size_t n)
 {
     const char *s = json_string_value(json_object_get(v, name));
-    if (!scheduler_plan_id_valid(s)) {
+    if (!cadence_id_valid(s)) {
         snprintf(errstr, n, "%s: missing or not a valid id", name);
         return -1;
     }

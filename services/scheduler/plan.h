@@ -15,8 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/id.h"
+
 /* Longest id (lead, rep, task), plus the terminator. */
-#define SCHEDULER_ID_SIZE 65
+#define SCHEDULER_ID_SIZE CADENCE_ID_SIZE
 
 /* What the scheduler reads from a stored touch_due JSON. */
 typedef struct scheduler_task_info {
@@ -31,9 +33,6 @@ uint32_t scheduler_plan_sweep_start(uint64_t seed, uint64_t sweep, uint32_t shar
 
 /* The i-th shard (0 ≤ i < shards) a sweep starting at `start` visits: every shard once. */
 uint32_t scheduler_plan_sweep_shard(uint32_t start, uint32_t i, uint32_t shards);
-
-/* 1 when `id` matches [A-Za-z0-9._:-]{1,64} (safe inside a Redis key), else 0. */
-int scheduler_plan_id_valid(const char *id);
 
 /* The claim script's ARGV, as decimal strings the caller passes on. */
 typedef struct scheduler_claim_args {

@@ -5,6 +5,7 @@
  *
  *   TestSuite(my_scripts, .init = redis_suite_setup, .fini = redis_suite_teardown);
  *   redisReply *r = CMD("HGET", "key", "field");
+ *   long long n = integer(CMD("ZCARD", "key"));
  */
 #ifndef CADENCE_TEST_REDIS_SUITE_H
 #define CADENCE_TEST_REDIS_SUITE_H
@@ -37,6 +38,16 @@ static inline redisReply *cmd(int argc, const char **argv)
     redisReply *r = redisCommandArgv(rc, argc, argv, NULL);
     cr_assert_not_null(r);
     return r;
+}
+
+/* The integer of an integer reply (asserting its type), freeing the reply. */
+static inline long long integer(redisReply *r)
+{
+    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "type %d %s", r->type,
+                 r->type == REDIS_REPLY_ERROR ? r->str : "");
+    long long v = r->integer;
+    freeReplyObject(r);
+    return v;
 }
 
 #define CMD(...)                                                                                   \

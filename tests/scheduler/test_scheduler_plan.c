@@ -44,22 +44,6 @@ Test(scheduler_plan, claim_arguments_carry_now_the_lease_deadline_and_the_limit)
     cr_assert_eq(scheduler_plan_claim_args(&a, 1, 100, 0), -1, "a limit must be positive");
 }
 
-Test(scheduler_plan, ids_are_checked_before_they_name_a_key)
-{
-    cr_assert(scheduler_plan_id_valid("rep.ana-7:x_y"));
-    cr_assert_not(scheduler_plan_id_valid(""));
-    cr_assert_not(scheduler_plan_id_valid(NULL));
-    cr_assert_not(scheduler_plan_id_valid("rep}:x"));
-    cr_assert_not(scheduler_plan_id_valid("a b"));
-    char long_id[80];
-    memset(long_id, 'a', sizeof(long_id) - 1);
-    long_id[64] = '\0';
-    cr_assert(scheduler_plan_id_valid(long_id), "64 characters are allowed");
-    long_id[64] = 'a';
-    long_id[65] = '\0';
-    cr_assert_not(scheduler_plan_id_valid(long_id), "65 are not");
-}
-
 Test(scheduler_plan, a_stored_task_yields_its_key_rep_and_due_time)
 {
     const char *j = "{\"task_id\":\"t1\",\"lead_id\":\"L-1\",\"rep_id\":\"rep.ana\","

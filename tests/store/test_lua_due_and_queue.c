@@ -12,15 +12,6 @@
 
 TestSuite(scheduler_scripts, .init = redis_suite_setup, .fini = redis_suite_teardown);
 
-static long long integer(redisReply *r)
-{
-    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "type %d %s", r->type,
-                 r->type == REDIS_REPLY_ERROR ? r->str : "");
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
-
 static void put_task(const char *id, const char *due)
 {
     char json[128];

@@ -17,15 +17,6 @@ TestSuite(rep_scripts, .init = redis_suite_setup, .fini = redis_suite_teardown);
 #define S "cad:{r:rep-1}:alerts"
 #define IDS "cad:{r:rep-1}:alert_ids"
 
-static long long integer(redisReply *r)
-{
-    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "type %d %s", r->type,
-                 r->type == REDIS_REPLY_ERROR ? r->str : "");
-    long long n = r->integer;
-    freeReplyObject(r);
-    return n;
-}
-
 Test(rep_scripts, the_queue_read_takes_due_tasks_in_order_with_their_json)
 {
     freeReplyObject(CMD("ZADD", Q, "300", "c", "100", "a", "200", "b", "900", "late"));
