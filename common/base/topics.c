@@ -1,5 +1,5 @@
 /*
- * topics — table of DESIGN.md §3.
+ * topics — the table of Kafka topics (the README's Topics section).
  */
 #include "base/topics.h"
 

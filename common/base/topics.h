@@ -1,5 +1,5 @@
 /*
- * topics — the Kafka topics of DESIGN.md §3, in one table.
+ * topics — the Kafka topics (the README's Topics section), in one table.
  */
 #ifndef CADENCE_TOPICS_H
 #define CADENCE_TOPICS_H
@@ -20,7 +20,7 @@ typedef struct cadence_topic {
     int is_input;           /* consumed by the worker */
 } cadence_topic;
 
-/* All topics, in DESIGN.md order; `*count` receives their number. */
+/* All topics, in the README's order; `*count` receives their number. */
 const cadence_topic *cadence_topics_all(size_t *count);
 
 /* The topic named `name`, or NULL. */

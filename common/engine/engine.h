@@ -31,7 +31,7 @@
  * - After `connected`: follow-up mode (objective follow_up, `next_contact_at` honoured, the
  *   opener rendered from the conversation, warnings for non-decision-makers and missing
  *   qualification checks).
- * - Dispositions and alerts as in DESIGN.md §1 and engine.c's disposition table.
+ * - Dispositions and alerts as in the README's playbook section and engine.c's disposition table.
  *
  * Order: decisions compare `occurred_at`, never arrival order. Events before the lead event are
  * held in the state (bounded) and folded in, in time order, when it arrives. The state keeps

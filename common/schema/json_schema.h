@@ -2,8 +2,8 @@
  * json_schema — a JSON Schema (draft-07) validator over jansson values.
  *
  * cadence validates every input event and tests every output against the schemas in schemas/
- * (DESIGN.md §3). Validation runs once per event on the hot path, so a schema is compiled once:
- * keywords are checked and turned into a tree of nodes, `pattern`s become PCRE2 codes (JIT
+ * (schemas/README.md). Validation runs once per event on the hot path, so a schema is compiled
+ * once: keywords are checked and turned into a tree of nodes, `pattern`s become PCRE2 codes (JIT
  * compiled when the library supports it), `enum`/`const` stay jansson values, `$ref`s are
  * resolved to nodes. Validating then only walks that tree.
  *

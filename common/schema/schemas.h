@@ -1,7 +1,7 @@
 /*
  * schemas — cadence's event contracts, loaded once at start-up and looked up by topic.
  *
- * schemas/<topic>.json (DESIGN.md §3) is the single source of truth for every event; services
+ * schemas/<topic>.json is the single source of truth for every event; services
  * load the whole set from CADENCE_SCHEMAS_DIR when they start (a missing or broken schema stops
  * start-up) and validate each input with cadence_schemas_check(): raw bytes in, a parsed event or
  * a distinct reason out, so the worker can dead-letter and the gateway can answer 413 / 400 with

@@ -6,7 +6,7 @@
  * commands in flight, and frees its context behind the caller's back after a failed connect or
  * a disconnect. This module adds exactly those, so a slow, dead or restarted Redis turns into
  * errors and "down" notifications the worker can act on (pause Kafka, retry later) instead of
- * hangs, crashes or silently dropped work (DESIGN.md §4: an outage pauses, never drops).
+ * hangs, crashes or silently dropped work (an outage pauses the services, it never drops work).
  *
  * Life cycle: cadence_redis_new() returns at once and connects in the background. Every
  * (re)connect runs a handshake — AUTH (with the ACL username when set), SELECT (when db != 0),

@@ -2,7 +2,7 @@
  * cadence-devbroker — the embedded Kafka for development, CI and demos.
  *
  * Runs librdkafka's mock cluster: the real Kafka wire protocol (produce, fetch, consumer
- * groups, offsets) served from memory. Every topic of DESIGN.md §3 is created with
+ * groups, offsets) served from memory. Every topic of the README's Topics section is created with
  * --partitions partitions; the bootstrap address is printed on stdout and written (atomically,
  * through a rename) to --bootstrap-file, so scripts can wait for the file to appear. Runs until
  * SIGTERM or SIGINT and exits 0.

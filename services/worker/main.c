@@ -1,6 +1,7 @@
 /*
  * cadence-worker — consumes leads, site visits and call outcomes, applies each event once to
- * its lead's cadence state in Redis, and emits alerts and status changes (DESIGN.md §4).
+ * its lead's cadence state in Redis, and emits alerts and status changes (the README's Worker
+ * section).
  *
  * One libevent loop drives everything: the Kafka consumer and producer (woken through
  * librdkafka's queue I/O events), the async Redis client, the batch pipeline, the HTTP
