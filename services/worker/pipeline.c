@@ -14,6 +14,7 @@
 #include "base/json_text.h"
 #include "store/keys.h"
 #include "store/apply.h"
+#include "store/reads.h"
 #include "store/writes.h"
 #include "lead_cache.h"
 #include "core/log.h"
@@ -404,19 +405,17 @@ static void lookup_free(struct lookup_ctx *ctx)
 }
 
 /*
- * True when `reply` is one usable reply per target. Otherwise frees the lookup, and (unless the
+ * True when the read answered (`error` NULL). Otherwise frees the lookup, and (unless the
  * pipeline is shutting down) holds the batch for a retry from the state read.
  */
-static int lookup_reply_ok(struct lookup_ctx *ctx, const redisReply *reply, const char *error,
-                           const char *what)
+static int lookup_ok(struct lookup_ctx *ctx, const char *error)
 {
     struct batch *b = ctx->b;
-    if (!b->p->closing && !error && reply && reply->type == REDIS_REPLY_ARRAY &&
-        reply->elements == ctx->n)
+    if (!b->p->closing && !error)
         return 1;
     lookup_free(ctx);
     if (!b->p->closing)
-        schedule_retry(b, error ? error : what);
+        schedule_retry(b, error);
     return 0;
 }
 
@@ -429,20 +428,20 @@ static void assign_leads(struct batch *b)
     }
 }
 
-static void on_emails(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+static void on_emails(const cadence_store_email_link *links, size_t n, const char *error, void *arg)
 {
-    (void)r;
+    (void)n;
     struct lookup_ctx *ctx = arg;
     struct batch *b = ctx->b;
     worker_pipeline *p = b->p;
     /* On failure the retry starts at the state read, which resolves emails again. */
-    if (!lookup_reply_ok(ctx, reply, error, "bad reply to the email lookup"))
+    if (!lookup_ok(ctx, error))
         return;
     for (size_t i = 0; i < ctx->n; i++) {
         struct item *it = ctx->targets[i];
-        const redisReply *e = reply->element[i];
-        if (e->type == REDIS_REPLY_STRING && e->len > 0 && e->len < CADENCE_ID_SIZE) {
-            memcpy(it->ev->lead_id, e->str, e->len);
+        const cadence_store_email_link *e = &links[i];
+        if (e->lead_id && e->len < CADENCE_ID_SIZE) {
+            memcpy(it->ev->lead_id, e->lead_id, e->len);
             it->ev->lead_id[e->len] = '\0';
         } else {
             it->state = IT_SKIP;
@@ -460,8 +459,9 @@ static int resolve_emails(struct batch *b)
 {
     worker_pipeline *p = b->p;
     struct lookup_ctx *ctx = lookup_new(b, b->n);
-    cadence_redis_batch *rb = cadence_redis_batch_new();
-    char key[CADENCE_KEY_MAX];
+    const char **emails = calloc(b->n ? b->n : 1, sizeof(*emails));
+    if (!emails)
+        abort();
     for (size_t i = 0; i < b->n; i++) {
         struct item *it = &b->items[i];
         if (it->state != IT_APPLY || !it->ev || it->lead || it->ev->lead_id[0])
@@ -478,18 +478,17 @@ static int resolve_emails(struct batch *b)
         }
         if (it->ev->lead_id[0])
             continue;
-        cadence_keys_email(key, it->ev->email, (uint32_t)p->d.cfg->shards);
-        const char *argv[] = {"GET", key};
-        cadence_redis_batch_add_argv(rb, 2, argv, NULL);
+        emails[ctx->n] = it->ev->email;
         ctx->targets[ctx->n++] = it;
     }
     if (ctx->n == 0) {
-        cadence_redis_batch_free(rb);
+        free(emails);
         lookup_free(ctx);
         return 0;
     }
-    enum cadence_redis_status st = cadence_redis_batch_send(p->d.redis, rb, on_emails, ctx);
-    cadence_redis_batch_free(rb);
+    enum cadence_redis_status st = cadence_store_find_leads_by_email(
+        p->d.redis, emails, ctx->n, (uint32_t)p->d.cfg->shards, on_emails, ctx);
+    free(emails);
     if (st != CADENCE_REDIS_OK) {
         lookup_free(ctx);
         schedule_retry(b, cadence_redis_status_name(st));
@@ -509,24 +508,21 @@ static void recompute_lead(struct batch *b, const struct lead *l)
             b->items[j].computed = 0;
 }
 
-static void on_states(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+static void on_states(const cadence_store_lead *leads, size_t n, const char *error, void *arg)
 {
-    (void)r;
+    (void)n;
     struct lookup_ctx *ctx = arg;
     struct batch *b = ctx->b;
-    if (!lookup_reply_ok(ctx, reply, error, "bad reply to the state read"))
+    if (!lookup_ok(ctx, error))
         return;
     for (size_t i = 0; i < ctx->n; i++) {
         struct lead *l = ctx->targets[i];
-        const redisReply *e = reply->element[i]; /* HMGET v s */
         l->version = 0;
         l->has_state = 0;
-        if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
-            e->element[0]->type == REDIS_REPLY_STRING &&
-            e->element[1]->type == REDIS_REPLY_STRING) {
-            l->version = strtol(e->element[0]->str, NULL, 10);
+        if (leads[i].found) {
+            l->version = leads[i].version;
             char err[256];
-            if (cadence_lead_state_from_json(e->element[1]->str, l->st, err, sizeof(err)) == 0) {
+            if (cadence_lead_state_from_json(leads[i].state, l->st, err, sizeof(err)) == 0) {
                 l->has_state = 1;
             } else {
                 /* A state we cannot read is a bug or a foreign write: stop, don't overwrite. */
@@ -561,8 +557,9 @@ static void step_read(struct batch *b)
     assign_leads(b);
 
     struct lookup_ctx *ctx = lookup_new(b, b->n_leads);
-    cadence_redis_batch *rb = cadence_redis_batch_new();
-    char key[CADENCE_KEY_MAX];
+    cadence_store_lead_ref *refs = calloc(b->n_leads ? b->n_leads : 1, sizeof(*refs));
+    if (!refs)
+        abort();
     for (size_t i = 0; i < b->n_leads; i++) {
         struct lead *l = &b->leads[i];
         if (!l->stale || lead_blocked(b, l))
@@ -584,20 +581,19 @@ static void step_read(struct batch *b)
             continue;
         }
         cadence_metrics_add(p->d.metrics, "cadence_worker_lead_cache_total", "result=\"miss\"", 1);
-        cadence_keys_lead_state(key, l->shard, l->lead_id);
-        const char *argv[] = {"HMGET", key, "v", "s"};
-        cadence_redis_batch_add_argv(rb, 4, argv, NULL);
+        refs[ctx->n] = (cadence_store_lead_ref){l->shard, l->lead_id};
         ctx->targets[ctx->n++] = l;
     }
     if (ctx->n == 0) {
-        cadence_redis_batch_free(rb);
+        free(refs);
         lookup_free(ctx);
         compute(b);
         step_apply(b);
         return;
     }
-    enum cadence_redis_status st = cadence_redis_batch_send(p->d.redis, rb, on_states, ctx);
-    cadence_redis_batch_free(rb);
+    enum cadence_redis_status st =
+        cadence_store_read_leads(p->d.redis, refs, ctx->n, on_states, ctx);
+    free(refs);
     if (st != CADENCE_REDIS_OK) {
         lookup_free(ctx);
         schedule_retry(b, cadence_redis_status_name(st));

@@ -1,8 +1,9 @@
 /*
- * The store's typed operations (store/apply.h, store/writes.h) through the asynchronous client
+ * The store's typed operations (store/apply.h, reads.h, writes.h) through the async client
  * against a private redis-server: the apply packs its arguments and names its keys so that the
  * script writes the lead, the outbox, the touch, the timeline and the counters; its reply is
- * parsed into applied / duplicate (with the outbox) / not applied / conflict; the email link and
+ * parsed into applied / duplicate (with the outbox) / not applied / conflict; the batched reads
+ * return each lead and each email link in order; the email link and
  * the rep-task removal write the keys of store/keys.h.
  */
 #include <criterion/criterion.h>
@@ -15,6 +16,7 @@
 #include "redis_server.h"
 #include "store/apply.h"
 #include "store/keys.h"
+#include "store/reads.h"
 #include "store/writes.h"
 
 #define WAIT_MS 5000
@@ -234,4 +236,74 @@ Test(store_ops, the_email_link_and_the_rep_task_removal_write_their_keys)
     cr_assert_null(get("ZSCORE %s %s", q, "task-1"));
     cr_assert_null(get("HGET %s %s", t, "task-1"));
     assert_str(get("ZSCORE %s %s", q, "task-2"), "2");
+}
+
+struct read_got {
+    int calls;
+    size_t n;
+    int found[4];
+    long version[4];
+    char text[4][64];
+    char error[128];
+};
+
+static void on_leads(const cadence_store_lead *leads, size_t n, const char *error, void *arg)
+{
+    struct read_got *g = arg;
+    g->calls++;
+    g->n = n;
+    snprintf(g->error, sizeof g->error, "%s", error ? error : "");
+    for (size_t i = 0; leads && i < n && i < 4; i++) {
+        g->found[i] = leads[i].found;
+        g->version[i] = leads[i].version;
+        snprintf(g->text[i], sizeof g->text[i], "%s", leads[i].state ? leads[i].state : "");
+    }
+}
+
+static void on_links(const cadence_store_email_link *links, size_t n, const char *error, void *arg)
+{
+    struct read_got *g = arg;
+    g->calls++;
+    g->n = n;
+    snprintf(g->error, sizeof g->error, "%s", error ? error : "");
+    for (size_t i = 0; links && i < n && i < 4; i++) {
+        g->found[i] = links[i].lead_id != NULL;
+        snprintf(g->text[i], sizeof g->text[i], "%.*s", (int)links[i].len,
+                 links[i].lead_id ? links[i].lead_id : "");
+    }
+}
+
+Test(store_ops, reading_leads_returns_each_stored_version_and_state_in_order)
+{
+    cadence_store_apply_args a = args("e1", 0);
+    cr_assert_eq(apply(&a).res.verdict, CADENCE_STORE_APPLIED);
+    cadence_store_lead_ref refs[] = {{cadence_keys_shard("nobody", 4), "nobody"}, {a.shard, "L1"}};
+    struct read_got g = {0};
+    cr_assert_eq(cadence_store_read_leads(F.r, refs, 2, on_leads, &g), CADENCE_REDIS_OK);
+    RUN_UNTIL(g.calls == 1);
+    cr_assert_eq(g.calls, 1);
+    cr_assert_str_eq(g.error, "");
+    cr_assert_eq(g.n, 2);
+    cr_assert_eq(g.found[0], 0, "a lead never written has no state");
+    cr_assert_eq(g.found[1], 1);
+    cr_assert_eq(g.version[1], 1);
+    cr_assert_str_eq(g.text[1], "{\"s\":1}");
+}
+
+Test(store_ops, an_email_lookup_finds_the_linked_lead_whatever_the_case)
+{
+    int calls = 0;
+    cr_assert_eq(cadence_store_link_email(F.r, "ann@example.com", 4, "L1", on_done, &calls),
+                 CADENCE_REDIS_OK);
+    RUN_UNTIL(calls == 1);
+    const char *emails[] = {"ANN@example.com", "bob@example.com"};
+    struct read_got g = {0};
+    cr_assert_eq(cadence_store_find_leads_by_email(F.r, emails, 2, 4, on_links, &g),
+                 CADENCE_REDIS_OK);
+    RUN_UNTIL(g.calls == 1);
+    cr_assert_eq(g.calls, 1);
+    cr_assert_str_eq(g.error, "");
+    cr_assert_eq(g.found[0], 1);
+    cr_assert_str_eq(g.text[0], "L1");
+    cr_assert_eq(g.found[1], 0, "an unknown email links to nothing");
 }

@@ -1,0 +1,127 @@
+/* reads — see reads.h. */
+#include "store/reads.h"
+#include "store/keys.h"
+
+#include <stdlib.h>
+
+struct leads_call {
+    cadence_store_leads_cb cb;
+    void *arg;
+    size_t n;
+};
+
+struct emails_call {
+    cadence_store_emails_cb cb;
+    void *arg;
+    size_t n;
+};
+
+/* True when `reply` is an array of `n` replies; otherwise sets *why. */
+static int reply_ok(const redisReply *reply, const char *error, size_t n, const char *what,
+                    const char **why)
+{
+    if (!error && reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == n)
+        return 1;
+    *why = error ? error : what;
+    return 0;
+}
+
+static void on_leads(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct leads_call c = *(struct leads_call *)arg;
+    free(arg);
+    const char *why = NULL;
+    cadence_store_lead *leads = NULL;
+    if (!reply_ok(reply, error, c.n, "bad reply to the state read", &why) ||
+        !(leads = calloc(c.n, sizeof(*leads)))) {
+        c.cb(NULL, c.n, why ? why : "out of memory", c.arg);
+        return;
+    }
+    for (size_t i = 0; i < c.n; i++) {
+        const redisReply *e = reply->element[i]; /* HMGET v s */
+        if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
+            e->element[0]->type == REDIS_REPLY_STRING &&
+            e->element[1]->type == REDIS_REPLY_STRING) {
+            leads[i].found = 1;
+            leads[i].version = strtol(e->element[0]->str, NULL, 10);
+            leads[i].state = e->element[1]->str;
+            leads[i].state_len = e->element[1]->len;
+        }
+    }
+    c.cb(leads, c.n, NULL, c.arg);
+    free(leads);
+}
+
+static void on_emails(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct emails_call c = *(struct emails_call *)arg;
+    free(arg);
+    const char *why = NULL;
+    cadence_store_email_link *links = NULL;
+    if (!reply_ok(reply, error, c.n, "bad reply to the email lookup", &why) ||
+        !(links = calloc(c.n, sizeof(*links)))) {
+        c.cb(NULL, c.n, why ? why : "out of memory", c.arg);
+        return;
+    }
+    for (size_t i = 0; i < c.n; i++) {
+        const redisReply *e = reply->element[i];
+        if (e->type == REDIS_REPLY_STRING && e->len > 0) {
+            links[i].lead_id = e->str;
+            links[i].len = e->len;
+        }
+    }
+    c.cb(links, c.n, NULL, c.arg);
+    free(links);
+}
+
+/* Sends `b` with `cb`/`call`, freeing both on failure; frees `b` in any case. */
+static enum cadence_redis_status send_batch(cadence_redis *r, cadence_redis_batch *b, int built,
+                                            cadence_redis_cb cb, void *call)
+{
+    enum cadence_redis_status st = CADENCE_REDIS_INVALID;
+    if (built && call)
+        st = cadence_redis_batch_send(r, b, cb, call);
+    if (st != CADENCE_REDIS_OK)
+        free(call);
+    cadence_redis_batch_free(b);
+    return st;
+}
+
+enum cadence_redis_status cadence_store_read_leads(cadence_redis *r,
+                                                   const cadence_store_lead_ref *refs, size_t n,
+                                                   cadence_store_leads_cb cb, void *arg)
+{
+    struct leads_call *c = malloc(sizeof(*c));
+    if (c)
+        *c = (struct leads_call){cb, arg, n};
+    cadence_redis_batch *b = cadence_redis_batch_new();
+    int built = b != NULL && n > 0;
+    char key[CADENCE_KEY_MAX];
+    for (size_t i = 0; built && i < n; i++) {
+        cadence_keys_lead_state(key, refs[i].shard, refs[i].lead_id);
+        const char *argv[] = {"HMGET", key, "v", "s"};
+        built = cadence_redis_batch_add_argv(b, 4, argv, NULL) == 0;
+    }
+    return send_batch(r, b, built, on_leads, c);
+}
+
+enum cadence_redis_status cadence_store_find_leads_by_email(cadence_redis *r,
+                                                            const char *const *emails, size_t n,
+                                                            uint32_t shards,
+                                                            cadence_store_emails_cb cb, void *arg)
+{
+    struct emails_call *c = malloc(sizeof(*c));
+    if (c)
+        *c = (struct emails_call){cb, arg, n};
+    cadence_redis_batch *b = cadence_redis_batch_new();
+    int built = b != NULL && n > 0;
+    char key[CADENCE_KEY_MAX];
+    for (size_t i = 0; built && i < n; i++) {
+        cadence_keys_email(key, emails[i], shards);
+        const char *argv[] = {"GET", key};
+        built = cadence_redis_batch_add_argv(b, 2, argv, NULL) == 0;
+    }
+    return send_batch(r, b, built, on_emails, c);
+}
