@@ -10,10 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "kafka_conf.h"
-#include "kafka_wake.h"
-#include "log.h"
-#include "topics.h"
+#include "kafka/conf.h"
+#include "kafka/wake.h"
+#include "core/log.h"
+#include "base/topics.h"
 
 struct notifier_consumer {
     rd_kafka_t *rk;

@@ -15,7 +15,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "core/config.h"
 
 typedef struct notifier_consumer notifier_consumer;
 

@@ -17,14 +17,14 @@
 #include <string.h>
 
 #include "consumer.h"
-#include "http.h"
+#include "http/server.h"
 #include "http_client.h"
-#include "log.h"
+#include "core/log.h"
 #include "notifier.h"
-#include "producer.h"
+#include "kafka/producer.h"
 #include "routes.h"
-#include "service.h"
-#include "topics.h"
+#include "core/service.h"
+#include "base/topics.h"
 
 /* How long a shutdown waits for the alerts in hand (e.g. while a receiver is down). */
 #define NOTIFIER_DRAIN_TIMEOUT_S 10

@@ -10,9 +10,9 @@
 #include <time.h>
 
 #include "engine/tzcache.h"
-#include "log.h"
+#include "core/log.h"
 #include "render.h"
-#include "topics.h"
+#include "base/topics.h"
 
 #define MAX_DESTS 32          /* destinations one alert can go to */
 #define DLQ_RETRY_MS 1000     /* a DLQ produce Kafka refused is tried again after this */

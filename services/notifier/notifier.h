@@ -21,11 +21,11 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "consumer.h"
 #include "http_client.h"
-#include "metrics.h"
-#include "producer.h"
+#include "core/metrics.h"
+#include "kafka/producer.h"
 #include "routes.h"
 
 typedef struct notifier notifier;
