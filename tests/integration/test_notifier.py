@@ -238,6 +238,29 @@ class NotifierTest(unittest.TestCase):
         self.assertEqual(http_get(p.http_addr, "/livez")[0], 200)
         self.stop_clean(p)
 
+    def test_two_notifiers_share_the_partitions(self):
+        routes = f"* webhook {self.rx.url('/hook')} {SECRET}\n"
+        n1 = self.st.start_notifier(routes, name="n1")
+        wait_for(lambda: '"partitions assigned"' in self.st.log_of(n1), what="n1 assigned")
+        n2 = self.st.start_notifier(routes, name="n2")
+        wait_for(lambda: '"partitions assigned"' in self.st.log_of(n2)
+                 and '"partitions revoked"' in self.st.log_of(n1), timeout=30,
+                 what="the partitions shared (cooperative rebalance)")
+        alerts = [alert(i, rep=f"rep-{i % 7}") for i in range(100)]
+        self.st.produce(alerts)
+        want = {a["alert_id"] for a in alerts}
+        wait_for(lambda: {json.loads(r["body"])["alert_id"] for r in self.rx.got("/hook")} == want,
+                 timeout=60, what="every alert delivered")
+        self.st.committed()
+        d1 = metric(n1.http_addr, "cadence_notifier_alerts_total", 'result="delivered"')
+        d2 = metric(n2.http_addr, "cadence_notifier_alerts_total", 'result="delivered"')
+        self.assertGreater(d1, 0)
+        self.assertGreater(d2, 0)
+        self.assertEqual(d1 + d2, 100, "each alert delivered by one notifier, once")
+        self.assertEqual(len(self.rx.got("/hook")), 100)
+        self.stop_clean(n2)
+        self.stop_clean(n1)
+
     def test_kill9_mid_stream_loses_nothing(self):
         self.rx.delay = 0.01  # a slow receiver: the kill lands with deliveries in flight
         routes = f"* webhook {self.rx.url('/hook')} {SECRET}\n"
