@@ -626,6 +626,21 @@ static void on_response(void *arg, const notifier_http_result *r)
 
 /* ------------------------------------------------------------------ consumer callbacks */
 
+/* An id as alerts.v1 defines it: [A-Za-z0-9._:-]{1,64}. The alert_id goes into HTTP headers,
+ * so nothing else (no CR/LF) may pass. */
+static int valid_id(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 64)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              strchr("._:-", *p)))
+            return 0;
+    return 1;
+}
+
 static void on_message(void *arg, rd_kafka_message_t *m)
 {
     notifier *n = arg;
@@ -644,11 +659,9 @@ static void on_message(void *arg, rd_kafka_message_t *m)
         why = "alert larger than 64 KiB";
     else if (!(ev = json_loadb(m->payload ? m->payload : "", m->len, JSON_REJECT_DUPLICATES, &je)))
         why = "not JSON";
-    else if (!json_is_object(ev) || !json_is_string(json_object_get(ev, "alert_id")) ||
-             !json_is_string(json_object_get(ev, "rep_id")) ||
-             !json_is_string(json_object_get(ev, "lead_id")) ||
-             strlen(json_string_value(json_object_get(ev, "alert_id"))) > 64)
-        why = "not an alert: alert_id (up to 64 characters), rep_id and lead_id are required";
+    else if (!json_is_object(ev) || !valid_id(json_object_get(ev, "alert_id")) ||
+             !valid_id(json_object_get(ev, "rep_id")) || !valid_id(json_object_get(ev, "lead_id")))
+        why = "not an alert: alert_id, rep_id and lead_id must be ids ([A-Za-z0-9._:-], 1 to 64)";
 
     const notifier_route *routes[MAX_DESTS];
     size_t nd =
