@@ -16,6 +16,7 @@
 #include "gateway.h"
 #include "kafka/conf.h"
 #include "store/keys.h"
+#include "store/scripts.h"
 #include "core/log.h"
 #include "base/topics.h"
 
@@ -24,15 +25,6 @@
 #define FANIN_BATCH_MAX 256
 #define FANIN_TICK_MS 10L
 #define FANIN_RETRY_MS 250
-
-static const char append_lua[] =
-    "if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end\n"
-    "redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'alert', ARGV[2])\n"
-    "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])\n"
-    "local n = redis.call('ZCARD', KEYS[2])\n"
-    "local keep = tonumber(ARGV[5])\n"
-    "if n > keep then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - keep - 1) end\n"
-    "return 1\n";
 
 struct gw_fanin {
     gateway *g;
@@ -183,7 +175,7 @@ gw_fanin *gw_fanin_new(gateway *g, char *errstr, size_t errstr_size)
         return NULL;
     }
     f->g = g;
-    f->script = cadence_redis_script_add(g->redis, append_lua, errstr, errstr_size);
+    f->script = cadence_redis_script_add(g->redis, cadence_lua_append_alert, errstr, errstr_size);
     if (!f->script) {
         free(f);
         return NULL;

@@ -1,5 +1,5 @@
 /*
- * The worker's apply script (services/worker/apply_script.c) against a private redis-server:
+ * The apply script (common/store/lua/apply_event.lua) against a private redis-server:
  * one event applied once, a replay returns the recorded outbox, a stale version is refused,
  * bad arguments are refused before any write, and the timeline keeps its newest 200 entries.
  */
@@ -7,9 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "apply_script.h"
-#include "pipeline.h"
 #include "redis_suite.h"
+#include "store/scripts.h"
 
 TestSuite(apply_script, .init = redis_suite_setup, .fini = redis_suite_teardown);
 
@@ -23,10 +22,10 @@ static redisReply *apply_tasks(const char *ev, long version, const char *state, 
     snprintf(v, sizeof v, "%ld", version);
     snprintf(timeline, sizeof timeline, "{\"event_id\":\"%s\"}", ev);
     char ttl[16], cap[16];
-    snprintf(ttl, sizeof ttl, "%d", WORKER_EVENT_RECORD_TTL_S);
-    snprintf(cap, sizeof cap, "%d", WORKER_TIMELINE_CAP);
+    snprintf(ttl, sizeof ttl, "%d", CADENCE_STORE_EVENT_RECORD_TTL_S);
+    snprintf(cap, sizeof cap, "%d", CADENCE_STORE_TIMELINE_CAP);
     const char *argv[] = {"EVAL",
-                          worker_apply_lua,
+                          cadence_lua_apply_event,
                           "6",
                           "cad:{s0}:lead:L1",
                           evkey,
@@ -120,7 +119,7 @@ Test(apply_script, bad_arguments_write_nothing)
 
 Test(apply_script, timeline_keeps_the_newest_entries)
 {
-    int n = WORKER_TIMELINE_CAP + 7;
+    int n = CADENCE_STORE_TIMELINE_CAP + 7;
     for (int i = 0; i < n; i++) {
         char ev[16];
         snprintf(ev, sizeof ev, "e%d", i);
@@ -128,7 +127,7 @@ Test(apply_script, timeline_keeps_the_newest_entries)
         assert_verdict(r, "ok");
         freeReplyObject(r);
     }
-    cr_assert_eq(llen("cad:{s0}:timeline:L1"), WORKER_TIMELINE_CAP);
+    cr_assert_eq(llen("cad:{s0}:timeline:L1"), CADENCE_STORE_TIMELINE_CAP);
     redisReply *r = CMD("LINDEX", "cad:{s0}:timeline:L1", "0");
     char newest[64];
     snprintf(newest, sizeof newest, "{\"event_id\":\"e%d\"}", n - 1);
@@ -136,7 +135,7 @@ Test(apply_script, timeline_keeps_the_newest_entries)
     freeReplyObject(r);
     r = CMD("LINDEX", "cad:{s0}:timeline:L1", "-1");
     char oldest[64];
-    snprintf(oldest, sizeof oldest, "{\"event_id\":\"e%d\"}", n - WORKER_TIMELINE_CAP);
+    snprintf(oldest, sizeof oldest, "{\"event_id\":\"e%d\"}", n - CADENCE_STORE_TIMELINE_CAP);
     cr_assert_str_eq(r->str, oldest);
     freeReplyObject(r);
 }

@@ -1,5 +1,6 @@
 /*
- * The scheduler's Lua scripts (services/scheduler/scripts.h) against a private redis-server:
+ * The due-touch and rep-queue scripts (common/store/lua/claim_due, ack_due, queue_tasks,
+ * unqueue_task) against a private redis-server:
  * what a claim takes, what an ack keeps, how the rep's queue is kept.
  */
 #include <criterion/criterion.h>
@@ -7,7 +8,7 @@
 #include <string.h>
 
 #include "redis_suite.h"
-#include "scripts.h"
+#include "store/scripts.h"
 
 TestSuite(scheduler_scripts, .init = redis_suite_setup, .fini = redis_suite_teardown);
 
@@ -32,7 +33,7 @@ static void put_task(const char *id, const char *due)
 static long long ack1(const char *id, const char *lease)
 {
     redisReply *r =
-        CMD("EVAL", scheduler_ack_lua, "2", "cad:{s0}:inflight", "cad:{s0}:tasks", id, lease);
+        CMD("EVAL", cadence_lua_ack_due, "2", "cad:{s0}:inflight", "cad:{s0}:tasks", id, lease);
     cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", r->type == REDIS_REPLY_ERROR ? r->str : "");
     cr_assert_eq(r->elements, 1);
     long long v = r->element[0]->integer;
@@ -42,7 +43,7 @@ static long long ack1(const char *id, const char *lease)
 
 static redisReply *claim(const char *now, const char *deadline, const char *limit)
 {
-    redisReply *r = CMD("EVAL", scheduler_claim_lua, "3", "cad:{s0}:due", "cad:{s0}:tasks",
+    redisReply *r = CMD("EVAL", cadence_lua_claim_due, "3", "cad:{s0}:due", "cad:{s0}:tasks",
                         "cad:{s0}:inflight", now, deadline, limit);
     cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", r->type == REDIS_REPLY_ERROR ? r->str : "");
     return r;
@@ -127,8 +128,8 @@ Test(scheduler_scripts, one_ack_call_answers_for_many_tasks_in_order)
     put_task("c", "100");
     freeReplyObject(claim("1000", "2000", "10"));
     freeReplyObject(CMD("HDEL", "cad:{s0}:tasks", "b"));
-    redisReply *r = CMD("EVAL", scheduler_ack_lua, "2", "cad:{s0}:inflight", "cad:{s0}:tasks", "a",
-                        "2000", "b", "2000", "c", "2000");
+    redisReply *r = CMD("EVAL", cadence_lua_ack_due, "2", "cad:{s0}:inflight", "cad:{s0}:tasks",
+                        "a", "2000", "b", "2000", "c", "2000");
     cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
     cr_assert_eq(r->elements, 3);
     cr_assert_eq(r->element[0]->integer, 1);
@@ -137,8 +138,8 @@ Test(scheduler_scripts, one_ack_call_answers_for_many_tasks_in_order)
     freeReplyObject(r);
     cr_assert_eq(integer(CMD("ZCARD", "cad:{s0}:inflight")), 0);
     const char *q = "cad:{r:rep.a}:queue", *h = "cad:{r:rep.a}:tasks";
-    cr_assert_eq(integer(CMD("EVAL", scheduler_queue_lua, "2", q, h, "300", "a", "{\"a\":1}", "100",
-                             "c", "{\"c\":1}")),
+    cr_assert_eq(integer(CMD("EVAL", cadence_lua_queue_tasks, "2", q, h, "300", "a", "{\"a\":1}",
+                             "100", "c", "{\"c\":1}")),
                  2);
     r = CMD("ZRANGE", q, "0", "-1");
     cr_assert_eq(r->elements, 2);
@@ -153,7 +154,7 @@ Test(scheduler_scripts, the_rep_queue_orders_by_due_and_prunes_stale_json)
     for (int i = 0; i < 40; i++) {
         snprintf(id, sizeof(id), "t%d", i);
         snprintf(due, sizeof(due), "%d", 1000 - i);
-        cr_assert_eq(integer(CMD("EVAL", scheduler_queue_lua, "2", q, h, due, id, "{}")), 1);
+        cr_assert_eq(integer(CMD("EVAL", cadence_lua_queue_tasks, "2", q, h, due, id, "{}")), 1);
         /* the worker answers every task but the last: ZREM from the queue only */
         if (i < 39)
             freeReplyObject(CMD("ZREM", q, id));
@@ -161,7 +162,7 @@ Test(scheduler_scripts, the_rep_queue_orders_by_due_and_prunes_stale_json)
     cr_assert_eq(integer(CMD("ZCARD", q)), 1);
     cr_assert_leq(integer(CMD("HLEN", h)), 2 * 1 + 16 + 1, "stale JSON is pruned");
     cr_assert_eq(integer(CMD("HEXISTS", h, "t39")), 1, "the open task's JSON stays");
-    cr_assert_eq(integer(CMD("EVAL", scheduler_unqueue_lua, "2", q, h, "t39")), 1);
+    cr_assert_eq(integer(CMD("EVAL", cadence_lua_unqueue_task, "2", q, h, "t39")), 1);
     cr_assert_eq(integer(CMD("ZCARD", q)), 0);
     cr_assert_eq(integer(CMD("HEXISTS", h, "t39")), 0);
 }
@@ -169,7 +170,7 @@ Test(scheduler_scripts, the_rep_queue_orders_by_due_and_prunes_stale_json)
 Test(scheduler_scripts, bad_arguments_are_refused_before_any_write)
 {
     put_task("t1", "100");
-    redisReply *r = CMD("EVAL", scheduler_claim_lua, "3", "cad:{s0}:due", "cad:{s0}:tasks",
+    redisReply *r = CMD("EVAL", cadence_lua_claim_due, "3", "cad:{s0}:due", "cad:{s0}:tasks",
                         "cad:{s0}:inflight", "x", "2000", "10");
     cr_assert_eq(r->type, REDIS_REPLY_ERROR);
     freeReplyObject(r);
