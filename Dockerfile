@@ -4,6 +4,7 @@ FROM debian:bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config librdkafka-dev libevent-dev libjansson-dev \
       libhiredis-dev libpcre2-dev libssl-dev libglib2.0-dev \
+      libcurl4-openssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -15,6 +16,7 @@ FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
       librdkafka1 libevent-2.1-7 libjansson4 libhiredis0.14 libpcre2-8-0 libssl3 \
       libglib2.0-0 tzdata ca-certificates \
+      libcurl4 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/local/bin/cadence* /usr/local/bin/
 COPY schemas /usr/share/cadence/schemas

@@ -59,6 +59,29 @@ static const struct var vars[] = {
      "scheduler claim lease: a claimed task not acknowledged by then is handed out again"},
     {"CADENCE_MAX_BODY_BYTES", K_LONG, OFF(max_body_bytes), "1048576", 1024, 67108864,
      "gateway: largest accepted request body (413 above)"},
+    {"CADENCE_NOTIFY_ROUTES", K_OPT_FILE, OFF(notify_routes), NULL, 0, 0,
+     "notifier: routes file, lines of '<rep_id or *> slack <url>' or '<rep_id or *> webhook <url> "
+     "<secret>' (re-read on SIGHUP; required by the notifier)"},
+    {"CADENCE_CONSOLE_URL", K_STRING, OFF(console_url), "http://127.0.0.1:8080/", 0, 0,
+     "notifier: the console's address, for the 'Open lead' links in Slack messages"},
+    {"CADENCE_NOTIFY_CONNECT_TIMEOUT_MS", K_LONG, OFF(notify_connect_timeout_ms), "3000", 100,
+     600000, "notifier: deadline to connect to a destination (TCP + TLS)"},
+    {"CADENCE_NOTIFY_TIMEOUT_MS", K_LONG, OFF(notify_timeout_ms), "10000", 100, 600000,
+     "notifier: deadline of one delivery request, connect to last byte"},
+    {"CADENCE_NOTIFY_RETRY_BASE_MS", K_LONG, OFF(notify_retry_base_ms), "500", 10, 600000,
+     "notifier: first retry delay; doubles per attempt, with jitter"},
+    {"CADENCE_NOTIFY_RETRY_MAX_MS", K_LONG, OFF(notify_retry_max_ms), "60000", 10, 3600000,
+     "notifier: longest retry delay (the cap of the exponential backoff)"},
+    {"CADENCE_NOTIFY_RETRY_BUDGET_S", K_LONG, OFF(notify_retry_budget_s), "3600", 0, 604800,
+     "notifier: how long a failing delivery is retried before it goes to cadence-dlq.v1"},
+    {"CADENCE_NOTIFY_SLACK_INTERVAL_MS", K_LONG, OFF(notify_slack_interval_ms), "1000", 0, 600000,
+     "notifier: least time between two messages to one Slack webhook (more wait in its queue)"},
+    {"CADENCE_NOTIFY_WEBHOOK_INTERVAL_MS", K_LONG, OFF(notify_webhook_interval_ms), "0", 0, 600000,
+     "notifier: least time between two requests to one signed webhook; 0 = no limit"},
+    {"CADENCE_NOTIFY_CONCURRENCY", K_LONG, OFF(notify_concurrency), "4", 1, 256,
+     "notifier: requests in flight at once to one destination"},
+    {"CADENCE_NOTIFY_MAX_PENDING", K_LONG, OFF(notify_max_pending), "1000", 1, 1000000,
+     "notifier: alerts read and not yet delivered; consumption pauses above this"},
 };
 
 static const struct {
@@ -70,6 +93,7 @@ static const struct {
     {"devbroker", "cadence-devbroker", ""},
     {"loadgen", "cadence-loadgen", ""},
     {"cli", "cadence-cli", ""},
+    {"notifier", "cadence-notifier", "127.0.0.1:9104"},
 };
 
 static const char *service_default(const char *service, const char *name)

@@ -42,6 +42,18 @@ typedef struct cadence_config {
     long tick_ms;                     /* CADENCE_TICK_MS: scheduler tick */
     long lease_ms;                    /* CADENCE_LEASE_MS: scheduler claim lease */
     long max_body_bytes;              /* CADENCE_MAX_BODY_BYTES: gateway request bodies */
+    /* cadence-notifier (services/notifier/) */
+    char *notify_routes;             /* CADENCE_NOTIFY_ROUTES, NULL when unset */
+    char *console_url;               /* CADENCE_CONSOLE_URL: base of the lead links */
+    long notify_connect_timeout_ms;  /* CADENCE_NOTIFY_CONNECT_TIMEOUT_MS */
+    long notify_timeout_ms;          /* CADENCE_NOTIFY_TIMEOUT_MS: one request, start to end */
+    long notify_retry_base_ms;       /* CADENCE_NOTIFY_RETRY_BASE_MS: first retry delay */
+    long notify_retry_max_ms;        /* CADENCE_NOTIFY_RETRY_MAX_MS: retry delay cap */
+    long notify_retry_budget_s;      /* CADENCE_NOTIFY_RETRY_BUDGET_S: then the DLQ */
+    long notify_slack_interval_ms;   /* CADENCE_NOTIFY_SLACK_INTERVAL_MS: per Slack webhook */
+    long notify_webhook_interval_ms; /* CADENCE_NOTIFY_WEBHOOK_INTERVAL_MS: per webhook URL */
+    long notify_concurrency;         /* CADENCE_NOTIFY_CONCURRENCY: requests per destination */
+    long notify_max_pending;         /* CADENCE_NOTIFY_MAX_PENDING: alerts in hand */
 } cadence_config;
 
 /*
