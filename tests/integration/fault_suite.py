@@ -13,8 +13,9 @@ itself is also stopped and restarted:
 
     CADENCE_TEST_BROKER=kafka /usr/bin/python3 tests/integration/fault_suite.py
 
-(fault_suite.py is not named test_*.py: tests/CMakeLists.txt registers the faults that hold
-today; the Redis faults, which show a defect, run by hand — see the README's Reliability.)
+(fault_suite.py is not named test_*.py: tests/CMakeLists.txt registers the fault that holds
+today, the worker kill; the others, which show a worker defect, run by hand — see the README's
+Reliability section.)
 """
 import os
 import signal
