@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum kind { K_STRING, K_OPT_FILE, K_FILE, K_DIR, K_REDIS, K_ADDR, K_LEVEL, K_LONG };
+enum kind { K_STRING, K_OPT_FILE, K_FILE, K_DIR, K_REDIS, K_ADDR, K_LEVEL, K_LONG, K_NAME };
 
 struct var {
     const char *name;
@@ -36,6 +36,9 @@ static const struct var vars[] = {
     {"CADENCE_SCHEMAS_DIR", K_DIR, OFF(schemas_dir), CADENCE_DATA_DIR "/schemas", 0, 0,
      "directory of the JSON Schemas events are validated against"},
     {"CADENCE_GROUP_ID", K_STRING, OFF(group_id), "@", 0, 0, "Kafka consumer group"},
+    {"CADENCE_INSTANCE_ID", K_NAME, OFF(instance_id), NULL, 0, 0,
+     "static group membership (group.instance.id), unique per process of a group: a restart "
+     "within the session timeout gets its partitions back without a rebalance; unset = dynamic"},
     {"CADENCE_HTTP_ADDR", K_ADDR, OFF(http_addr), "@", 0, 0,
      "host:port for /healthz and /metrics (the gateway also serves its API); empty disables"},
     {"CADENCE_LOG_LEVEL", K_LEVEL, 0, "info", 0, 0, "debug, info, warn or error"},
@@ -170,6 +173,16 @@ static int parse_one(cadence_config *cfg, const struct var *var, const char *v, 
     case K_ADDR:
         if (parse_addr(cfg, v, err, n) != 0)
             return -1;
+        break;
+    case K_NAME:
+        /* Kafka's rule for group.instance.id: 1-249 of [a-zA-Z0-9._-]. */
+        if (!*v || strlen(v) > 249 ||
+            strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789._-") != strlen(v)) {
+            snprintf(err, n, "must be 1-249 of the characters a-z A-Z 0-9 . _ - (got \"%.60s\")",
+                     v);
+            return -1;
+        }
         break;
     case K_LEVEL:
         if (cadence_log_level_parse(v, &cfg->log_level) != 0) {

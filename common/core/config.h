@@ -28,6 +28,7 @@ typedef struct cadence_config {
     char *playbook_path;              /* CADENCE_PLAYBOOK */
     char *schemas_dir;                /* CADENCE_SCHEMAS_DIR */
     char *group_id;                   /* CADENCE_GROUP_ID */
+    char *instance_id;                /* CADENCE_INSTANCE_ID, NULL when unset */
     char *http_addr;                  /* CADENCE_HTTP_ADDR as given ("host:port"), "" disables */
     char http_host[256];              /* ...host part */
     int http_port;                    /* ...port part */

@@ -97,11 +97,20 @@ cadence_service_stopper *cadence_service_stopper_new(struct event_base *base, in
     return s;
 }
 
+/* Set once any stopper of the process starts stopping; read by /readyz. */
+static volatile int draining;
+
+int cadence_service_draining(void)
+{
+    return draining;
+}
+
 void cadence_service_stopper_stop(cadence_service_stopper *s, const char *why)
 {
     if (s->stopping)
         return;
     s->stopping = 1;
+    draining = 1;
     cadence_log_json(CADENCE_LOG_INFO, "stopping", json_pack("{s:s}", "reason", why));
     struct timeval tv = {s->drain_timeout_s, 0};
     evtimer_add(s->timeout_ev, &tv);

@@ -48,6 +48,10 @@ cadence_service_stopper *cadence_service_stopper_new(struct event_base *base, in
 /* Starts stopping (once; later calls are ignored). */
 void cadence_service_stopper_stop(cadence_service_stopper *s, const char *why);
 
+/* 1 once a stopper of this process started stopping (SIGTERM, SIGINT, fatal error): the
+ * service drains and /readyz answers 503 from then on; 0 before. */
+int cadence_service_draining(void);
+
 /* The drain is finished: ends the event loop. Takes the stopper as `void *` so it can be
  * passed as a completion callback. */
 void cadence_service_stopper_done(void *stopper);

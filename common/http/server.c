@@ -1,5 +1,5 @@
 /*
- * http — evhttp with /healthz and /metrics.
+ * http — evhttp with /livez, /readyz (= /healthz) and /metrics.
  */
 #include "http/server.h"
 
@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/service.h"
 
 struct cadence_http {
     struct evhttp *http;
@@ -36,11 +38,25 @@ void cadence_http_send_json(struct evhttp_request *req, int status, const char *
     evbuffer_free(out);
 }
 
-static void healthz_cb(struct evhttp_request *req, void *arg)
+/* /livez: the process runs its event loop (nothing else is asked). */
+static void livez_cb(struct evhttp_request *req, void *arg)
+{
+    (void)arg;
+    cadence_http_send_json(req, 200, "OK", "{\"status\":\"alive\"}");
+}
+
+/* /readyz and /healthz: the service's dependencies answer and it is not draining. */
+static void readyz_cb(struct evhttp_request *req, void *arg)
 {
     cadence_http *h = arg;
     char why[256] = "";
-    int bad = h->health ? h->health(h->arg, why, sizeof(why)) : 0;
+    int bad = 0;
+    if (cadence_service_draining()) {
+        bad = 1;
+        snprintf(why, sizeof(why), "draining: the service is stopping");
+    } else if (h->health) {
+        bad = h->health(h->arg, why, sizeof(why));
+    }
     json_t *body = bad ? json_pack("{s:s,s:s}", "status", "unavailable", "reason", why)
                        : json_pack("{s:s}", "status", "ok");
     char *text = json_dumps(body, JSON_COMPACT);
@@ -105,7 +121,9 @@ cadence_http *cadence_http_new(struct event_base *base, const char *host, int po
     }
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                             EVHTTP_REQ_OPTIONS);
-    evhttp_set_cb(h->http, "/healthz", healthz_cb, h);
+    evhttp_set_cb(h->http, "/livez", livez_cb, h);
+    evhttp_set_cb(h->http, "/readyz", readyz_cb, h);
+    evhttp_set_cb(h->http, "/healthz", readyz_cb, h);
     evhttp_set_cb(h->http, "/metrics", metrics_cb, h);
     return h;
 }

@@ -1,10 +1,13 @@
 /*
- * http — the evhttp server every service runs on CADENCE_HTTP_ADDR, with `/healthz` and
- * `/metrics` built in. The gateway adds its own routes through cadence_http_evhttp().
+ * http — the evhttp server every service runs on CADENCE_HTTP_ADDR, with `/livez`, `/readyz`
+ * (alias `/healthz`) and `/metrics` built in. The gateway adds its own routes through
+ * cadence_http_evhttp().
  *
- * /healthz answers 200 {"status":"ok"} when the service's health callback says so, else 503
- * {"status":"unavailable","reason":"..."}. /metrics renders the service's registry in the
- * Prometheus text format.
+ * /livez answers 200 {"status":"alive"} while the process serves at all (a liveness probe).
+ * /readyz answers 200 {"status":"ok"} when the service's health callback says so (Redis and
+ * Kafka reachable) and the service is not draining (cadence_service_draining()), else 503
+ * {"status":"unavailable","reason":"..."}; /healthz is the same as /readyz. /metrics renders the
+ * service's registry in the Prometheus text format.
  */
 #ifndef CADENCE_HTTP_H
 #define CADENCE_HTTP_H

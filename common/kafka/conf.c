@@ -95,6 +95,17 @@ rd_kafka_conf_t *cadence_kafka_conf_new(const cadence_config *cfg, const char *c
             return NULL;
         }
     }
+    /* Static membership, for consumers only (a conf with a group): CADENCE_INSTANCE_ID. */
+    char group[256];
+    size_t group_size = sizeof(group);
+    if (cfg->instance_id &&
+        rd_kafka_conf_get(conf, "group.id", group, &group_size) == RD_KAFKA_CONF_OK && group[0] &&
+        rd_kafka_conf_set(conf, "group.instance.id", cfg->instance_id, why, sizeof(why)) !=
+            RD_KAFKA_CONF_OK) {
+        snprintf(errstr, errstr_size, "CADENCE_INSTANCE_ID: %s", why);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
     rd_kafka_conf_set_log_cb(conf, log_cb);
     return conf;
 }

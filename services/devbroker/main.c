@@ -7,6 +7,11 @@
  * through a rename) to --bootstrap-file, so scripts can wait for the file to appear. Runs until
  * SIGTERM or SIGINT and exits 0.
  *
+ * Fault control, for fault tests: SIGUSR1 takes every mock broker down (connections closed,
+ * new ones refused); SIGUSR2 brings them up again and injects request errors: the next 3
+ * Produce requests fail with REQUEST_TIMED_OUT and the next 3 OffsetCommit requests with
+ * NOT_COORDINATOR, errors clients must retry through.
+ *
  * Known limit of the mock in librdkafka 2.0.2: each partition keeps only about 5 MB; older
  * messages are dropped. Benchmarks pace production or use more partitions.
  */
@@ -24,12 +29,42 @@
 #include "core/log.h"
 #include "base/topics.h"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, down_requested, up_requested;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGUSR1)
+        down_requested = 1;
+    else if (sig == SIGUSR2)
+        up_requested = 1;
+    else
+        stop_requested = 1;
+}
+
+/* Kafka API keys of the requests the up-signal makes fail (the protocol's numbers). */
+enum { API_PRODUCE = 0, API_OFFSET_COMMIT = 8 };
+
+static void set_brokers(rd_kafka_mock_cluster_t *mc, int brokers, int up)
+{
+    for (int id = 1; id <= brokers; id++) {
+        rd_kafka_resp_err_t err =
+            up ? rd_kafka_mock_broker_set_up(mc, id) : rd_kafka_mock_broker_set_down(mc, id);
+        if (err)
+            cadence_logf(CADENCE_LOG_WARN, "broker %d %s: %s", id, up ? "up" : "down",
+                         rd_kafka_err2str(err));
+    }
+    if (up) {
+        rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 3, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+                                          RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+                                          RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+        rd_kafka_mock_push_request_errors(
+            mc, API_OFFSET_COMMIT, 3, RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+            RD_KAFKA_RESP_ERR_NOT_COORDINATOR, RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
+    }
+    cadence_log_json(CADENCE_LOG_INFO,
+                     up ? "devbroker brokers up, request errors injected"
+                        : "devbroker brokers down",
+                     json_pack("{s:i}", "brokers", brokers));
 }
 
 static void usage(FILE *out)
@@ -40,6 +75,8 @@ static void usage(FILE *out)
             "Runs librdkafka's mock Kafka cluster (the real wire protocol, in memory) with every\n"
             "cadence topic created, prints the bootstrap address and writes it to PATH, and runs\n"
             "until SIGTERM/SIGINT. For development, CI and demos; production uses real Kafka.\n"
+            "SIGUSR1 takes the brokers down; SIGUSR2 brings them up with injected request\n"
+            "errors (3 Produce, 3 OffsetCommit), for fault tests.\n"
             "\n"
             "  --partitions N       partitions per topic (1-256, default 4)\n"
             "  --brokers N          mock brokers in the cluster (1-16, default 1)\n"
@@ -117,12 +154,16 @@ int main(int argc, char **argv)
     sigemptyset(&stop_set);
     sigaddset(&stop_set, SIGTERM);
     sigaddset(&stop_set, SIGINT);
+    sigaddset(&stop_set, SIGUSR1);
+    sigaddset(&stop_set, SIGUSR2);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
     sigprocmask(SIG_BLOCK, &stop_set, &old_set);
 
     char errstr[512];
@@ -170,8 +211,17 @@ int main(int argc, char **argv)
         cadence_log_json(CADENCE_LOG_INFO, "devbroker ready",
                          json_pack("{s:s,s:i,s:i,s:i}", "bootstrap", bootstraps, "partitions",
                                    partitions, "brokers", brokers, "topics", (int)ntopics));
-        while (!stop_requested)
+        while (!stop_requested) {
             sigsuspend(&old_set);
+            if (down_requested) {
+                down_requested = 0;
+                set_brokers(mc, brokers, 0);
+            }
+            if (up_requested) {
+                up_requested = 0;
+                set_brokers(mc, brokers, 1);
+            }
+        }
         cadence_log_json(CADENCE_LOG_INFO, "devbroker stopping", NULL);
     }
     rd_kafka_mock_cluster_destroy(mc);

@@ -96,6 +96,8 @@ ParameterizedTestParameters(config, refuses_bad_values_naming_the_variable)
         {"CADENCE_SHARDS", "12abc", "whole number"},
         {"CADENCE_SESSION_TIMEOUT_MS", "-5", "whole number"},
         {"CADENCE_BATCH_MAX", "99999999999999999999", "whole number"},
+        {"CADENCE_INSTANCE_ID", "worker 1", "a-z A-Z 0-9"},
+        {"CADENCE_INSTANCE_ID", "", "a-z A-Z 0-9"},
     };
     return cr_make_param_array(struct bad_var, cases, sizeof(cases) / sizeof(cases[0]));
 }

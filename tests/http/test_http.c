@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/service.h"
 #include "http/server.h"
 
 struct response {
@@ -75,6 +76,51 @@ Test(http, healthz_reports_the_health_callback)
     get(base, port, "/healthz", &r);
     cr_assert_eq(r.status, 503);
     cr_assert_str_eq(r.body, "{\"status\":\"unavailable\",\"reason\":\"redis unreachable\"}");
+    cadence_http_free(h);
+    event_base_free(base);
+}
+
+static void no_drain(void *arg)
+{
+    (void)arg;
+}
+
+Test(http, livez_is_the_process_readyz_its_dependencies_and_the_drain)
+{
+    struct event_base *base = event_base_new();
+    int down = 1;
+    char err[256];
+    cadence_http *h = cadence_http_new(base, "127.0.0.1", 0, NULL, health, &down, err, sizeof(err));
+    cr_assert_not_null(h, "%s", err);
+    int port = cadence_http_port(h);
+    struct response r;
+    get(base, port, "/livez", &r);
+    cr_assert_eq(r.status, 200, "alive even when Redis is down");
+    cr_assert_str_eq(r.body, "{\"status\":\"alive\"}");
+    get(base, port, "/readyz", &r);
+    cr_assert_eq(r.status, 503);
+    cr_assert_str_eq(r.body, "{\"status\":\"unavailable\",\"reason\":\"redis unreachable\"}");
+    down = 0;
+    get(base, port, "/readyz", &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.body, "{\"status\":\"ok\"}");
+
+    /* Once the service stops, it is no longer ready, but still alive. */
+    static const cadence_service_stop_ops ops = {no_drain, NULL, NULL};
+    cadence_service_stopper *s =
+        cadence_service_stopper_new(base, 30, &ops, NULL, err, sizeof(err));
+    cr_assert_not_null(s, "%s", err);
+    cr_assert_eq(cadence_service_draining(), 0);
+    cadence_service_stopper_stop(s, "test");
+    cr_assert_eq(cadence_service_draining(), 1);
+    get(base, port, "/readyz", &r);
+    cr_assert_eq(r.status, 503);
+    cr_assert_not_null(strstr(r.body, "draining"), "%s", r.body);
+    get(base, port, "/healthz", &r);
+    cr_assert_eq(r.status, 503, "/healthz is /readyz");
+    get(base, port, "/livez", &r);
+    cr_assert_eq(r.status, 200);
+    cadence_service_stopper_free(s);
     cadence_http_free(h);
     event_base_free(base);
 }

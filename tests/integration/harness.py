@@ -201,6 +201,10 @@ class Stack:
                 except ProcessLookupError:
                     pass
                 p.wait()
+        if getattr(self, "kafka", None) is not None:  # the real broker goes back to the pool
+            import real_kafka
+            real_kafka.release(self.kafka)
+            self.kafka = None
 
     def dump_logs(self):
         for name, _, path in self.procs:
@@ -234,6 +238,13 @@ class Stack:
         return out.stdout
 
     def start_devbroker(self, partitions=4):
+        """The test's Kafka: the devbroker, or with CADENCE_TEST_BROKER=kafka the process's
+        shared Apache Kafka broker, emptied for this test (tests/integration/real_kafka.py)."""
+        import real_kafka
+        if real_kafka.wanted():
+            self.kafka = real_kafka.acquire(partitions)
+            self.bootstrap = self.kafka.bootstrap
+            return None
         path = os.path.join(self.dir, "bootstrap")
         p = self.spawn("devbroker", [binary("cadence-devbroker"), "--partitions", str(partitions),
                                      "--bootstrap-file", path])

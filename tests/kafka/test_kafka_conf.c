@@ -76,3 +76,35 @@ Test(kafka_conf, refuses_a_line_without_equals)
     unlink(path);
     free(path);
 }
+
+Test(kafka_conf, instance_id_makes_a_consumer_a_static_member_and_leaves_producers_alone)
+{
+    cadence_config cfg = {0};
+    cfg.kafka_brokers = "k:9092";
+    cfg.instance_id = "worker-a.1";
+    static const char *const consumer[] = {"group.id", "cadence-worker", NULL};
+    char err[512] = "", v[256];
+    rd_kafka_conf_t *c = cadence_kafka_conf_new(&cfg, consumer, err, sizeof(err));
+    cr_assert_not_null(c, "%s", err);
+    conf_get(c, "group.instance.id", v, sizeof(v));
+    cr_assert_str_eq(v, "worker-a.1");
+    rd_kafka_conf_destroy(c);
+
+    static const char *const producer[] = {"client.id", "cadence-worker", NULL};
+    c = cadence_kafka_conf_new(&cfg, producer, err, sizeof(err));
+    cr_assert_not_null(c, "%s", err);
+    size_t size = sizeof(v);
+    v[0] = '\0';
+    rd_kafka_conf_get(c, "group.instance.id", v, &size);
+    cr_assert_str_eq(v, "", "a producer has no group, so no instance id");
+    rd_kafka_conf_destroy(c);
+
+    cfg.instance_id = NULL;
+    c = cadence_kafka_conf_new(&cfg, consumer, err, sizeof(err));
+    cr_assert_not_null(c, "%s", err);
+    size = sizeof(v);
+    v[0] = '\0';
+    rd_kafka_conf_get(c, "group.instance.id", v, &size);
+    cr_assert_str_eq(v, "", "unset means dynamic membership");
+    rd_kafka_conf_destroy(c);
+}
