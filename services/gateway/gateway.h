@@ -2,13 +2,15 @@
  * gateway — the shared context of cadence-gateway and the helpers its route handlers use.
  *
  * One libevent loop runs everything: the evhttp server (routes dispatched from one table in
- * main.c), the idempotent producer (ingest answers 202 only from the delivery callbacks), the
+ * routes.c), the idempotent producer (ingest answers 202 only from the delivery callbacks), the
  * async Redis client (reads for the API, the alert fan-in writes, the SSE polling), the alerts.v1
- * consumer, and the signals (SIGHUP re-reads the tokens and secrets files).
+ * consumer (woken by librdkafka, kafka_wake.h), and the signals (SIGHUP re-reads the tokens and
+ * secrets files; SIGTERM/SIGINT go through the common service stopper).
  *
- * Modules, one file each: auth (tokens, webhook secrets, HMAC), ingest (our events and the
- * Segment / Mautic webhooks → Kafka), fanin (alerts.v1 → per-rep Redis streams), sse (per-rep
- * streams → connected clients), api (queue, lead, stats), console (static files).
+ * Modules, one file each: main (wiring only), routes (the route table), request (replies,
+ * authentication, the rep a token may read), auth (tokens, webhook secrets, HMAC), ingest (our
+ * events and the Segment / Mautic webhooks → Kafka), fanin (alerts.v1 → per-rep Redis streams), sse
+ * (per-rep streams → connected clients), api (queue, lead, stats), console (static files).
  */
 #ifndef CADENCE_GATEWAY_H
 #define CADENCE_GATEWAY_H
@@ -24,6 +26,7 @@
 #include "producer.h"
 #include "redis.h"
 #include "schemas.h"
+#include "service.h"
 
 typedef struct gw_fanin gw_fanin;
 typedef struct gw_sse gw_sse;
@@ -39,6 +42,8 @@ typedef struct gateway {
     gw_auth *auth;
     gw_fanin *fanin;
     gw_sse *sse;
+    cadence_service_stopper *stopper; /* SIGTERM/SIGINT: drain ingest, then end the loop */
+    struct event *sig_hup, *drain_ev;
     const cadence_redis_script *queue_script; /* api.c: due tasks with their JSON */
     char console_dir[512]; /* where index.html, app.js, style.css are read from */
 } gateway;
@@ -81,6 +86,22 @@ int gw_valid_id(const char *s);
 
 /* Wall clock in Unix milliseconds. */
 long long gw_now_ms(void);
+
+/*
+ * The one rule of which rep's data a token may read: a rep token its own rep only, a manager
+ * token any rep (and data of no rep, rep_id NULL), other roles none. 1 when allowed, else 0.
+ */
+int gw_may_read_rep(const gw_principal *who, const char *rep_id);
+
+/*
+ * The rep a request reads: `asked` (its ?rep=, may be NULL or empty) or else the token's own
+ * rep. Returns 0 with the rep in `out`; 403 when the token may not read the asked rep; 400 when
+ * no valid rep results (a manager token without ?rep=).
+ */
+int gw_rep_to_read(const gw_principal *who, const char *asked, char *out, size_t n);
+
+/* routes.c: the evhttp generic callback (arg: the gateway) dispatching the route table. */
+void gw_dispatch(struct evhttp_request *req, void *arg);
 
 /* Route handlers (ingest.c, api.c, console.c, sse.c). `route` is the metrics label. */
 void gw_ingest_events(gateway *g, struct evhttp_request *req, const char *route);

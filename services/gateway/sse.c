@@ -413,25 +413,19 @@ void gw_sse_stream(gateway *g, struct evhttp_request *req, const char *route)
         0)
         return;
     /* A rep listens to their own alerts; a manager names a rep (?rep=ID). */
-    const char *rep_id = who.rep_id;
     struct evkeyvalq q;
     TAILQ_INIT(&q);
     const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
     if (query)
         evhttp_parse_query_str(query, &q);
-    const char *asked = evhttp_find_header(&q, "rep");
-    char rep_buf[65] = "";
-    if (asked && *asked) {
-        if (who.role == GW_ROLE_REP && strcmp(asked, who.rep_id) != 0) {
-            evhttp_clear_headers(&q);
-            gw_reply_error(g, req, route, 403, "a rep may only listen to their own alerts");
-            return;
-        }
-        snprintf(rep_buf, sizeof(rep_buf), "%s", asked);
-        rep_id = rep_buf;
-    }
+    char rep_id[65];
+    int rc = gw_rep_to_read(&who, evhttp_find_header(&q, "rep"), rep_id, sizeof(rep_id));
     evhttp_clear_headers(&q);
-    if (!gw_valid_id(rep_id)) {
+    if (rc == 403) {
+        gw_reply_error(g, req, route, 403, "a rep may only listen to their own alerts");
+        return;
+    }
+    if (rc != 0) {
         gw_reply_error(g, req, route, 400, "no rep to listen to (a manager passes ?rep=<rep_id>)");
         return;
     }
