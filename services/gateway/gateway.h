@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "auth.h"
+#include "conn.h"
 #include "config.h"
 #include "http.h"
 #include "metrics.h"
@@ -42,6 +43,7 @@ typedef struct gateway {
     gw_auth *auth;
     gw_fanin *fanin;
     gw_sse *sse;
+    gw_conns *conns;                  /* conn.c: per-connection limits */
     cadence_service_stopper *stopper; /* SIGTERM/SIGINT: drain ingest, then end the loop */
     struct event *sig_hup, *drain_ev;
     const cadence_redis_script *queue_script; /* api.c: due tasks with their JSON */
@@ -56,6 +58,7 @@ typedef struct gateway {
 #define GW_M_EVENTS "cadence_gateway_events_total"
 #define GW_M_ALERTS_FANNED "cadence_gateway_alerts_fanned_total"
 #define GW_M_SSE_SENT "cadence_gateway_sse_events_sent_total"
+#define GW_M_CONNECTIONS "cadence_gateway_connections"
 
 /* Counts the request (route, status) and sends `body` (stolen; NULL sends {}) as JSON. */
 void gw_reply(gateway *g, struct evhttp_request *req, const char *route, int status, json_t *body);

@@ -124,7 +124,9 @@ static int declare_metrics(cadence_metrics *m)
                                    "alerts.v1 messages appended to per-rep streams, by result",
                                    NULL, 0) ||
            cadence_metrics_declare(m, GW_M_SSE_SENT, CADENCE_METRIC_COUNTER,
-                                   "Alerts written to SSE clients", NULL, 0);
+                                   "Alerts written to SSE clients", NULL, 0) ||
+           cadence_metrics_declare(m, GW_M_CONNECTIONS, CADENCE_METRIC_GAUGE,
+                                   "Open client connections (SSE streams included)", NULL, 0);
 }
 
 static int start(gateway *g, char *err, size_t n)
@@ -175,7 +177,20 @@ static int start(gateway *g, char *err, size_t n)
         return -1;
     }
     struct evhttp *eh = cadence_http_evhttp(g->http);
-    evhttp_set_max_body_size(eh, (ev_ssize_t)g->cfg.max_body_bytes);
+    gw_conn_limits lim = {
+        .max_request_line = (size_t)g->cfg.http_max_request_line,
+        .max_header_bytes = (size_t)g->cfg.http_max_header_bytes,
+        .max_body_bytes = (unsigned long long)g->cfg.max_body_bytes,
+        .read_timeout_ms = g->cfg.http_read_timeout_ms,
+        .idle_timeout_ms = g->cfg.http_idle_timeout_ms,
+        .linger_ms = g->cfg.http_linger_ms,
+        .max_connections = g->cfg.http_max_connections,
+    };
+    g->conns = gw_conns_new(g, eh, &lim);
+    if (!g->conns) {
+        snprintf(err, n, "out of memory");
+        return -1;
+    }
     evhttp_set_gencb(eh, gw_dispatch, g);
     g->stopper = cadence_service_stopper_new(g->base, GW_DRAIN_TIMEOUT_S, &stop_ops, g, err, n);
     if (!g->stopper)
@@ -205,6 +220,7 @@ static void finish(gateway *g)
     gw_sse_free(g->sse);
     g->sse = NULL;
     cadence_http_free(g->http);
+    gw_conns_detach(g->conns);
     gw_fanin_free(g->fanin);
     cadence_producer_free(g->producer);
     if (g->sig_hup)
@@ -217,6 +233,7 @@ static void finish(gateway *g)
     cadence_metrics_free(g->metrics);
     if (g->base)
         event_base_free(g->base);
+    gw_conns_free(g->conns); /* after the base: it runs the connections' last finalizers */
     cadence_config_free(&g->cfg);
 }
 
