@@ -98,7 +98,11 @@ static void on_queue(cadence_redis *r, const redisReply *reply, const char *erro
     (void)r;
     struct api_ctx *c = arg;
     if (error || !reply || reply->type != REDIS_REPLY_ARRAY) {
-        gw_reply_error(c->g, c->req, c->route, 503, error ? error : "bad reply");
+        /* The driver's or a script's text stays in the log, never in a response. */
+        if (error)
+            cadence_log_json(CADENCE_LOG_WARN, "redis read failed",
+                             json_pack("{s:s,s:s}", "route", c->route, "error", error));
+        gw_reply_error(c->g, c->req, c->route, 503, "redis unavailable");
         free(c);
         return;
     }
@@ -173,7 +177,11 @@ static void on_lead(cadence_redis *r, const redisReply *reply, const char *error
     (void)r;
     struct api_ctx *c = arg;
     if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
-        gw_reply_error(c->g, c->req, c->route, 503, error ? error : "bad reply");
+        /* The driver's or a script's text stays in the log, never in a response. */
+        if (error)
+            cadence_log_json(CADENCE_LOG_WARN, "redis read failed",
+                             json_pack("{s:s,s:s}", "route", c->route, "error", error));
+        gw_reply_error(c->g, c->req, c->route, 503, "redis unavailable");
         free(c);
         return;
     }
@@ -289,7 +297,11 @@ static void on_stats(cadence_redis *r, const redisReply *reply, const char *erro
     (void)r;
     struct api_ctx *c = arg;
     if (error || !reply || reply->type != REDIS_REPLY_ARRAY) {
-        gw_reply_error(c->g, c->req, c->route, 503, error ? error : "bad reply");
+        /* The driver's or a script's text stays in the log, never in a response. */
+        if (error)
+            cadence_log_json(CADENCE_LOG_WARN, "redis read failed",
+                             json_pack("{s:s,s:s}", "route", c->route, "error", error));
+        gw_reply_error(c->g, c->req, c->route, 503, "redis unavailable");
         free(c);
         return;
     }

@@ -16,8 +16,10 @@
 #define CADENCE_GATEWAY_H
 
 #include <event2/http.h>
+#include <glib.h>
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "auth.h"
 #include "conn.h"
@@ -48,6 +50,8 @@ typedef struct gateway {
     struct event *sig_hup, *drain_ev;
     const cadence_redis_script *queue_script; /* api.c: due tasks with their JSON */
     char console_dir[512]; /* where index.html, app.js, style.css are read from */
+    char auth_error[600];  /* the last failed SIGHUP re-read ("" after a good one): unhealthy */
+    GHashTable *seen_signatures; /* ingest.c: signed-ingest replay cache (v1 hex → expiry s) */
 } gateway;
 
 /* Metric names. */
@@ -128,8 +132,13 @@ void gw_fanin_free(gw_fanin *f);
 
 /* sse.c: the connected clients and the per-rep stream polling. */
 gw_sse *gw_sse_new(gateway *g, char *errstr, size_t errstr_size);
+/* Parses a Redis stream id ("<ms>" or "<ms>-<seq>", decimal, within 64 bits). 0 or -1. */
+int gw_sse_parse_id(const char *s, uint64_t *ms, uint64_t *seq);
 /* Polls the streams of reps with listeners now (e.g. right after this gateway XADDed). */
 void gw_sse_kick(gw_sse *s);
+/* After the tokens were re-read: ends the streams whose token is gone or may no longer read
+ * the stream's rep. */
+void gw_sse_recheck(gw_sse *s);
 /* Ends every client's stream and frees. NULL is a no-op. */
 void gw_sse_free(gw_sse *s);
 

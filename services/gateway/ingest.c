@@ -252,6 +252,37 @@ static json_t *parse_body(gateway *g, struct evhttp_request *req, const char *ro
     return doc;
 }
 
+/* The webhooks' sources: their secrets sign only their own routes. */
+static int is_webhook_source(const char *source)
+{
+    return strcmp(source, "segment") == 0 || strcmp(source, "mautic") == 0;
+}
+
+/*
+ * Replay cache of our signatures: a v1 MAC seen within the window is refused. Entries expire
+ * with the window; expired ones are swept whenever the cache has doubled since the last sweep.
+ * Returns 1 when `mac` was already seen (else records it).
+ */
+static int replayed(gateway *g, const char *mac, long long now_s)
+{
+    static guint sweep_at = 1024;
+    if (g_hash_table_size(g->seen_signatures) >= sweep_at) {
+        GHashTableIter it;
+        gpointer key, value;
+        g_hash_table_iter_init(&it, g->seen_signatures);
+        while (g_hash_table_iter_next(&it, &key, &value))
+            if ((long long)GPOINTER_TO_SIZE(value) < now_s)
+                g_hash_table_iter_remove(&it);
+        sweep_at = 2 * g_hash_table_size(g->seen_signatures) + 1024;
+    }
+    gpointer exp = g_hash_table_lookup(g->seen_signatures, mac);
+    if (exp && (long long)GPOINTER_TO_SIZE(exp) >= now_s)
+        return 1;
+    g_hash_table_insert(g->seen_signatures, g_strdup(mac),
+                        GSIZE_TO_POINTER((gsize)(now_s + 2 * INGEST_SIGNATURE_WINDOW_S)));
+    return 0;
+}
+
 /* Our own routes: an ingest bearer token, or our signature. 0 when allowed (else answered). */
 static int ingest_auth(gateway *g, struct evhttp_request *req, const char *route, const char *body,
                        size_t len)
@@ -261,9 +292,16 @@ static int ingest_auth(gateway *g, struct evhttp_request *req, const char *route
     if (!evhttp_find_header(h, "Authorization") && sig) {
         const char *source = evhttp_find_header(h, "X-Cadence-Source");
         const char *why = "malformed";
-        if (source && gw_auth_cadence_signature(g->auth, source, sig, body, len, gw_now_ms() / 1000,
-                                                INGEST_SIGNATURE_WINDOW_S, &why) == 0)
-            return 0;
+        long long now_s = gw_now_ms() / 1000;
+        if (source && is_webhook_source(source)) {
+            why = "wrong_source"; /* a webhook's secret cannot post our events */
+        } else if (source && gw_auth_cadence_signature(g->auth, source, sig, body, len, now_s,
+                                                       INGEST_SIGNATURE_WINDOW_S, &why) == 0) {
+            const char *v1 = strstr(sig, "v1=");
+            if (!replayed(g, v1 ? v1 : sig, now_s))
+                return 0;
+            why = "replayed";
+        }
         char kind[48];
         snprintf(kind, sizeof(kind), "signature_%s", source ? why : "no_source");
         gw_unauthorized(g, req, route, kind);
@@ -379,6 +417,13 @@ void gw_ingest_segment(gateway *g, struct evhttp_request *req, const char *route
     json_t *calls = json_object_get(doc, "batch");
     calls = json_is_array(calls) ? json_incref(calls) : json_pack("[O]", doc);
     json_decref(doc);
+    if (json_array_size(calls) > INGEST_MAX_EVENTS) {
+        json_decref(calls);
+        gw_reply(g, req, route, 400,
+                 json_pack("{s:[o]}", "errors",
+                           field_error(-1, "more calls than one request may carry (1000)", 0)));
+        return;
+    }
     json_t *events = json_array();
     cadence_redis_batch *links = cadence_redis_batch_new();
     int ignored = 0;

@@ -32,7 +32,11 @@ static int health(void *arg, char *why, size_t n)
 {
     gateway *g = arg;
     if (!cadence_redis_is_ready(g->redis)) {
-        snprintf(why, n, "redis: not connected: %s", cadence_redis_last_error(g->redis));
+        snprintf(why, n, "redis: down"); /* the driver's message is in the log */
+        return 1;
+    }
+    if (g->auth_error[0]) {
+        snprintf(why, n, "tokens: %s", g->auth_error);
         return 1;
     }
     if (g->fanin && !gw_fanin_healthy(g->fanin, why, n))
@@ -51,13 +55,21 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
     (void)what;
     gateway *g = arg;
     char err[512];
-    if (gw_auth_reload(g->auth, err, sizeof(err)) == 0)
+    if (gw_auth_reload(g->auth, err, sizeof(err)) == 0) {
+        g->auth_error[0] = '\0';
         cadence_log_json(CADENCE_LOG_INFO, "tokens and secrets re-read",
                          json_pack("{s:i,s:i}", "tokens", (int)gw_auth_token_count(g->auth),
                                    "secrets", (int)gw_auth_secret_count(g->auth)));
-    else
-        cadence_log_json(CADENCE_LOG_ERROR, "re-read failed; previous tokens kept",
+        /* Revocation is immediate: streams of tokens no longer valid end now. */
+        gw_sse_recheck(g->sse);
+    } else {
+        /* Loudly: /healthz answers 503 naming the failure until a re-read succeeds. */
+        snprintf(g->auth_error, sizeof(g->auth_error),
+                 "re-read failed, the previous tokens and secrets stay in force: %s", err);
+        cadence_log_json(CADENCE_LOG_ERROR,
+                         "TOKENS RE-READ FAILED; previous tokens and secrets stay in force",
                          json_pack("{s:s}", "error", err));
+    }
 }
 
 /* The stopper's drain: keep the loop running until ingest requests in flight were
@@ -144,6 +156,7 @@ static int start(gateway *g, char *err, size_t n)
         snprintf(err, n, "CADENCE_HTTP_ADDR: the gateway needs an address to serve on");
         return -1;
     }
+    g->seen_signatures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g->auth = gw_auth_new(g->cfg.tokens_file, g->cfg.webhook_secrets_file, err, n);
     if (!g->auth)
         return -1;
@@ -230,6 +243,8 @@ static void finish(gateway *g)
     cadence_service_stopper_free(g->stopper);
     cadence_schemas_free(g->schemas);
     gw_auth_free(g->auth);
+    if (g->seen_signatures)
+        g_hash_table_destroy(g->seen_signatures);
     cadence_metrics_free(g->metrics);
     if (g->base)
         event_base_free(g->base);

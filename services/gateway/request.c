@@ -33,6 +33,7 @@ static const char *reason_of(int status)
         {404, "Not Found"},
         {405, "Method Not Allowed"},
         {413, "Payload Too Large"},
+        {429, "Too Many Requests"},
         {500, "Internal Server Error"},
         {503, "Service Unavailable"},
     };
