@@ -132,8 +132,6 @@ void gw_fanin_free(gw_fanin *f);
 
 /* sse.c: the connected clients and the per-rep stream polling. */
 gw_sse *gw_sse_new(gateway *g, char *errstr, size_t errstr_size);
-/* Parses a Redis stream id ("<ms>" or "<ms>-<seq>", decimal, within 64 bits). 0 or -1. */
-int gw_sse_parse_id(const char *s, uint64_t *ms, uint64_t *seq);
 /* Polls the streams of reps with listeners now (e.g. right after this gateway XADDed). */
 void gw_sse_kick(gw_sse *s);
 /* After the tokens were re-read: ends the streams whose token is gone or may no longer read

@@ -196,3 +196,36 @@ int gw_head_feed(gw_head *h, const char *p, size_t n, size_t *used)
     }
     return GW_HEAD_MORE;
 }
+
+/* One decimal part of a stream id: 1-20 digits within 64 bits. */
+static const char *parse_u64(const char *p, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *start = p;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        uint64_t d = (uint64_t)(*p - '0');
+        if (p - start >= 20 || v > (UINT64_MAX - d) / 10)
+            return NULL;
+        v = v * 10 + d;
+    }
+    if (p == start)
+        return NULL;
+    *out = v;
+    return p;
+}
+
+int gw_stream_id_parse(const char *s, uint64_t *ms, uint64_t *seq)
+{
+    if (!s)
+        return -1;
+    const char *p = parse_u64(s, ms);
+    if (!p)
+        return -1;
+    *seq = 0;
+    if (*p == '-') {
+        p = parse_u64(p + 1, seq);
+        if (!p)
+            return -1;
+    }
+    return *p ? -1 : 0;
+}

@@ -12,6 +12,7 @@
 #define CADENCE_GATEWAY_HTTPHEAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum { GW_HEAD_MORE = 0, GW_HEAD_DONE = 1, GW_HEAD_ERROR = 2 };
 
@@ -49,6 +50,13 @@ void gw_head_init(gw_head *h, size_t max_request_line, size_t max_header_bytes);
  * *used bytes; content_length is the body's length) or GW_HEAD_ERROR (status and error set).
  */
 int gw_head_feed(gw_head *h, const char *p, size_t n, size_t *used);
+
+/*
+ * Parses a Redis stream id as a client sends it back in Last-Event-ID: "<ms>" or
+ * "<ms>-<seq>", each 1-20 decimal digits within 64 bits, nothing else (no sign, space or
+ * garbage). 0 with the parts, or -1.
+ */
+int gw_stream_id_parse(const char *s, uint64_t *ms, uint64_t *seq);
 
 /* "GET", "HEAD", ... as parsed (valid once the request line ended). */
 const char *gw_head_method(const gw_head *h);

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "gateway.h"
+#include "httphead.h"
 #include "keys.h"
 #include "log.h"
 
@@ -81,43 +82,9 @@ struct gw_sse {
     size_t n_clients;
 };
 
-/* One decimal part of a stream id: 1-20 digits, no sign or space, within 64 bits. */
-static const char *parse_u64(const char *p, uint64_t *out)
-{
-    uint64_t v = 0;
-    const char *start = p;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        uint64_t d = (uint64_t)(*p - '0');
-        if (p - start >= 20 || v > (UINT64_MAX - d) / 10)
-            return NULL;
-        v = v * 10 + d;
-    }
-    if (p == start)
-        return NULL;
-    *out = v;
-    return p;
-}
-
-/* A Redis stream id "<ms>" or "<ms>-<seq>"; anything else (a sign, garbage, overflow) is -1. */
-int gw_sse_parse_id(const char *s, uint64_t *ms, uint64_t *seq)
-{
-    if (!s)
-        return -1;
-    const char *p = parse_u64(s, ms);
-    if (!p)
-        return -1;
-    *seq = 0;
-    if (*p == '-') {
-        p = parse_u64(p + 1, seq);
-        if (!p)
-            return -1;
-    }
-    return *p ? -1 : 0;
-}
-
 static int sid_parse(const char *s, sid *out)
 {
-    return gw_sse_parse_id(s, &out->ms, &out->seq);
+    return gw_stream_id_parse(s, &out->ms, &out->seq);
 }
 
 static int sid_cmp(sid a, sid b)
