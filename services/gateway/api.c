@@ -16,27 +16,16 @@
 #include <time.h>
 
 #include "gateway.h"
-#include "keys.h"
-#include "log.h"
+#include "store/keys.h"
+#include "store/scripts.h"
+#include "core/log.h"
 
 #define QUEUE_MAX "500"
 #define TIMELINE_MAX "199"
 
-/* KEYS: queue zset, tasks hash. ARGV: max score (ms), limit. Flat [id, score, json|''...]. */
-static const char queue_lua[] =
-    "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, "
-    "ARGV[2])\n"
-    "local out = {}\n"
-    "for i = 1, #ids, 2 do\n"
-    "  out[#out + 1] = ids[i]\n"
-    "  out[#out + 1] = ids[i + 1]\n"
-    "  out[#out + 1] = redis.call('HGET', KEYS[2], ids[i]) or ''\n"
-    "end\n"
-    "return out\n";
-
 const cadence_redis_script *gw_api_queue_script(cadence_redis *r, char *errstr, size_t errstr_size)
 {
-    return cadence_redis_script_add(r, queue_lua, errstr, errstr_size);
+    return cadence_redis_script_add(r, cadence_lua_read_queue, errstr, errstr_size);
 }
 
 struct api_ctx {

@@ -16,26 +16,18 @@
 #include <string.h>
 
 #include "gateway.h"
-#include "kafka_conf.h"
-#include "kafka_wake.h"
-#include "keys.h"
-#include "log.h"
-#include "topics.h"
+#include "base/topics.h"
+#include "core/log.h"
+#include "kafka/conf.h"
+#include "kafka/wake.h"
+#include "store/keys.h"
+#include "store/scripts.h"
 
 #define GW_STREAM_MAXLEN "1000"
 #define GW_ALERT_IDS_MAX "10000"
 #define FANIN_BATCH_MAX 256
 #define FANIN_TICK_MS 250
 #define FANIN_RETRY_MS 250
-
-static const char append_lua[] =
-    "if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end\n"
-    "redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'alert', ARGV[2])\n"
-    "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])\n"
-    "local n = redis.call('ZCARD', KEYS[2])\n"
-    "local keep = tonumber(ARGV[5])\n"
-    "if n > keep then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - keep - 1) end\n"
-    "return 1\n";
 
 struct gw_fanin {
     gateway *g;
@@ -190,7 +182,7 @@ gw_fanin *gw_fanin_new(gateway *g, char *errstr, size_t errstr_size)
         return NULL;
     }
     f->g = g;
-    f->script = cadence_redis_script_add(g->redis, append_lua, errstr, errstr_size);
+    f->script = cadence_redis_script_add(g->redis, cadence_lua_append_alert, errstr, errstr_size);
     if (!f->script) {
         free(f);
         return NULL;

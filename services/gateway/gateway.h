@@ -23,13 +23,13 @@
 
 #include "auth.h"
 #include "conn.h"
-#include "config.h"
-#include "http.h"
-#include "metrics.h"
-#include "producer.h"
-#include "redis.h"
-#include "schemas.h"
-#include "service.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "core/service.h"
+#include "http/server.h"
+#include "kafka/producer.h"
+#include "schema/schemas.h"
+#include "store/redis.h"
 
 typedef struct gw_fanin gw_fanin;
 typedef struct gw_sse gw_sse;

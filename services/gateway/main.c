@@ -19,8 +19,8 @@
 #include <time.h>
 
 #include "gateway.h"
-#include "log.h"
-#include "service.h"
+#include "core/log.h"
+#include "core/service.h"
 
 /* ------------------------------------------------------------------ life cycle */
 

@@ -32,9 +32,9 @@
 #include <string.h>
 
 #include "gateway.h"
+#include "core/log.h"
 #include "httphead.h"
-#include "keys.h"
-#include "log.h"
+#include "store/keys.h"
 
 #define GW_SSE_POLL_MS 100L
 #define GW_SSE_HEARTBEAT_S 15

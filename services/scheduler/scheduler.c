@@ -25,11 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "keys.h"
-#include "log.h"
+#include "store/keys.h"
+#include "core/log.h"
 #include "plan.h"
-#include "scripts.h"
-#include "topics.h"
+#include "store/scripts.h"
+#include "base/topics.h"
 
 enum step {
     STEP_PUBLISH,
@@ -770,10 +770,11 @@ scheduler *scheduler_new(const scheduler_deps *deps, char *errstr, size_t errstr
         scheduler_free(s);
         return NULL;
     }
-    s->claim = cadence_redis_script_add(deps->redis, scheduler_claim_lua, errstr, errstr_size);
-    s->ack = cadence_redis_script_add(deps->redis, scheduler_ack_lua, errstr, errstr_size);
-    s->queue = cadence_redis_script_add(deps->redis, scheduler_queue_lua, errstr, errstr_size);
-    s->unqueue = cadence_redis_script_add(deps->redis, scheduler_unqueue_lua, errstr, errstr_size);
+    s->claim = cadence_redis_script_add(deps->redis, cadence_lua_claim_due, errstr, errstr_size);
+    s->ack = cadence_redis_script_add(deps->redis, cadence_lua_ack_due, errstr, errstr_size);
+    s->queue = cadence_redis_script_add(deps->redis, cadence_lua_queue_tasks, errstr, errstr_size);
+    s->unqueue =
+        cadence_redis_script_add(deps->redis, cadence_lua_unqueue_task, errstr, errstr_size);
     if (!s->claim || !s->ack || !s->queue || !s->unqueue) {
         scheduler_free(s);
         return NULL;

@@ -11,12 +11,12 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "apply_script.h"
-#include "json_text.h"
-#include "keys.h"
+#include "base/json_text.h"
+#include "store/keys.h"
+#include "store/scripts.h"
 #include "lead_cache.h"
-#include "log.h"
-#include "topics.h"
+#include "core/log.h"
+#include "base/topics.h"
 
 enum item_state {
     IT_DLQ,   /* bad input: to the DLQ */
@@ -900,9 +900,9 @@ static enum cadence_redis_status send_apply(struct batch *b, struct item *it)
     char version[32], ttl[32], due[32], cap[32], ncount[32];
     char deltas[CADENCE_OUTPUTS_MAX_COUNTERS][32];
     snprintf(version, sizeof(version), "%ld", it->expected_version);
-    snprintf(ttl, sizeof(ttl), "%d", WORKER_EVENT_RECORD_TTL_S);
+    snprintf(ttl, sizeof(ttl), "%d", CADENCE_STORE_EVENT_RECORD_TTL_S);
     snprintf(due, sizeof(due), "%lld", (long long)o->due_at);
-    snprintf(cap, sizeof(cap), "%d", WORKER_TIMELINE_CAP);
+    snprintf(cap, sizeof(cap), "%d", CADENCE_STORE_TIMELINE_CAP);
     snprintf(ncount, sizeof(ncount), "%zu", it->check_only ? (size_t)0 : o->n_counters);
     out_texts_free(it->made, it->n_made);
     it->made = outputs_text(o, &it->n_made);
@@ -1233,7 +1233,7 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
         return NULL;
     }
     p->d = *deps;
-    p->apply = cadence_redis_script_add(deps->redis, worker_apply_lua, errstr, errstr_size);
+    p->apply = cadence_redis_script_add(deps->redis, cadence_lua_apply_event, errstr, errstr_size);
     p->tz = cadence_tzcache_new();
     p->kick_ev = evtimer_new(deps->base, on_kick, p);
     p->take_buf = calloc((size_t)deps->cfg->batch_max, sizeof(rd_kafka_message_t *));

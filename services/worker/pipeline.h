@@ -32,20 +32,16 @@
 
 #include <event2/event.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "consumer.h"
 #include "engine/engine.h"
-#include "metrics.h"
-#include "producer.h"
-#include "redis.h"
-#include "schemas.h"
+#include "core/metrics.h"
+#include "kafka/producer.h"
+#include "store/redis.h"
+#include "schema/schemas.h"
 
 /* Largest event accepted from Kafka; larger ones go to the DLQ. */
 #define WORKER_MAX_EVENT_BYTES 65536
-/* How long an applied event's outbox record is kept (replays within it re-emit outputs). */
-#define WORKER_EVENT_RECORD_TTL_S (7 * 24 * 3600)
-/* Entries kept in a lead's timeline. */
-#define WORKER_TIMELINE_CAP 200
 /* Batches at most in the produce stage (delivering outputs) behind the one in the Redis stage. */
 #define WORKER_MAX_PRODUCING 8
 
