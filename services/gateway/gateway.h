@@ -49,8 +49,10 @@ typedef struct gateway {
     cadence_service_stopper *stopper; /* SIGTERM/SIGINT: drain ingest, then end the loop */
     struct event *sig_hup, *drain_ev;
     const cadence_redis_script *queue_script; /* api.c: due tasks with their JSON */
-    char console_dir[512]; /* where index.html, app.js, style.css are read from */
-    char auth_error[600];  /* the last failed SIGHUP re-read ("" after a good one): unhealthy */
+    char console_dir[512];        /* where index.html, app.js, style.css are read from */
+    size_t kafka_max_event_bytes; /* largest event the producer sends (message.max.bytes - key
+                                     and record overhead); 0: unknown */
+    char auth_error[600]; /* the last failed SIGHUP re-read ("" after a good one): unhealthy */
     GHashTable *seen_signatures; /* ingest.c: signed-ingest replay cache (v1 hex → expiry s) */
 } gateway;
 

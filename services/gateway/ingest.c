@@ -152,9 +152,23 @@ static void produce_all(gateway *g, struct evhttp_request *req, const char *rout
         return;
     }
     size_t max = (size_t)g->cfg.max_body_bytes;
+    /* Decided before producing anything: an event Kafka would refuse (message.max.bytes) or
+     * over the event limit refuses the whole request with 413, naming its index. */
+    size_t kafka_max = g->kafka_max_event_bytes ? g->kafka_max_event_bytes : max;
+    json_t *too_large = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *ev = json_array_get(events, i);
         texts[i] = json_dumps(ev, JSON_COMPACT | JSON_ENCODE_ANY);
+        size_t tlen = texts[i] ? strlen(texts[i]) : 0;
+        if (tlen > max || tlen > kafka_max) {
+            char msg[200];
+            snprintf(msg, sizeof(msg),
+                     "event of %zu bytes is larger than %s (%zu bytes); nothing was produced", tlen,
+                     tlen > kafka_max ? "Kafka accepts (message.max.bytes)" : "the event limit",
+                     tlen > kafka_max ? kafka_max : max);
+            json_array_append_new(too_large, field_error((long)i, msg, 0));
+            continue;
+        }
         char why[512];
         enum cadence_schema_status st =
             texts[i] ? cadence_schemas_check(g->schemas, topic, texts[i], strlen(texts[i]), max,
@@ -166,6 +180,17 @@ static void produce_all(gateway *g, struct evhttp_request *req, const char *rout
                                       ? field_error((long)i, why, 1)
                                       : field_error((long)i, cadence_schema_status_name(st), 0));
     }
+    if (json_array_size(too_large) > 0) {
+        for (size_t i = 0; i < n; i++)
+            free(texts[i]);
+        free(texts);
+        json_decref(errors);
+        json_decref(extra);
+        cadence_redis_batch_free(links);
+        gw_reply(g, req, route, 413, json_pack("{s:o}", "errors", too_large));
+        return;
+    }
+    json_decref(too_large);
     if (json_array_size(errors) > 0) {
         for (size_t i = 0; i < n; i++)
             free(texts[i]);

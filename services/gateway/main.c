@@ -20,6 +20,7 @@
 
 #include "gateway.h"
 #include "core/log.h"
+#include "kafka/conf.h"
 #include "core/service.h"
 
 /* ------------------------------------------------------------------ life cycle */
@@ -141,6 +142,22 @@ static int declare_metrics(cadence_metrics *m)
                                    "Open client connections (SSE streams included)", NULL, 0);
 }
 
+/* The producer's message.max.bytes (librdkafka's default or CADENCE_KAFKA_CONFIG's), less room
+ * for the key (an id or an email, at most 254 bytes) and the record's framing. */
+static size_t kafka_max_event_bytes(const cadence_config *cfg)
+{
+    char err[256], value[32];
+    size_t size = sizeof(value);
+    rd_kafka_conf_t *conf = cadence_kafka_conf_new(cfg, NULL, err, sizeof(err));
+    if (!conf)
+        return 0;
+    long long v = 0;
+    if (rd_kafka_conf_get(conf, "message.max.bytes", value, &size) == RD_KAFKA_CONF_OK)
+        v = strtoll(value, NULL, 10);
+    rd_kafka_conf_destroy(conf);
+    return v > 1024 ? (size_t)(v - 1024) : 0;
+}
+
 static int start(gateway *g, char *err, size_t n)
 {
     raise_fd_limit();
@@ -173,6 +190,7 @@ static int start(gateway *g, char *err, size_t n)
     g->queue_script = gw_api_queue_script(g->redis, err, n);
     if (!g->queue_script)
         return -1;
+    g->kafka_max_event_bytes = kafka_max_event_bytes(&g->cfg);
     g->producer = cadence_producer_new(g->base, &g->cfg, "cadence-gateway", err, n);
     if (!g->producer)
         return -1;

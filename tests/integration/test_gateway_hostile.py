@@ -154,6 +154,24 @@ class GatewayHostileTest(unittest.TestCase):
         self.assertGreaterEqual(self.st.metric("cadence_gateway_auth_failures_total",
                                                'kind="signature_replayed"'), 1)
 
+    def test_a_batch_with_an_event_kafka_would_refuse_is_413_and_nothing_is_produced(self):
+        small = lead("gw-host-big-0", "L-big-0")
+        big = dict(lead("gw-host-big-1", "L-big-1"), pad="x" * 999_500)  # > message.max.bytes
+        status, resp, _ = self.st.request("POST", "/v1/events/leads", [small, big],
+                                          token=self.t["ingest"])
+        self.assertEqual(status, 413, resp)
+        self.assertEqual([e["index"] for e in resp["errors"]], [1])
+        self.assertIn("message.max.bytes", resp["errors"][0]["message"])
+        # A later request goes through; the refused batch's first event never did.
+        marker = lead("gw-host-big-marker", "L-big-2")
+        self.assertEqual(self.st.request("POST", "/v1/events/leads", marker,
+                                         token=self.t["ingest"])[0], 202)
+
+        def ids():
+            got = {json.loads(m["value"]).get("event_id") for m in self.st.kcat_consume_all("leads.v1")}
+            return got if "gw-host-big-marker" in got else None
+        self.assertNotIn("gw-host-big-0", wait_for(ids, timeout=20, what="the marker on leads.v1"))
+
     def test_segment_batches_are_capped(self):
         calls = [{"type": "track", "messageId": f"m{i}"} for i in range(1001)]
         body = json.dumps({"batch": calls}).encode()
