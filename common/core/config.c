@@ -85,6 +85,20 @@ static const struct var vars[] = {
      "notifier: requests in flight at once to one destination"},
     {"CADENCE_NOTIFY_MAX_PENDING", K_LONG, OFF(notify_max_pending), "1000", 1, 1000000,
      "notifier: alerts read and not yet delivered; consumption pauses above this"},
+    {"CADENCE_HTTP_MAX_REQUEST_LINE", K_LONG, OFF(http_max_request_line), "16384", 256, 1048576,
+     "gateway: longest request line in bytes (414 above)"},
+    {"CADENCE_HTTP_MAX_HEADER_BYTES", K_LONG, OFF(http_max_header_bytes), "16384", 1024, 1048576,
+     "gateway: request header lines together, in bytes (431 above)"},
+    {"CADENCE_HTTP_READ_TIMEOUT_MS", K_LONG, OFF(http_read_timeout_ms), "30000", 100, 3600000,
+     "gateway: a request's head and body must arrive within this of its first byte (408)"},
+    {"CADENCE_HTTP_IDLE_TIMEOUT_MS", K_LONG, OFF(http_idle_timeout_ms), "60000", 100, 3600000,
+     "gateway: a connection with nothing received or sent for this long is closed"},
+    {"CADENCE_HTTP_LINGER_MS", K_LONG, OFF(http_linger_ms), "5000", 0, 60000,
+     "gateway: after a refusal (413, 431...), how long input is read and discarded before closing"},
+    {"CADENCE_HTTP_MAX_CONNECTIONS", K_LONG, OFF(http_max_connections), "4096", 1, 1000000,
+     "gateway: open connections (SSE streams included); new ones get 503 above"},
+    {"CADENCE_SSE_MAX_PER_TOKEN", K_LONG, OFF(sse_max_per_token), "8", 1, 100000,
+     "gateway: open alert streams of one token (429 above)"},
 };
 
 static const struct {

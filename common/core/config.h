@@ -55,6 +55,14 @@ typedef struct cadence_config {
     long notify_webhook_interval_ms; /* CADENCE_NOTIFY_WEBHOOK_INTERVAL_MS: per webhook URL */
     long notify_concurrency;         /* CADENCE_NOTIFY_CONCURRENCY: requests per destination */
     long notify_max_pending;         /* CADENCE_NOTIFY_MAX_PENDING: alerts in hand */
+    /* Gateway connection limits (services/gateway/conn.c). */
+    long http_max_request_line; /* CADENCE_HTTP_MAX_REQUEST_LINE → 414 */
+    long http_max_header_bytes; /* CADENCE_HTTP_MAX_HEADER_BYTES → 431 */
+    long http_read_timeout_ms;  /* CADENCE_HTTP_READ_TIMEOUT_MS: one request's head + body */
+    long http_idle_timeout_ms;  /* CADENCE_HTTP_IDLE_TIMEOUT_MS: idle keep-alive connection */
+    long http_linger_ms;        /* CADENCE_HTTP_LINGER_MS: reading on after a refusal */
+    long http_max_connections;  /* CADENCE_HTTP_MAX_CONNECTIONS → 503 */
+    long sse_max_per_token;     /* CADENCE_SSE_MAX_PER_TOKEN → 429 */
 } cadence_config;
 
 /*

@@ -32,7 +32,9 @@ void cadence_http_send_json(struct evhttp_request *req, int status, const char *
         evhttp_send_error(req, 500, "out of memory");
         return;
     }
-    evbuffer_add(out, json_text, strlen(json_text));
+    /* HEAD: the headers only (libevent 2.1 would send the body without a length). */
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
+        evbuffer_add(out, json_text, strlen(json_text));
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
     evhttp_send_reply(req, status, reason, out);
     evbuffer_free(out);

@@ -87,7 +87,11 @@ static void on_queue(cadence_redis *r, const redisReply *reply, const char *erro
     (void)r;
     struct api_ctx *c = arg;
     if (error || !reply || reply->type != REDIS_REPLY_ARRAY) {
-        gw_reply_error(c->g, c->req, c->route, 503, error ? error : "bad reply");
+        /* The driver's or a script's text stays in the log, never in a response. */
+        if (error)
+            cadence_log_json(CADENCE_LOG_WARN, "redis read failed",
+                             json_pack("{s:s,s:s}", "route", c->route, "error", error));
+        gw_reply_error(c->g, c->req, c->route, 503, "redis unavailable");
         free(c);
         return;
     }
@@ -119,20 +123,13 @@ static int pick_rep(gateway *g, struct evhttp_request *req, const char *route,
     const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
     if (query)
         evhttp_parse_query_str(query, &q);
-    const char *asked = evhttp_find_header(&q, "rep");
-    int rc = 0;
-    if (asked && *asked && who->role == GW_ROLE_REP && strcmp(asked, who->rep_id) != 0) {
+    int rc = gw_rep_to_read(who, evhttp_find_header(&q, "rep"), out, n);
+    if (rc == 403)
         gw_reply_error(g, req, route, 403, "a rep sees only their own queue");
-        rc = -1;
-    } else {
-        snprintf(out, n, "%s", asked && *asked ? asked : who->rep_id);
-        if (!gw_valid_id(out)) {
-            gw_reply_error(g, req, route, 400, "no rep (a manager passes ?rep=<rep_id>)");
-            rc = -1;
-        }
-    }
+    else if (rc != 0)
+        gw_reply_error(g, req, route, 400, "no rep (a manager passes ?rep=<rep_id>)");
     evhttp_clear_headers(&q);
-    return rc;
+    return rc ? -1 : 0;
 }
 
 void gw_api_queue(gateway *g, struct evhttp_request *req, const char *route)
@@ -169,15 +166,18 @@ static void on_lead(cadence_redis *r, const redisReply *reply, const char *error
     (void)r;
     struct api_ctx *c = arg;
     if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
-        gw_reply_error(c->g, c->req, c->route, 503, error ? error : "bad reply");
+        /* The driver's or a script's text stays in the log, never in a response. */
+        if (error)
+            cadence_log_json(CADENCE_LOG_WARN, "redis read failed",
+                             json_pack("{s:s,s:s}", "route", c->route, "error", error));
+        gw_reply_error(c->g, c->req, c->route, 503, "redis unavailable");
         free(c);
         return;
     }
     const redisReply *s = reply->element[0], *tl = reply->element[1];
     json_t *state = s->type == REDIS_REPLY_STRING ? json_loadb(s->str, s->len, 0, NULL) : NULL;
     const char *owner = json_string_value(json_object_get(state, "rep_id"));
-    int visible =
-        state && (c->who.role == GW_ROLE_MANAGER || (owner && strcmp(owner, c->who.rep_id) == 0));
+    int visible = state && gw_may_read_rep(&c->who, owner);
     if (!visible) {
         json_decref(state);
         gw_reply_error(c->g, c->req, c->route, 404, "no such lead");
@@ -286,7 +286,11 @@ static void on_stats(cadence_redis *r, const redisReply *reply, const char *erro
     (void)r;
     struct api_ctx *c = arg;
     if (error || !reply || reply->type != REDIS_REPLY_ARRAY) {
-        gw_reply_error(c->g, c->req, c->route, 503, error ? error : "bad reply");
+        /* The driver's or a script's text stays in the log, never in a response. */
+        if (error)
+            cadence_log_json(CADENCE_LOG_WARN, "redis read failed",
+                             json_pack("{s:s,s:s}", "route", c->route, "error", error));
+        gw_reply_error(c->g, c->req, c->route, 503, "redis unavailable");
         free(c);
         return;
     }

@@ -360,6 +360,7 @@ int gw_auth_bearer(const gw_auth *a, const char *authorization, gw_principal *wh
     if (!found)
         return -1;
     *who = found->who;
+    gw_hex_encode(found->hash, 8, who->token_id);
     return 0;
 }
 

@@ -30,6 +30,7 @@ typedef enum gw_role {
 typedef struct gw_principal {
     gw_role role;
     char rep_id[65];
+    char token_id[17]; /* hex of the first 8 bytes of the token's hash: tells tokens apart */
 } gw_principal;
 
 typedef struct gw_auth gw_auth;

@@ -7,29 +7,33 @@
  * the newest GW_ALERT_IDS_MAX ids), so a re-delivered or re-emitted alert (same alert_id) is
  * appended once. Both keys share the rep's hash tag. Offsets are stored only after the script
  * ran (auto-commit then commits them); a Redis failure keeps the batch and retries it, so
- * nothing is skipped. The consumer is polled from a short timer on the loop.
+ * nothing is skipped. The consumer is served on the loop by the common Kafka wake-up
+ * (kafka_wake.h): librdkafka signals when alerts arrive, and a FANIN_TICK_MS tick retries a
+ * batch Redis refused and keeps serving the queue while a batch is in flight.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gateway.h"
+#include "base/topics.h"
+#include "core/log.h"
 #include "kafka/conf.h"
+#include "kafka/wake.h"
 #include "store/keys.h"
 #include "store/scripts.h"
-#include "core/log.h"
-#include "base/topics.h"
 
 #define GW_STREAM_MAXLEN "1000"
 #define GW_ALERT_IDS_MAX "10000"
 #define FANIN_BATCH_MAX 256
-#define FANIN_TICK_MS 10L
+#define FANIN_TICK_MS 250
 #define FANIN_RETRY_MS 250
 
 struct gw_fanin {
     gateway *g;
     rd_kafka_t *rk;
-    struct event *tick;
+    rd_kafka_queue_t *queue; /* the consumer queue (alerts, rebalances) */
+    cadence_kafka_wake *wake;
     const cadence_redis_script *script;
     rd_kafka_message_t *batch[FANIN_BATCH_MAX];
     size_t n;
@@ -59,6 +63,8 @@ static void release_batch(gw_fanin *f, int store)
     f->n = 0;
 }
 
+static void serve(void *arg);
+
 static void on_appended(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
 {
     (void)r;
@@ -83,6 +89,7 @@ static void on_appended(cadence_redis *r, const redisReply *reply, const char *e
     release_batch(f, 1);
     if (added && f->g->sse)
         gw_sse_kick(f->g->sse);
+    serve(f); /* what arrived meanwhile (no further wake-up comes for it) */
 }
 
 /* Sends the batch's scripts; messages that are not valid alerts are stored and skipped. */
@@ -137,10 +144,10 @@ static void send_batch(gw_fanin *f)
     cadence_redis_batch_free(b);
 }
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
+/* The wake-up: polls the queue until it is empty (or a batch is full) and sends the batch;
+ * while a batch is in flight or waiting for its retry, the queue is left for later. */
+static void serve(void *arg)
 {
-    (void)fd;
-    (void)what;
     gw_fanin *f = arg;
     if (f->inflight)
         return;
@@ -217,6 +224,7 @@ gw_fanin *gw_fanin_new(gateway *g, char *errstr, size_t errstr_size)
         return NULL;
     }
     rd_kafka_poll_set_consumer(f->rk);
+    f->queue = rd_kafka_queue_get_consumer(f->rk);
     rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(subs, CADENCE_TOPIC_ALERTS, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t err = rd_kafka_subscribe(f->rk, subs);
@@ -228,10 +236,9 @@ gw_fanin *gw_fanin_new(gateway *g, char *errstr, size_t errstr_size)
         free(f);
         return NULL;
     }
-    f->tick = event_new(g->base, -1, EV_PERSIST, on_tick, f);
-    struct timeval tv = {0, FANIN_TICK_MS * 1000};
-    if (!f->tick || event_add(f->tick, &tv) != 0) {
-        snprintf(errstr, errstr_size, "cannot register the fan-in timer");
+    f->wake =
+        cadence_kafka_wake_new(g->base, f->queue, FANIN_TICK_MS, serve, f, errstr, errstr_size);
+    if (!f->wake) {
         gw_fanin_free(f);
         return NULL;
     }
@@ -251,8 +258,7 @@ void gw_fanin_free(gw_fanin *f)
 {
     if (!f)
         return;
-    if (f->tick)
-        event_free(f->tick);
+    cadence_kafka_wake_free(f->wake);
     release_batch(f, 0);
     if (f->rk) {
         rd_kafka_resp_err_t err = rd_kafka_commit(f->rk, NULL, 0);
@@ -260,6 +266,8 @@ void gw_fanin_free(gw_fanin *f)
             cadence_log_json(CADENCE_LOG_WARN, "alerts.v1 commit at exit failed",
                              json_pack("{s:s}", "error", rd_kafka_err2str(err)));
         rd_kafka_consumer_close(f->rk);
+        if (f->queue)
+            rd_kafka_queue_destroy(f->queue);
         rd_kafka_destroy(f->rk);
     }
     free(f);

@@ -152,9 +152,23 @@ static void produce_all(gateway *g, struct evhttp_request *req, const char *rout
         return;
     }
     size_t max = (size_t)g->cfg.max_body_bytes;
+    /* Decided before producing anything: an event Kafka would refuse (message.max.bytes) or
+     * over the event limit refuses the whole request with 413, naming its index. */
+    size_t kafka_max = g->kafka_max_event_bytes ? g->kafka_max_event_bytes : max;
+    json_t *too_large = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *ev = json_array_get(events, i);
         texts[i] = json_dumps(ev, JSON_COMPACT | JSON_ENCODE_ANY);
+        size_t tlen = texts[i] ? strlen(texts[i]) : 0;
+        if (tlen > max || tlen > kafka_max) {
+            char msg[200];
+            snprintf(msg, sizeof(msg),
+                     "event of %zu bytes is larger than %s (%zu bytes); nothing was produced", tlen,
+                     tlen > kafka_max ? "Kafka accepts (message.max.bytes)" : "the event limit",
+                     tlen > kafka_max ? kafka_max : max);
+            json_array_append_new(too_large, field_error((long)i, msg, 0));
+            continue;
+        }
         char why[512];
         enum cadence_schema_status st =
             texts[i] ? cadence_schemas_check(g->schemas, topic, texts[i], strlen(texts[i]), max,
@@ -166,6 +180,17 @@ static void produce_all(gateway *g, struct evhttp_request *req, const char *rout
                                       ? field_error((long)i, why, 1)
                                       : field_error((long)i, cadence_schema_status_name(st), 0));
     }
+    if (json_array_size(too_large) > 0) {
+        for (size_t i = 0; i < n; i++)
+            free(texts[i]);
+        free(texts);
+        json_decref(errors);
+        json_decref(extra);
+        cadence_redis_batch_free(links);
+        gw_reply(g, req, route, 413, json_pack("{s:o}", "errors", too_large));
+        return;
+    }
+    json_decref(too_large);
     if (json_array_size(errors) > 0) {
         for (size_t i = 0; i < n; i++)
             free(texts[i]);
@@ -252,6 +277,37 @@ static json_t *parse_body(gateway *g, struct evhttp_request *req, const char *ro
     return doc;
 }
 
+/* The webhooks' sources: their secrets sign only their own routes. */
+static int is_webhook_source(const char *source)
+{
+    return strcmp(source, "segment") == 0 || strcmp(source, "mautic") == 0;
+}
+
+/*
+ * Replay cache of our signatures: a v1 MAC seen within the window is refused. Entries expire
+ * with the window; expired ones are swept whenever the cache has doubled since the last sweep.
+ * Returns 1 when `mac` was already seen (else records it).
+ */
+static int replayed(gateway *g, const char *mac, long long now_s)
+{
+    static guint sweep_at = 1024;
+    if (g_hash_table_size(g->seen_signatures) >= sweep_at) {
+        GHashTableIter it;
+        gpointer key, value;
+        g_hash_table_iter_init(&it, g->seen_signatures);
+        while (g_hash_table_iter_next(&it, &key, &value))
+            if ((long long)GPOINTER_TO_SIZE(value) < now_s)
+                g_hash_table_iter_remove(&it);
+        sweep_at = 2 * g_hash_table_size(g->seen_signatures) + 1024;
+    }
+    gpointer exp = g_hash_table_lookup(g->seen_signatures, mac);
+    if (exp && (long long)GPOINTER_TO_SIZE(exp) >= now_s)
+        return 1;
+    g_hash_table_insert(g->seen_signatures, g_strdup(mac),
+                        GSIZE_TO_POINTER((gsize)(now_s + 2 * INGEST_SIGNATURE_WINDOW_S)));
+    return 0;
+}
+
 /* Our own routes: an ingest bearer token, or our signature. 0 when allowed (else answered). */
 static int ingest_auth(gateway *g, struct evhttp_request *req, const char *route, const char *body,
                        size_t len)
@@ -261,9 +317,16 @@ static int ingest_auth(gateway *g, struct evhttp_request *req, const char *route
     if (!evhttp_find_header(h, "Authorization") && sig) {
         const char *source = evhttp_find_header(h, "X-Cadence-Source");
         const char *why = "malformed";
-        if (source && gw_auth_cadence_signature(g->auth, source, sig, body, len, gw_now_ms() / 1000,
-                                                INGEST_SIGNATURE_WINDOW_S, &why) == 0)
-            return 0;
+        long long now_s = gw_now_ms() / 1000;
+        if (source && is_webhook_source(source)) {
+            why = "wrong_source"; /* a webhook's secret cannot post our events */
+        } else if (source && gw_auth_cadence_signature(g->auth, source, sig, body, len, now_s,
+                                                       INGEST_SIGNATURE_WINDOW_S, &why) == 0) {
+            const char *v1 = strstr(sig, "v1=");
+            if (!replayed(g, v1 ? v1 : sig, now_s))
+                return 0;
+            why = "replayed";
+        }
         char kind[48];
         snprintf(kind, sizeof(kind), "signature_%s", source ? why : "no_source");
         gw_unauthorized(g, req, route, kind);
@@ -379,6 +442,13 @@ void gw_ingest_segment(gateway *g, struct evhttp_request *req, const char *route
     json_t *calls = json_object_get(doc, "batch");
     calls = json_is_array(calls) ? json_incref(calls) : json_pack("[O]", doc);
     json_decref(doc);
+    if (json_array_size(calls) > INGEST_MAX_EVENTS) {
+        json_decref(calls);
+        gw_reply(g, req, route, 400,
+                 json_pack("{s:[o]}", "errors",
+                           field_error(-1, "more calls than one request may carry (1000)", 0)));
+        return;
+    }
     json_t *events = json_array();
     cadence_redis_batch *links = cadence_redis_batch_new();
     int ignored = 0;

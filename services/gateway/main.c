@@ -3,10 +3,10 @@
  * the CRM and the dialer; the reps' live alert feed (Server-Sent Events) and queue; lead
  * history; the managers' statistics; and the web console.
  *
- * Requests are dispatched from one route table (method, path, handler, metrics label); every
- * reply is counted by route and status. SIGHUP re-reads the tokens and secrets files; SIGTERM
- * and SIGINT end the SSE streams, flush the producer (so nothing accepted is lost), commit the
- * alerts.v1 consumer's offsets and exit 0. Start-up errors exit 2.
+ * This file only wires the parts together (gateway.h lists the modules). SIGHUP re-reads the
+ * tokens and secrets files; SIGTERM and SIGINT (the common service stopper) wait for the ingest
+ * requests in flight to be acknowledged, then end the SSE streams, flush the producer (so nothing
+ * accepted is lost), commit the alerts.v1 consumer's offsets and exit 0. Start-up errors exit 2.
  */
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -20,180 +20,24 @@
 
 #include "gateway.h"
 #include "core/log.h"
+#include "kafka/conf.h"
 #include "core/service.h"
-
-typedef void (*route_fn)(gateway *g, struct evhttp_request *req, const char *route);
-
-/* The route table: exact paths, or prefixes ending in '/'. First match wins. */
-static const struct route {
-    enum evhttp_cmd_type method;
-    int prefix;
-    const char *path;
-    route_fn fn;
-    const char *label;
-} routes[] = {
-    {EVHTTP_REQ_POST, 0, "/v1/events/leads", gw_ingest_events, "events_leads"},
-    {EVHTTP_REQ_POST, 0, "/v1/events/site-visits", gw_ingest_events, "events_site_visits"},
-    {EVHTTP_REQ_POST, 0, "/v1/events/call-outcomes", gw_ingest_events, "events_call_outcomes"},
-    {EVHTTP_REQ_POST, 0, "/v1/webhooks/segment", gw_ingest_segment, "webhook_segment"},
-    {EVHTTP_REQ_POST, 0, "/v1/webhooks/mautic", gw_ingest_mautic, "webhook_mautic"},
-    {EVHTTP_REQ_GET, 0, "/v1/alerts/stream", gw_sse_stream, "alerts_stream"},
-    {EVHTTP_REQ_GET, 0, "/v1/me", gw_api_me, "me"},
-    {EVHTTP_REQ_GET, 0, "/v1/queue", gw_api_queue, "queue"},
-    {EVHTTP_REQ_GET, 1, "/v1/leads/", gw_api_lead, "lead"},
-    {EVHTTP_REQ_GET, 0, "/v1/stats", gw_api_stats, "stats"},
-    {EVHTTP_REQ_GET, 0, "/", gw_console_file, "console"},
-    {EVHTTP_REQ_GET, 0, "/index.html", gw_console_file, "console"},
-    {EVHTTP_REQ_GET, 0, "/app.js", gw_console_file, "console"},
-    {EVHTTP_REQ_GET, 0, "/style.css", gw_console_file, "console"},
-};
-
-/* ------------------------------------------------------------------ helpers (gateway.h) */
-
-void gw_count(gateway *g, const char *route, int status)
-{
-    char labels[128];
-    snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", route, status);
-    cadence_metrics_add(g->metrics, GW_M_REQUESTS, labels, 1);
-}
-
-static const char *reason_of(int status)
-{
-    static const struct {
-        int status;
-        const char *reason;
-    } reasons[] = {
-        {200, "OK"},
-        {202, "Accepted"},
-        {400, "Bad Request"},
-        {401, "Unauthorized"},
-        {403, "Forbidden"},
-        {404, "Not Found"},
-        {405, "Method Not Allowed"},
-        {413, "Payload Too Large"},
-        {500, "Internal Server Error"},
-        {503, "Service Unavailable"},
-    };
-    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-        if (reasons[i].status == status)
-            return reasons[i].reason;
-    return "Status";
-}
-
-void gw_reply(gateway *g, struct evhttp_request *req, const char *route, int status, json_t *body)
-{
-    gw_count(g, route, status);
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Cache-Control", "no-store");
-    if (status == 401)
-        evhttp_add_header(h, "WWW-Authenticate", "Bearer realm=\"cadence\"");
-    cadence_http_send_json(req, status, reason_of(status), text ? text : "{}");
-    free(text);
-}
-
-void gw_reply_error(gateway *g, struct evhttp_request *req, const char *route, int status,
-                    const char *msg)
-{
-    gw_reply(g, req, route, status, json_pack("{s:s}", "error", msg));
-}
-
-void gw_unauthorized(gateway *g, struct evhttp_request *req, const char *route, const char *kind)
-{
-    char labels[128];
-    snprintf(labels, sizeof(labels), "route=\"%s\",kind=\"%s\"", route, kind);
-    cadence_metrics_add(g->metrics, GW_M_AUTH_FAILURES, labels, 1);
-    gw_reply_error(g, req, route, 401, "missing or invalid credentials");
-}
-
-int gw_require(gateway *g, struct evhttp_request *req, const char *route, unsigned roles,
-               gw_principal *who)
-{
-    const char *authz = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    if (gw_auth_bearer(g->auth, authz, who) != 0) {
-        gw_unauthorized(g, req, route, "bearer");
-        return -1;
-    }
-    if (!(roles & GW_ROLE_BIT(who->role))) {
-        gw_reply_error(g, req, route, 403, "this token's role may not use this route");
-        return -1;
-    }
-    return 0;
-}
-
-const char *gw_body(struct evhttp_request *req, size_t *len)
-{
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    *len = evbuffer_get_length(in);
-    const char *p = (const char *)evbuffer_pullup(in, -1);
-    return p ? p : "";
-}
-
-int gw_valid_id(const char *s)
-{
-    size_t n = 0;
-    for (; s[n]; n++) {
-        unsigned char c = (unsigned char)s[n];
-        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == ':' || c == '-';
-        if (!ok || n >= 64)
-            return 0;
-    }
-    return n > 0;
-}
-
-long long gw_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ------------------------------------------------------------------ dispatch */
-
-static void dispatch(struct evhttp_request *req, void *arg)
-{
-    gateway *g = arg;
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    if (!path || !*path)
-        path = "/";
-    enum evhttp_cmd_type method = evhttp_request_get_command(req);
-    int path_matched = 0;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        const struct route *r = &routes[i];
-        int match =
-            r->prefix ? strncmp(path, r->path, strlen(r->path)) == 0 : strcmp(path, r->path) == 0;
-        if (!match)
-            continue;
-        path_matched = 1;
-        if (r->method == method || (method == EVHTTP_REQ_HEAD && r->method == EVHTTP_REQ_GET &&
-                                    r->fn == gw_console_file)) {
-            r->fn(g, req, r->label);
-            return;
-        }
-    }
-    if (path_matched)
-        gw_reply_error(g, req, "other", 405, "method not allowed");
-    else
-        gw_reply_error(g, req, "other", 404, "no such route");
-}
 
 /* ------------------------------------------------------------------ life cycle */
 
-static struct event *sig_term, *sig_int, *sig_hup, *drain_ev;
-static long long drain_deadline_ms;
-
 /* How long a shutdown waits for Kafka to acknowledge the events already being ingested. */
-#define GW_DRAIN_TIMEOUT_MS 10000
+#define GW_DRAIN_TIMEOUT_S 10
 #define GW_DRAIN_CHECK_US 20000
 
 static int health(void *arg, char *why, size_t n)
 {
     gateway *g = arg;
     if (!cadence_redis_is_ready(g->redis)) {
-        snprintf(why, n, "redis: not connected: %s", cadence_redis_last_error(g->redis));
+        snprintf(why, n, "redis: down"); /* the driver's message is in the log */
+        return 1;
+    }
+    if (g->auth_error[0]) {
+        snprintf(why, n, "tokens: %s", g->auth_error);
         return 1;
     }
     if (g->fanin && !gw_fanin_healthy(g->fanin, why, n))
@@ -206,41 +50,60 @@ static int health(void *arg, char *why, size_t n)
     return 0;
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
 {
+    (void)sig;
     (void)what;
     gateway *g = arg;
-    if (sig == SIGHUP) {
-        char err[512];
-        if (gw_auth_reload(g->auth, err, sizeof(err)) == 0)
-            cadence_log_json(CADENCE_LOG_INFO, "tokens and secrets re-read",
-                             json_pack("{s:i,s:i}", "tokens", (int)gw_auth_token_count(g->auth),
-                                       "secrets", (int)gw_auth_secret_count(g->auth)));
-        else
-            cadence_log_json(CADENCE_LOG_ERROR, "re-read failed; previous tokens kept",
-                             json_pack("{s:s}", "error", err));
-        return;
+    char err[512];
+    if (gw_auth_reload(g->auth, err, sizeof(err)) == 0) {
+        g->auth_error[0] = '\0';
+        cadence_log_json(CADENCE_LOG_INFO, "tokens and secrets re-read",
+                         json_pack("{s:i,s:i}", "tokens", (int)gw_auth_token_count(g->auth),
+                                   "secrets", (int)gw_auth_secret_count(g->auth)));
+        /* Revocation is immediate: streams of tokens no longer valid end now. */
+        gw_sse_recheck(g->sse);
+    } else {
+        /* Loudly: /healthz answers 503 naming the failure until a re-read succeeds. */
+        snprintf(g->auth_error, sizeof(g->auth_error),
+                 "re-read failed, the previous tokens and secrets stay in force: %s", err);
+        cadence_log_json(CADENCE_LOG_ERROR,
+                         "TOKENS RE-READ FAILED; previous tokens and secrets stay in force",
+                         json_pack("{s:s}", "error", err));
     }
-    if (drain_deadline_ms)
-        return;
-    cadence_log_json(CADENCE_LOG_INFO, "stopping",
-                     json_pack("{s:s,s:i}", "reason", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-                               "outstanding", cadence_producer_outstanding(g->producer)));
-    /* Keep the loop running until ingest requests in flight were acknowledged and answered. */
-    drain_deadline_ms = gw_now_ms() + GW_DRAIN_TIMEOUT_MS;
-    struct timeval tv = {0, GW_DRAIN_CHECK_US};
-    if (event_add(drain_ev, &tv) != 0)
-        event_base_loopbreak(g->base);
 }
 
-static void on_drain(evutil_socket_t fd, short what, void *arg)
+/* The stopper's drain: keep the loop running until ingest requests in flight were
+ * acknowledged by Kafka and answered (checked every GW_DRAIN_CHECK_US). */
+static void on_drain_check(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     gateway *g = arg;
-    if (cadence_producer_outstanding(g->producer) == 0 || gw_now_ms() > drain_deadline_ms)
-        event_base_loopbreak(g->base);
+    if (cadence_producer_outstanding(g->producer) == 0)
+        cadence_service_stopper_done(g->stopper);
 }
+
+static void drain(void *arg)
+{
+    gateway *g = arg;
+    cadence_log_json(CADENCE_LOG_INFO, "draining",
+                     json_pack("{s:i}", "outstanding", cadence_producer_outstanding(g->producer)));
+    struct timeval tv = {0, GW_DRAIN_CHECK_US};
+    if (event_add(g->drain_ev, &tv) != 0)
+        cadence_service_stopper_done(g->stopper);
+}
+
+static void drain_timed_out(void *arg)
+{
+    gateway *g = arg;
+    cadence_log_json(CADENCE_LOG_WARN, "ingest requests still unacknowledged at the drain deadline",
+                     json_pack("{s:i,s:i}", "outstanding",
+                               cadence_producer_outstanding(g->producer), "timeout_s",
+                               GW_DRAIN_TIMEOUT_S));
+}
+
+static const cadence_service_stop_ops stop_ops = {drain, drain_timed_out, NULL};
 
 /* 1,000 connected reps need more descriptors than the usual soft limit of 1024. */
 static void raise_fd_limit(void)
@@ -274,7 +137,25 @@ static int declare_metrics(cadence_metrics *m)
                                    "alerts.v1 messages appended to per-rep streams, by result",
                                    NULL, 0) ||
            cadence_metrics_declare(m, GW_M_SSE_SENT, CADENCE_METRIC_COUNTER,
-                                   "Alerts written to SSE clients", NULL, 0);
+                                   "Alerts written to SSE clients", NULL, 0) ||
+           cadence_metrics_declare(m, GW_M_CONNECTIONS, CADENCE_METRIC_GAUGE,
+                                   "Open client connections (SSE streams included)", NULL, 0);
+}
+
+/* The producer's message.max.bytes (librdkafka's default or CADENCE_KAFKA_CONFIG's), less room
+ * for the key (an id or an email, at most 254 bytes) and the record's framing. */
+static size_t kafka_max_event_bytes(const cadence_config *cfg)
+{
+    char err[256], value[32];
+    size_t size = sizeof(value);
+    rd_kafka_conf_t *conf = cadence_kafka_conf_new(cfg, NULL, err, sizeof(err));
+    if (!conf)
+        return 0;
+    long long v = 0;
+    if (rd_kafka_conf_get(conf, "message.max.bytes", value, &size) == RD_KAFKA_CONF_OK)
+        v = strtoll(value, NULL, 10);
+    rd_kafka_conf_destroy(conf);
+    return v > 1024 ? (size_t)(v - 1024) : 0;
 }
 
 static int start(gateway *g, char *err, size_t n)
@@ -292,6 +173,7 @@ static int start(gateway *g, char *err, size_t n)
         snprintf(err, n, "CADENCE_HTTP_ADDR: the gateway needs an address to serve on");
         return -1;
     }
+    g->seen_signatures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g->auth = gw_auth_new(g->cfg.tokens_file, g->cfg.webhook_secrets_file, err, n);
     if (!g->auth)
         return -1;
@@ -308,6 +190,7 @@ static int start(gateway *g, char *err, size_t n)
     g->queue_script = gw_api_queue_script(g->redis, err, n);
     if (!g->queue_script)
         return -1;
+    g->kafka_max_event_bytes = kafka_max_event_bytes(&g->cfg);
     g->producer = cadence_producer_new(g->base, &g->cfg, "cadence-gateway", err, n);
     if (!g->producer)
         return -1;
@@ -325,15 +208,28 @@ static int start(gateway *g, char *err, size_t n)
         return -1;
     }
     struct evhttp *eh = cadence_http_evhttp(g->http);
-    evhttp_set_max_body_size(eh, (ev_ssize_t)g->cfg.max_body_bytes);
-    evhttp_set_gencb(eh, dispatch, g);
-    sig_term = evsignal_new(g->base, SIGTERM, on_signal, g);
-    sig_int = evsignal_new(g->base, SIGINT, on_signal, g);
-    sig_hup = evsignal_new(g->base, SIGHUP, on_signal, g);
-    drain_ev = event_new(g->base, -1, EV_PERSIST, on_drain, g);
-    if (!sig_term || !sig_int || !sig_hup || !drain_ev || event_add(sig_term, NULL) ||
-        event_add(sig_int, NULL) || event_add(sig_hup, NULL)) {
-        snprintf(err, n, "cannot register signal events");
+    gw_conn_limits lim = {
+        .max_request_line = (size_t)g->cfg.http_max_request_line,
+        .max_header_bytes = (size_t)g->cfg.http_max_header_bytes,
+        .max_body_bytes = (unsigned long long)g->cfg.max_body_bytes,
+        .read_timeout_ms = g->cfg.http_read_timeout_ms,
+        .idle_timeout_ms = g->cfg.http_idle_timeout_ms,
+        .linger_ms = g->cfg.http_linger_ms,
+        .max_connections = g->cfg.http_max_connections,
+    };
+    g->conns = gw_conns_new(g, eh, &lim);
+    if (!g->conns) {
+        snprintf(err, n, "out of memory");
+        return -1;
+    }
+    evhttp_set_gencb(eh, gw_dispatch, g);
+    g->stopper = cadence_service_stopper_new(g->base, GW_DRAIN_TIMEOUT_S, &stop_ops, g, err, n);
+    if (!g->stopper)
+        return -1;
+    g->sig_hup = evsignal_new(g->base, SIGHUP, on_sighup, g);
+    g->drain_ev = event_new(g->base, -1, EV_PERSIST, on_drain_check, g);
+    if (!g->sig_hup || !g->drain_ev || event_add(g->sig_hup, NULL) != 0) {
+        snprintf(err, n, "cannot register the SIGHUP and drain events");
         return -1;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -355,21 +251,22 @@ static void finish(gateway *g)
     gw_sse_free(g->sse);
     g->sse = NULL;
     cadence_http_free(g->http);
+    gw_conns_detach(g->conns);
     gw_fanin_free(g->fanin);
     cadence_producer_free(g->producer);
-    if (sig_term)
-        event_free(sig_term);
-    if (sig_int)
-        event_free(sig_int);
-    if (sig_hup)
-        event_free(sig_hup);
-    if (drain_ev)
-        event_free(drain_ev);
+    if (g->sig_hup)
+        event_free(g->sig_hup);
+    if (g->drain_ev)
+        event_free(g->drain_ev);
+    cadence_service_stopper_free(g->stopper);
     cadence_schemas_free(g->schemas);
     gw_auth_free(g->auth);
+    if (g->seen_signatures)
+        g_hash_table_destroy(g->seen_signatures);
     cadence_metrics_free(g->metrics);
     if (g->base)
         event_base_free(g->base);
+    gw_conns_free(g->conns); /* after the base: it runs the connections' last finalizers */
     cadence_config_free(&g->cfg);
 }
 
@@ -401,7 +298,8 @@ int main(int argc, char **argv)
                                (int)gw_auth_token_count(g.auth), "secrets",
                                (int)gw_auth_secret_count(g.auth)));
     event_base_dispatch(g.base);
+    int code = cadence_service_stopper_exit_code(g.stopper);
     finish(&g);
     cadence_log_json(CADENCE_LOG_INFO, "gateway stopped", NULL);
-    return 0;
+    return code;
 }

@@ -32,8 +32,9 @@
 #include <string.h>
 
 #include "gateway.h"
-#include "store/keys.h"
 #include "core/log.h"
+#include "httphead.h"
+#include "store/keys.h"
 
 #define GW_SSE_POLL_MS 100L
 #define GW_SSE_HEARTBEAT_S 15
@@ -55,6 +56,9 @@ struct client {
     struct evhttp_request *req;
     struct evhttp_connection *conn;
     sid last;
+    int last_read; /* `last` is an id read from the stream (not only the client's word) */
+    char *authz;   /* the Authorization header, re-checked when the tokens are re-read */
+    char token_id[17];
     int catching_up;
     int closed;  /* the connection is gone or we ended it */
     int pending; /* catch-up commands in flight (the client is freed after them) */
@@ -70,7 +74,8 @@ struct rep {
 
 struct gw_sse {
     gateway *g;
-    GHashTable *reps; /* rep_id → struct rep */
+    GHashTable *reps;      /* rep_id → struct rep */
+    GHashTable *per_token; /* token_id → open streams (GUINT_TO_POINTER) */
     struct event *poll_ev, *hb_ev;
     int poll_inflight;
     int kicked;
@@ -79,20 +84,7 @@ struct gw_sse {
 
 static int sid_parse(const char *s, sid *out)
 {
-    char *end = NULL;
-    if (!s || !*s)
-        return -1;
-    out->ms = strtoull(s, &end, 10);
-    if (end == s)
-        return -1;
-    out->seq = 0;
-    if (*end == '-') {
-        const char *p = end + 1;
-        out->seq = strtoull(p, &end, 10);
-        if (end == p)
-            return -1;
-    }
-    return *end ? -1 : 0;
+    return gw_stream_id_parse(s, &out->ms, &out->seq);
 }
 
 static int sid_cmp(sid a, sid b)
@@ -132,13 +124,20 @@ static void detach(struct client *c)
         g_hash_table_remove(s->reps, c->rep->rep_id);
     c->rep = NULL;
     s->n_clients--;
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(s->per_token, c->token_id));
+    if (n <= 1)
+        g_hash_table_remove(s->per_token, c->token_id);
+    else
+        g_hash_table_insert(s->per_token, g_strdup(c->token_id), GUINT_TO_POINTER(n - 1));
     update_gauge(s);
 }
 
 static void maybe_free(struct client *c)
 {
-    if (c->closed && c->pending == 0)
+    if (c->closed && c->pending == 0) {
+        free(c->authz);
         free(c);
+    }
 }
 
 /* The client's connection went away: libevent detached the request from it. */
@@ -185,6 +184,7 @@ static void send_entry(struct client *c, const redisReply *entry, sid id, struct
             data_len = fields->element[i + 1]->len;
         }
     c->last = id;
+    c->last_read = 1;
     if (!data)
         return;
     evbuffer_add_printf(tmp, "id: %s\nevent: call_now\n", entry->element[0]->str);
@@ -254,7 +254,11 @@ static void on_catch_up(cadence_redis *r, const redisReply *reply, const char *e
     c->catching_up = 0;
     struct rep *rep = c->rep;
     if (rep && !rep->cursor_set) {
-        rep->cursor = c->last;
+        /* The rep's live cursor starts at an id read from the stream, never at a client's
+         * own Last-Event-ID (which may be ahead of the stream and would make every client of
+         * the rep miss alerts): without one, from the stream's start, each client still
+         * getting only ids newer than its own. */
+        rep->cursor = c->last_read ? c->last : (sid){0, 0};
         rep->cursor_set = 1;
     }
 }
@@ -413,43 +417,61 @@ void gw_sse_stream(gateway *g, struct evhttp_request *req, const char *route)
         0)
         return;
     /* A rep listens to their own alerts; a manager names a rep (?rep=ID). */
-    const char *rep_id = who.rep_id;
     struct evkeyvalq q;
     TAILQ_INIT(&q);
     const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
     if (query)
         evhttp_parse_query_str(query, &q);
-    const char *asked = evhttp_find_header(&q, "rep");
-    char rep_buf[65] = "";
-    if (asked && *asked) {
-        if (who.role == GW_ROLE_REP && strcmp(asked, who.rep_id) != 0) {
-            evhttp_clear_headers(&q);
-            gw_reply_error(g, req, route, 403, "a rep may only listen to their own alerts");
-            return;
-        }
-        snprintf(rep_buf, sizeof(rep_buf), "%s", asked);
-        rep_id = rep_buf;
-    }
+    char rep_id[65];
+    int rc = gw_rep_to_read(&who, evhttp_find_header(&q, "rep"), rep_id, sizeof(rep_id));
     evhttp_clear_headers(&q);
-    if (!gw_valid_id(rep_id)) {
+    if (rc == 403) {
+        gw_reply_error(g, req, route, 403, "a rep may only listen to their own alerts");
+        return;
+    }
+    if (rc != 0) {
         gw_reply_error(g, req, route, 400, "no rep to listen to (a manager passes ?rep=<rep_id>)");
         return;
     }
     const char *last_hdr =
         evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
     sid last = {0, 0};
-    int resume = last_hdr && sid_parse(last_hdr, &last) == 0;
+    /* Not a stream id, or ahead of the clock by more than a minute: treated as absent. */
+    int resume =
+        last_hdr && sid_parse(last_hdr, &last) == 0 && last.ms <= (uint64_t)gw_now_ms() + 60000;
+    if (!resume)
+        last = (sid){0, 0};
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        evhttp_add_header(h, "Content-Type", "text/event-stream");
+        evhttp_add_header(h, "Cache-Control", "no-store");
+        gw_count(g, route, 200);
+        evhttp_send_reply(req, 200, "OK", NULL);
+        return;
+    }
 
     gw_sse *s = g->sse;
+    guint streams = GPOINTER_TO_UINT(g_hash_table_lookup(s->per_token, who.token_id));
+    if (streams >= (guint)g->cfg.sse_max_per_token) {
+        gw_reply_error(g, req, route, 429,
+                       "too many open alert streams for this token (CADENCE_SSE_MAX_PER_TOKEN)");
+        return;
+    }
     struct client *c = calloc(1, sizeof(*c));
-    if (!c) {
+    const char *authz = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    if (c)
+        c->authz = strdup(authz ? authz : "");
+    if (!c || !c->authz) {
+        free(c);
         gw_reply_error(g, req, route, 500, "out of memory");
         return;
     }
+    snprintf(c->token_id, sizeof(c->token_id), "%s", who.token_id);
     struct rep *rep = g_hash_table_lookup(s->reps, rep_id);
     if (!rep) {
         rep = calloc(1, sizeof(*rep));
         if (!rep) {
+            free(c->authz);
             free(c);
             gw_reply_error(g, req, route, 500, "out of memory");
             return;
@@ -466,6 +488,7 @@ void gw_sse_stream(gateway *g, struct evhttp_request *req, const char *route)
     c->last = last;
     g_ptr_array_add(rep->clients, c);
     s->n_clients++;
+    g_hash_table_insert(s->per_token, g_strdup(c->token_id), GUINT_TO_POINTER(streams + 1));
     update_gauge(s);
     gw_count(g, route, 200);
 
@@ -491,6 +514,7 @@ gw_sse *gw_sse_new(gateway *g, char *errstr, size_t errstr_size)
     }
     s->g = g;
     s->reps = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, rep_free);
+    s->per_token = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     s->poll_ev = event_new(g->base, -1, EV_PERSIST, on_poll_timer, s);
     s->hb_ev = event_new(g->base, -1, EV_PERSIST, on_heartbeat, s);
     struct timeval poll_tv = {0, GW_SSE_POLL_MS * 1000}, hb_tv = {GW_SSE_HEARTBEAT_S, 0};
@@ -525,5 +549,32 @@ void gw_sse_free(gw_sse *s)
     if (s->hb_ev)
         event_free(s->hb_ev);
     g_hash_table_destroy(s->reps);
+    g_hash_table_destroy(s->per_token);
     free(s);
+}
+
+void gw_sse_recheck(gw_sse *s)
+{
+    if (!s)
+        return;
+    GPtrArray *gone = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, s->reps);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        struct rep *rep = value;
+        for (guint i = 0; i < rep->clients->len; i++) {
+            struct client *c = g_ptr_array_index(rep->clients, i);
+            gw_principal who;
+            if (gw_auth_bearer(s->g->auth, c->authz, &who) != 0 ||
+                !gw_may_read_rep(&who, rep->rep_id))
+                g_ptr_array_add(gone, c);
+        }
+    }
+    for (guint i = 0; i < gone->len; i++)
+        end_client(g_ptr_array_index(gone, i));
+    if (gone->len)
+        cadence_log_json(CADENCE_LOG_INFO, "alert streams of revoked tokens ended",
+                         json_pack("{s:i}", "streams", (int)gone->len));
+    g_ptr_array_free(gone, TRUE);
 }
