@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "topics.h"
+#include "base/topics.h"
 
 #define MAX_MOVED 10
 #define MAX_WARNINGS 10

@@ -15,7 +15,7 @@
  *         (HINCRBY), outs.timeline (the lead's history), outs.touch (due set) ...
  *     cadence_outputs_reset(&outs);
  *
- * Rules (the seeds' playbook; each has tests in tests/common/test_engine_*.c):
+ * Rules (the seeds' playbook; each has tests in tests/engine/test_engine_*.c):
  * - A new lead is enrolled in the cadence its lead type and potential choose, or goes straight
  *   to nurture (low potential). A warm new lead raises a `warm_inbound` alert. A repeated lead
  *   event updates fields, never restarts the cadence. `reenroll: true` re-enrols a nurture/lost

@@ -60,15 +60,12 @@ typedef struct cadence_playbook_cadence {
 } cadence_playbook_cadence;
 
 /*
- * Loads and checks the playbook at `path`: first against `schemas_dir`/playbook.json (JSON
- * Schema; skipped when `schemas_dir` is NULL), then the checks the schema cannot express.
- * Returns a new playbook (free with cadence_playbook_free), or NULL with `errstr` naming the
- * field and the problem.
+ * Checks the parsed playbook `doc` (the checks its JSON Schema cannot express) and builds it.
+ * Borrows `doc` (copies what it keeps). Returns a new playbook (free with
+ * cadence_playbook_free), or NULL with `errstr` naming the field and the problem. Reading the
+ * file and validating it against schemas/playbook.json happen outside the engine:
+ * cadence_playbook_load() in schema/playbook_file.h.
  */
-cadence_playbook *cadence_playbook_load(const char *path, const char *schemas_dir, char *errstr,
-                                        size_t errstr_size);
-
-/* As cadence_playbook_load, from a parsed document. Borrows `doc` (copies what it keeps). */
 cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, size_t errstr_size);
 
 /* Frees a playbook; NULL is a no-op. */

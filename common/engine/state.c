@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "engine/tzcache.h"
-#include "json_text.h"
+#include "base/json_text.h"
 
 static const char *const status_names[] = {"new",         "active",  "follow_up",
                                            "re_evaluate", "nurture", "meeting_booked",

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "engine/playbook.h"
+#include "schema/playbook_file.h"
 
 int cadence_cli_playbook(int argc, char **argv)
 {

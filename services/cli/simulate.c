@@ -15,9 +15,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "config.h"
+#include "core/config.h"
 #include "engine/engine.h"
-#include "topics.h"
+#include "schema/playbook_file.h"
+#include "base/topics.h"
 
 static void print_line(const char *topic, json_t *value)
 {

@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "config.h"
-#include "schemas.h"
-#include "topics.h"
+#include "core/config.h"
+#include "schema/schemas.h"
+#include "base/topics.h"
 
 /* Largest whole document (playbook) read in document mode. */
 #define DOCUMENT_MAX_BYTES ((size_t)16 * 1024 * 1024)

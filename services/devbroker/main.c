@@ -19,10 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "kafka_conf.h"
-#include "log.h"
-#include "topics.h"
+#include "core/config.h"
+#include "kafka/conf.h"
+#include "core/log.h"
+#include "base/topics.h"
 
 static volatile sig_atomic_t stop_requested;
 

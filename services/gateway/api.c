@@ -16,8 +16,8 @@
 #include <time.h>
 
 #include "gateway.h"
-#include "keys.h"
-#include "log.h"
+#include "store/keys.h"
+#include "core/log.h"
 
 #define QUEUE_MAX "500"
 #define TIMELINE_MAX "199"

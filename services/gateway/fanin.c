@@ -14,10 +14,10 @@
 #include <string.h>
 
 #include "gateway.h"
-#include "kafka_conf.h"
-#include "keys.h"
-#include "log.h"
-#include "topics.h"
+#include "kafka/conf.h"
+#include "store/keys.h"
+#include "core/log.h"
+#include "base/topics.h"
 
 #define GW_STREAM_MAXLEN "1000"
 #define GW_ALERT_IDS_MAX "10000"

@@ -18,12 +18,12 @@
 #include <stddef.h>
 
 #include "auth.h"
-#include "config.h"
-#include "http.h"
-#include "metrics.h"
-#include "producer.h"
-#include "redis.h"
-#include "schemas.h"
+#include "core/config.h"
+#include "http/server.h"
+#include "core/metrics.h"
+#include "kafka/producer.h"
+#include "store/redis.h"
+#include "schema/schemas.h"
 
 typedef struct gw_fanin gw_fanin;
 typedef struct gw_sse gw_sse;

@@ -25,9 +25,9 @@
 #include <time.h>
 
 #include "gateway.h"
-#include "keys.h"
-#include "log.h"
-#include "topics.h"
+#include "store/keys.h"
+#include "core/log.h"
+#include "base/topics.h"
 
 /* The replay window of X-Cadence-Signature's timestamp. */
 #define INGEST_SIGNATURE_WINDOW_S 300

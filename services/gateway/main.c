@@ -19,8 +19,8 @@
 #include <time.h>
 
 #include "gateway.h"
-#include "log.h"
-#include "service.h"
+#include "core/log.h"
+#include "core/service.h"
 
 typedef void (*route_fn)(gateway *g, struct evhttp_request *req, const char *route);
 

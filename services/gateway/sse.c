@@ -32,8 +32,8 @@
 #include <string.h>
 
 #include "gateway.h"
-#include "keys.h"
-#include "log.h"
+#include "store/keys.h"
+#include "core/log.h"
 
 #define GW_SSE_POLL_MS 100L
 #define GW_SSE_HEARTBEAT_S 15

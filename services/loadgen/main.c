@@ -19,10 +19,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "kafka_conf.h"
-#include "log.h"
-#include "topics.h"
+#include "core/config.h"
+#include "kafka/conf.h"
+#include "core/log.h"
+#include "base/topics.h"
 
 struct opts {
     long rate;   /* events/s in the measured stream; 0 = as fast as possible */

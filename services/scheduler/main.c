@@ -16,12 +16,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http.h"
-#include "log.h"
-#include "producer.h"
-#include "redis.h"
+#include "http/server.h"
+#include "core/log.h"
+#include "kafka/producer.h"
+#include "store/redis.h"
 #include "scheduler.h"
-#include "service.h"
+#include "core/service.h"
 
 /* How long a shutdown waits for deliveries and acknowledgements in flight. */
 #define SCHEDULER_DRAIN_TIMEOUT_S 10

@@ -25,11 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "keys.h"
-#include "log.h"
+#include "store/keys.h"
+#include "core/log.h"
 #include "plan.h"
 #include "scripts.h"
-#include "topics.h"
+#include "base/topics.h"
 
 enum step {
     STEP_PUBLISH,

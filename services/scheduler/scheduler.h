@@ -25,10 +25,10 @@
 #include <event2/event.h>
 #include <stddef.h>
 
-#include "config.h"
-#include "metrics.h"
-#include "producer.h"
-#include "redis.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "kafka/producer.h"
+#include "store/redis.h"
 
 /* Most entries one claim script takes from one shard. */
 #define SCHEDULER_CLAIM_BATCH 256

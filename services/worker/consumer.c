@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kafka_conf.h"
-#include "kafka_wake.h"
-#include "log.h"
+#include "kafka/conf.h"
+#include "kafka/wake.h"
+#include "core/log.h"
 
 struct worker_consumer {
     rd_kafka_t *rk;

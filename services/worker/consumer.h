@@ -21,8 +21,8 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
-#include "config.h"
-#include "metrics.h"
+#include "core/config.h"
+#include "core/metrics.h"
 
 typedef struct worker_consumer worker_consumer;
 

@@ -13,15 +13,15 @@
 #include <string.h>
 
 #include "consumer.h"
-#include "engine/playbook.h"
-#include "http.h"
-#include "log.h"
+#include "schema/playbook_file.h"
+#include "http/server.h"
+#include "core/log.h"
 #include "pipeline.h"
-#include "producer.h"
-#include "redis.h"
-#include "schemas.h"
-#include "service.h"
-#include "topics.h"
+#include "kafka/producer.h"
+#include "store/redis.h"
+#include "schema/schemas.h"
+#include "core/service.h"
+#include "base/topics.h"
 
 /* How long a shutdown waits for the batch in flight (e.g. while Redis is down). */
 #define WORKER_DRAIN_TIMEOUT_S 30

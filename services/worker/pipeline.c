@@ -12,11 +12,11 @@
 #include <time.h>
 
 #include "apply_script.h"
-#include "json_text.h"
-#include "keys.h"
+#include "base/json_text.h"
+#include "store/keys.h"
 #include "lead_cache.h"
-#include "log.h"
-#include "topics.h"
+#include "core/log.h"
+#include "base/topics.h"
 
 enum item_state {
     IT_DLQ,   /* bad input: to the DLQ */

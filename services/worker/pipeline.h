@@ -32,13 +32,13 @@
 
 #include <event2/event.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "consumer.h"
 #include "engine/engine.h"
-#include "metrics.h"
-#include "producer.h"
-#include "redis.h"
-#include "schemas.h"
+#include "core/metrics.h"
+#include "kafka/producer.h"
+#include "store/redis.h"
+#include "schema/schemas.h"
 
 /* Largest event accepted from Kafka; larger ones go to the DLQ. */
 #define WORKER_MAX_EVENT_BYTES 65536

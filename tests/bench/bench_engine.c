@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "engine/engine.h"
+#include "schema/playbook_file.h"
 
 static const char *const history[] = {
     "{\"type\":\"lead\",\"event_id\":\"e0\",\"occurred_at\":\"2026-10-29T12:00:00Z\",\"lead_id\":"

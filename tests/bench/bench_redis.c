@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "redis.h"
-#include "../common/redis_server.h"
+#include "core/log.h"
+#include "store/redis.h"
+#include "redis_server.h"
 
 #define LUA "return redis.call('INCRBY', KEYS[1], ARGV[1])"
 #define KEY "bench:{1}:counter"

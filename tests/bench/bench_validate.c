@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "schemas.h"
+#include "schema/schemas.h"
 
 #define ROUNDS 7
 #define MIN_ROUND_NS 100000000.0

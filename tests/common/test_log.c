@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 
 /* Runs `fn` with the logger writing into a pipe and returns what it wrote (caller frees). */
 static char *capture(void (*fn)(void))

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "core/metrics.h"
 
 Test(metrics, renders_counters_gauges_and_histograms)
 {

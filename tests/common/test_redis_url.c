@@ -3,7 +3,7 @@
 #include <criterion/parameterized.h>
 #include <string.h>
 
-#include "redis_url.h"
+#include "core/redis_url.h"
 
 Test(redis_url, parses_host_port_and_db)
 {

@@ -3,7 +3,7 @@
 #include <event2/event.h>
 #include <signal.h>
 
-#include "service.h"
+#include "core/service.h"
 
 struct fake {
     cadence_service_stopper *stopper;

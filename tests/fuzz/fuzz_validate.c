@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "schemas.h"
-#include "topics.h"
+#include "schema/schemas.h"
+#include "base/topics.h"
 
 /* What the worker accepts per event by default (CADENCE_MAX_BODY_BYTES). */
 #define FUZZ_MAX_BYTES (1024 * 1024)

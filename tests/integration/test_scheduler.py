@@ -32,7 +32,7 @@ PLAYBOOK = os.path.join(SOURCE_DIR, "examples", "playbook.json")
 
 
 def shard_of(lead_id, shards=SHARDS):
-    """common/keys.c: FNV-1a 32 of the lead id modulo the shard count."""
+    """common/store/keys.c: FNV-1a 32 of the lead id modulo the shard count."""
     h = 2166136261
     for b in lead_id.encode():
         h ^= b

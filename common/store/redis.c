@@ -1,0 +1,1193 @@
+/*
+ * redis — asynchronous Redis client over hiredis 0.14 + libevent. See redis.h for the contract.
+ *
+ * How the invariants are kept:
+ *
+ *  - A `req` is one accepted command (or batch). It sits in the client's `pending` list, in
+ *    submission order, from acceptance until its callback has run (`done`). Only
+ *    complete() runs a callback, and it unlinks the req and sets `done` first, so nothing can
+ *    run it twice; every path that loses a connection calls fail_all(), so nothing pending is
+ *    ever forgotten.
+ *  - hiredis holds pointers to a req's `part`s as callback privdata. hiredis 0.14 calls every
+ *    registered callback exactly once: with the reply, or with NULL when the context is freed.
+ *    `holds` counts those outstanding hiredis callbacks; a req is freed only when it is done
+ *    AND holds is 0. So a late reply (or the NULL flush of a context we reset) always finds
+ *    valid memory, sees `done`, and only drops its hold — it never reaches a user callback.
+ *  - A done req no longer points at the client (`q->r` is cleared), so a req that outlives the
+ *    client (hiredis frees a context after our callback returns) never touches freed memory.
+ *  - Connection ownership: `r->ac` is our current context. Before any user code runs on a lost
+ *    connection, `r->ac` is cleared and `ac->data` set to NULL, so hiredis's own disconnect
+ *    callback for a context we already gave up is ignored, and we never free a context hiredis
+ *    is freeing (after a failed connect or a disconnect hiredis frees it itself).
+ *  - Re-entrancy: every entry from the event loop brackets its work with enter()/leave(). A
+ *    cadence_redis_free() from inside a callback tears the client down at once (fails pending
+ *    commands, drops the connection) but the struct itself is freed by the outermost leave().
+ *  - Deadlines: all commands share one timeout, so deadlines are ordered like the pending list
+ *    and one libevent timer, armed for the oldest pending req, enforces every command's
+ *    deadline without a timer allocation per command.
+ */
+#include "store/redis.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/async.h>
+#include <hiredis/adapters/libevent.h>
+#include <openssl/sha.h>
+
+#include "core/log.h"
+
+#define ERRMSG_MAX 256
+
+struct cadence_redis_script {
+    struct cadence_redis_script *next;
+    char sha[2 * SHA_DIGEST_LENGTH + 1];
+    char *lua;
+};
+
+/* One command in RESP form (from redisFormatCommandArgv; freed with redisFreeCommand). */
+struct cmd {
+    char *buf;
+    size_t len;
+    const cadence_redis_script *script; /* set for EVALSHA: kept for the NOSCRIPT retry */
+};
+
+struct cadence_redis_batch {
+    struct cmd *cmds;
+    size_t n, cap;
+};
+
+struct req;
+
+/* One command of a req; its address is the hiredis privdata. */
+struct part {
+    struct req *req;
+    struct cmd cmd;
+    redisReply *copy; /* batch only: this command's final reply, deep-copied */
+    int loading;      /* the next reply is our SCRIPT LOAD's */
+    int retried;      /* NOSCRIPT retry already done */
+    int final;        /* the final reply for this command has been seen */
+};
+
+struct req {
+    struct req *prev, *next; /* in r->pending while !done */
+    cadence_redis *r;        /* NULL once done */
+    cadence_redis_cb cb;
+    void *arg;
+    int internal; /* handshake: not counted in inflight, no metrics */
+    int is_batch; /* the callback gets an array of all replies */
+    int done;
+    int holds;            /* hiredis callbacks outstanding with a part of this req */
+    uint64_t start_ns;    /* for the round-trip histogram */
+    uint64_t deadline_ms; /* monotonic */
+    size_t nparts, nfinal;
+    struct part parts[];
+};
+
+struct cadence_redis {
+    struct event_base *base; /* borrowed */
+    cadence_redis_url url;
+    char addr[CADENCE_REDIS_URL_MAX + 64]; /* printable, password masked */
+    long timeout_ms;
+    size_t max_inflight;
+    long backoff_min_ms, backoff_max_ms;
+    cadence_redis_state_cb state_cb;
+    void *state_arg;
+    cadence_metrics *metrics; /* borrowed, may be NULL */
+
+    redisAsyncContext *ac; /* current connection (connecting, handshaking or ready), or NULL */
+    int ready;
+    int closing;       /* cadence_redis_free() was called */
+    int depth;         /* our frames on the stack (see enter/leave) */
+    unsigned attempts; /* consecutive failed connection attempts */
+    unsigned long connects;
+    size_t hs_nscripts; /* scripts the handshake in flight loads (more may be added meanwhile) */
+
+    struct event *retry_timer;    /* next connection attempt */
+    struct event *conn_timer;     /* connect + handshake deadline; also "reset soon" */
+    struct event *deadline_timer; /* oldest pending command's deadline */
+    int deadline_armed;
+    char reset_reason[ERRMSG_MAX]; /* set when conn_timer is used to reset soon */
+
+    struct req *head, *tail; /* pending, oldest first */
+    size_t inflight;
+    cadence_redis_script *scripts;
+    uint64_t rng;
+    char last_error[ERRMSG_MAX];
+};
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ms(void)
+{
+    return now_ns() / 1000000u;
+}
+
+static struct timeval tv_ms(long ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    return tv;
+}
+
+static void errset(char *errstr, size_t n, const char *msg)
+{
+    if (errstr && n > 0)
+        snprintf(errstr, n, "%s", msg);
+}
+
+static void log_event(enum cadence_log_level level, const cadence_redis *r, const char *msg,
+                      const char *error)
+{
+    if (!cadence_log_enabled(level))
+        return;
+    json_t *f = error ? json_pack("{s:s, s:s}", "redis", r->addr, "error", error)
+                      : json_pack("{s:s}", "redis", r->addr);
+    cadence_log_json(level, msg, f);
+}
+
+static void metric_add(cadence_redis *r, const char *name, const char *labels, double v)
+{
+    if (r->metrics)
+        cadence_metrics_add(r->metrics, name, labels, v);
+}
+
+static const double rtt_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                     0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+
+static int metrics_declare(cadence_metrics *m)
+{
+    if (!m)
+        return 0;
+    int rc = 0;
+    rc |= cadence_metrics_declare(m, "cadence_redis_rtt_seconds", CADENCE_METRIC_HISTOGRAM,
+                                  "Round trip of successful Redis commands", rtt_buckets,
+                                  sizeof(rtt_buckets) / sizeof(rtt_buckets[0]));
+    rc |= cadence_metrics_declare(m, "cadence_redis_errors_total", CADENCE_METRIC_COUNTER,
+                                  "Failed Redis commands by kind (reply, timeout, disconnected)",
+                                  NULL, 0);
+    rc |= cadence_metrics_declare(m, "cadence_redis_reconnects_total", CADENCE_METRIC_COUNTER,
+                                  "Redis connection attempts after the first", NULL, 0);
+    rc |= cadence_metrics_declare(m, "cadence_redis_ready", CADENCE_METRIC_GAUGE,
+                                  "1 when the Redis connection is ready for commands", NULL, 0);
+    return rc;
+}
+
+/* Deep copy of a reply, owned by us (freed with reply_free, not freeReplyObject). */
+static void reply_free(redisReply *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->elements && p->element; i++)
+        reply_free(p->element[i]);
+    free(p->element);
+    free(p->str);
+    free(p);
+}
+
+static redisReply *reply_copy(const redisReply *s)
+{
+    redisReply *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    d->type = s->type;
+    d->integer = s->integer;
+    if (s->str) {
+        d->str = malloc(s->len + 1);
+        if (!d->str)
+            goto fail;
+        memcpy(d->str, s->str, s->len);
+        d->str[s->len] = '\0';
+        d->len = s->len;
+    }
+    if (s->elements > 0 && s->element) {
+        d->element = calloc(s->elements, sizeof(redisReply *));
+        if (!d->element)
+            goto fail;
+        d->elements = s->elements;
+        for (size_t i = 0; i < s->elements; i++) {
+            if (s->element[i] && !(d->element[i] = reply_copy(s->element[i])))
+                goto fail;
+        }
+    }
+    return d;
+fail:
+    reply_free(d);
+    return NULL;
+}
+
+/* Formats argv (argvlen NULL: strlen) as one RESP command into `out`. Returns 0 or -1. */
+static int cmd_format(struct cmd *out, int argc, const char **argv, const size_t *argvlen)
+{
+    size_t *lens = NULL;
+    if (argc <= 0 || !argv)
+        return -1;
+    for (int i = 0; i < argc; i++) {
+        if (!argv[i])
+            return -1;
+    }
+    if (!argvlen) {
+        lens = malloc((size_t)argc * sizeof(*lens));
+        if (!lens)
+            return -1;
+        for (int i = 0; i < argc; i++)
+            lens[i] = strlen(argv[i]);
+        argvlen = lens;
+    }
+    char *buf = NULL;
+    int len = redisFormatCommandArgv(&buf, argc, argv, argvlen);
+    free(lens);
+    if (len < 0 || !buf)
+        return -1;
+    out->buf = buf;
+    out->len = (size_t)len;
+    out->script = NULL;
+    return 0;
+}
+
+/* EVALSHA sha numkeys argv... */
+static int cmd_format_evalsha(struct cmd *out, const cadence_redis_script *s, int numkeys, int argc,
+                              const char **argv, const size_t *argvlen)
+{
+    if (!s || numkeys < 0 || argc < 0 || numkeys > argc || argc > INT_MAX - 3 ||
+        (argc > 0 && !argv))
+        return -1;
+    char nk[16];
+    snprintf(nk, sizeof(nk), "%d", numkeys);
+    size_t n = (size_t)argc + 3;
+    const char **v = malloc(n * sizeof(*v));
+    size_t *l = malloc(n * sizeof(*l));
+    int rc = -1;
+    if (!v || !l)
+        goto out;
+    v[0] = "EVALSHA";
+    v[1] = s->sha;
+    v[2] = nk;
+    for (size_t i = 0; i < 3; i++)
+        l[i] = strlen(v[i]);
+    for (int i = 0; i < argc; i++) {
+        if (!argv[i])
+            goto out;
+        v[i + 3] = argv[i];
+        l[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
+    }
+    rc = cmd_format(out, (int)n, v, l);
+    if (rc == 0)
+        out->script = s;
+out:
+    free(v);
+    free(l);
+    return rc;
+}
+
+static void cmd_clear(struct cmd *c)
+{
+    if (c->buf)
+        redisFreeCommand(c->buf);
+    c->buf = NULL;
+    c->len = 0;
+}
+
+/* ---- reqs ------------------------------------------------------------------------------- */
+
+static struct req *req_new(cadence_redis *r, size_t nparts, cadence_redis_cb cb, void *arg)
+{
+    struct req *q = calloc(1, sizeof(*q) + nparts * sizeof(struct part));
+    if (!q)
+        return NULL;
+    q->r = r;
+    q->cb = cb;
+    q->arg = arg;
+    q->nparts = nparts;
+    for (size_t i = 0; i < nparts; i++)
+        q->parts[i].req = q;
+    return q;
+}
+
+static void req_free(struct req *q)
+{
+    for (size_t i = 0; i < q->nparts; i++) {
+        cmd_clear(&q->parts[i].cmd);
+        reply_free(q->parts[i].copy);
+    }
+    free(q);
+}
+
+/* Frees a req nobody needs any more: its callback has run and hiredis holds no part of it. */
+static void req_maybe_free(struct req *q)
+{
+    if (q->done && q->holds == 0)
+        req_free(q);
+}
+
+static void req_release(struct req *q)
+{
+    q->holds--;
+    req_maybe_free(q);
+}
+
+static void pending_unlink(cadence_redis *r, struct req *q)
+{
+    if (q->prev)
+        q->prev->next = q->next;
+    else
+        r->head = q->next;
+    if (q->next)
+        q->next->prev = q->prev;
+    else
+        r->tail = q->prev;
+    q->prev = q->next = NULL;
+}
+
+static void pending_append(cadence_redis *r, struct req *q)
+{
+    q->prev = r->tail;
+    q->next = NULL;
+    if (r->tail)
+        r->tail->next = q;
+    else
+        r->head = q;
+    r->tail = q;
+}
+
+static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
+
+static void enter(cadence_redis *r)
+{
+    r->depth++;
+}
+
+static void destroy(cadence_redis *r);
+
+static void leave(cadence_redis *r)
+{
+    if (--r->depth == 0 && r->closing)
+        destroy(r);
+}
+
+/* Runs q's callback, once. The caller keeps q alive across this (see req_maybe_free). */
+static void complete(struct req *q, const redisReply *reply, const char *error)
+{
+    cadence_redis *r = q->r;
+    if (q->done || !r)
+        return; /* cannot happen: only pending reqs are completed */
+    pending_unlink(r, q);
+    q->done = 1;
+    q->r = NULL;
+    if (!q->internal) {
+        r->inflight -= q->nparts;
+        enum cadence_redis_error kind = cadence_redis_error_kind(reply, error);
+        if (r->metrics) {
+            if (kind == CADENCE_REDIS_ERROR_NONE || kind == CADENCE_REDIS_ERROR_REPLY)
+                cadence_metrics_observe(r->metrics, "cadence_redis_rtt_seconds", "",
+                                        (double)(now_ns() - q->start_ns) / 1e9);
+            if (kind == CADENCE_REDIS_ERROR_REPLY)
+                metric_add(r, "cadence_redis_errors_total", "kind=\"reply\"", 1);
+            else if (kind == CADENCE_REDIS_ERROR_TIMEOUT)
+                metric_add(r, "cadence_redis_errors_total", "kind=\"timeout\"", 1);
+            else if (kind == CADENCE_REDIS_ERROR_DISCONNECTED)
+                metric_add(r, "cadence_redis_errors_total", "kind=\"disconnected\"", 1);
+        }
+    }
+    if (q->cb)
+        q->cb(r, reply, error, q->arg);
+}
+
+/* Fails every pending command with `error`; callbacks may re-enter (free, new commands). */
+static void fail_all(cadence_redis *r, const char *error)
+{
+    while (r->head) {
+        struct req *q = r->head;
+        complete(q, NULL, error);
+        req_maybe_free(q);
+    }
+}
+
+/* ---- connection ------------------------------------------------------------------------- */
+
+static void schedule_reconnect(cadence_redis *r)
+{
+    /* Capped exponential backoff: min * 2^attempts, plus up to 25% jitter, capped at max. */
+    long delay = r->backoff_min_ms;
+    for (unsigned i = 0; i < r->attempts && delay < r->backoff_max_ms; i++)
+        delay *= 2;
+    if (delay > r->backoff_max_ms)
+        delay = r->backoff_max_ms;
+    r->rng ^= r->rng << 13;
+    r->rng ^= r->rng >> 7;
+    r->rng ^= r->rng << 17;
+    delay += (long)(r->rng % (uint64_t)(delay / 4 + 1));
+    if (delay > r->backoff_max_ms)
+        delay = r->backoff_max_ms;
+    if (r->attempts < 64)
+        r->attempts++;
+    struct timeval tv = tv_ms(delay);
+    evtimer_add(r->retry_timer, &tv);
+}
+
+/*
+ * Gives up connection `a` (== r->ac): no user code can reach it afterwards. When
+ * `hiredis_frees` is 0 we free it ourselves (hiredis defers that while inside its callback).
+ * Fails every pending command, reports "down" if it `was_ready`, schedules a reconnect.
+ */
+static void conn_lost(cadence_redis *r, redisAsyncContext *a, const char *reason, int hiredis_frees,
+                      int was_ready)
+{
+    char err[ERRMSG_MAX + 32];
+
+    a->data = NULL;
+    r->ac = NULL;
+    r->ready = 0;
+    event_del(r->conn_timer);
+    snprintf(r->last_error, sizeof(r->last_error), "%s", reason);
+    snprintf(err, sizeof(err), CADENCE_REDIS_ERRPFX_DISCONNECTED ": %s", reason);
+    log_event(CADENCE_LOG_WARN, r,
+              was_ready ? "redis connection lost" : "redis connection attempt failed", reason);
+    fail_all(r, err);
+    if (!hiredis_frees)
+        redisAsyncFree(a);
+    if (r->closing)
+        return;
+    if (was_ready) {
+        if (r->metrics)
+            cadence_metrics_set(r->metrics, "cadence_redis_ready", "", 0);
+        if (r->state_cb)
+            r->state_cb(r, 0, r->last_error, r->state_arg);
+        if (r->closing)
+            return;
+    }
+    schedule_reconnect(r);
+}
+
+/* Resets the current connection from the event loop's next turn (never inside hiredis). */
+static void reset_soon(cadence_redis *r, const char *reason)
+{
+    struct timeval zero = {0, 0};
+    snprintf(r->reset_reason, sizeof(r->reset_reason), "%s", reason);
+    evtimer_add(r->conn_timer, &zero);
+}
+
+static int send_part(cadence_redis *r, struct part *p)
+{
+    if (!r->ac ||
+        redisAsyncFormattedCommand(r->ac, on_reply, p, p->cmd.buf, p->cmd.len) != REDIS_OK)
+        return -1;
+    p->req->holds++;
+    return 0;
+}
+
+static int send_script_load(cadence_redis *r, struct part *p)
+{
+    const char *argv[3] = {"SCRIPT", "LOAD", p->cmd.script->lua};
+    size_t lens[3] = {6, 4, strlen(p->cmd.script->lua)};
+    if (!r->ac || redisAsyncCommandArgv(r->ac, on_reply, p, 3, argv, lens) != REDIS_OK)
+        return -1;
+    p->req->holds++;
+    return 0;
+}
+
+static void arm_deadline(cadence_redis *r)
+{
+    if (r->deadline_armed || !r->head || r->closing)
+        return;
+    uint64_t now = now_ms();
+    long d = r->head->deadline_ms > now ? (long)(r->head->deadline_ms - now) : 0;
+    struct timeval tv = tv_ms(d);
+    if (evtimer_add(r->deadline_timer, &tv) == 0)
+        r->deadline_armed = 1;
+}
+
+/*
+ * Accepts `n` formatted commands as one req and writes them to the connection. On
+ * CADENCE_REDIS_OK the commands belong to the req (the caller forgets them); otherwise the
+ * caller still owns them. Internal reqs (the handshake) skip the readiness and in-flight checks.
+ */
+static enum cadence_redis_status submit(cadence_redis *r, struct cmd *cmds, size_t n, int is_batch,
+                                        int internal, cadence_redis_cb cb, void *arg)
+{
+    if (!r || r->closing || !r->ac || (!internal && !r->ready))
+        return CADENCE_REDIS_DOWN;
+    if (n == 0 || (!internal && n > r->max_inflight))
+        return CADENCE_REDIS_INVALID;
+    if (!internal && r->inflight + n > r->max_inflight)
+        return CADENCE_REDIS_BUSY;
+    struct req *q = req_new(r, n, cb, arg);
+    if (!q)
+        return CADENCE_REDIS_NOMEM;
+    q->is_batch = is_batch;
+    q->internal = internal;
+    q->start_ns = now_ns();
+    q->deadline_ms = now_ms() + (uint64_t)r->timeout_ms;
+    for (size_t i = 0; i < n; i++)
+        q->parts[i].cmd = cmds[i];
+    for (size_t i = 0; i < n; i++) {
+        if (send_part(r, &q->parts[i]) == 0)
+            continue;
+        if (i == 0) {
+            /* Nothing written: refuse, and give the commands back to the caller. */
+            for (size_t j = 0; j < n; j++)
+                q->parts[j].cmd.buf = NULL;
+            req_free(q);
+            return CADENCE_REDIS_DOWN;
+        }
+        /* Partly written: the connection is unusable; the reset fails this req too. */
+        reset_soon(r, "failed to write a command");
+        break;
+    }
+    /* Only EVALSHA keeps its text (for a NOSCRIPT retry); hiredis has copied the rest. */
+    for (size_t i = 0; i < n; i++) {
+        if (!q->parts[i].cmd.script)
+            cmd_clear(&q->parts[i].cmd);
+    }
+    pending_append(r, q);
+    if (!internal)
+        r->inflight += n;
+    arm_deadline(r);
+    return CADENCE_REDIS_OK;
+}
+
+/* ---- replies ---------------------------------------------------------------------------- */
+
+static void batch_deliver(struct req *q)
+{
+    redisReply **els = malloc(q->nparts * sizeof(redisReply *));
+    if (!els) {
+        complete(q, NULL, CADENCE_REDIS_ERRPFX_DISCONNECTED ": out of memory");
+        return;
+    }
+    for (size_t i = 0; i < q->nparts; i++)
+        els[i] = q->parts[i].copy;
+    redisReply arr = {.type = REDIS_REPLY_ARRAY, .elements = q->nparts, .element = els};
+    complete(q, &arr, NULL);
+    free(els);
+}
+
+/* `reply` is the final answer for part p. */
+static void part_final(struct part *p, const redisReply *reply)
+{
+    struct req *q = p->req;
+    p->final = 1;
+    q->nfinal++;
+    if (!q->is_batch) {
+        const char *err = NULL;
+        if (reply->type == REDIS_REPLY_ERROR)
+            err = reply->str ? reply->str : "ERR";
+        complete(q, reply, err);
+        return;
+    }
+    p->copy = reply_copy(reply);
+    if (!p->copy) {
+        complete(q, NULL, CADENCE_REDIS_ERRPFX_DISCONNECTED ": out of memory copying a reply");
+        return;
+    }
+    if (q->nfinal == q->nparts)
+        batch_deliver(q);
+}
+
+static int is_noscript(const redisReply *reply)
+{
+    return reply->type == REDIS_REPLY_ERROR && reply->str &&
+           strncmp(reply->str, "NOSCRIPT", 8) == 0;
+}
+
+static void part_reply(cadence_redis *r, struct part *p, const redisReply *reply)
+{
+    if (p->loading) {
+        /* Our SCRIPT LOAD: an error (say, the script does not compile) is the final answer. */
+        p->loading = 0;
+        if (reply->type == REDIS_REPLY_ERROR && !p->final)
+            part_final(p, reply);
+        return;
+    }
+    if (p->final)
+        return; /* the EVALSHA after a failed SCRIPT LOAD */
+    if (p->cmd.script && !p->retried && is_noscript(reply)) {
+        /* Redis lost the script (restart, SCRIPT FLUSH): load it and retry once, pipelined on
+         * this connection, so the retry runs right after the load. */
+        p->retried = 1;
+        if (send_script_load(r, p) == 0) {
+            p->loading = 1;
+            if (send_part(r, p) == 0)
+                return;
+        }
+    }
+    part_final(p, reply);
+}
+
+static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct part *p = privdata;
+    struct req *q = p->req;
+    if (q->done) {
+        /* Late: the command already failed (timeout, reset, free). Only drop our hold. */
+        req_release(q);
+        return;
+    }
+    cadence_redis *r = q->r;
+    enter(r);
+    if (!reply) {
+        /* hiredis is freeing the context: connection lost under us. */
+        if (ac->data == r && r->ac == ac)
+            conn_lost(r, ac, ac->err ? ac->errstr : "connection closed", 1, r->ready);
+        if (!q->done)
+            complete(q, NULL, CADENCE_REDIS_ERRPFX_DISCONNECTED ": connection closed");
+    } else {
+        part_reply(r, p, reply);
+    }
+    req_release(q);
+    leave(r);
+}
+
+/* ---- connection life cycle -------------------------------------------------------------- */
+
+static void load_script_now(cadence_redis *r, const cadence_redis_script *s);
+
+static void became_ready(cadence_redis *r)
+{
+    r->ready = 1;
+    r->attempts = 0;
+    event_del(r->conn_timer);
+    /* Scripts registered while the handshake was in flight. */
+    size_t k = 0;
+    for (const cadence_redis_script *s = r->scripts; s; s = s->next, k++) {
+        if (k >= r->hs_nscripts)
+            load_script_now(r, s);
+    }
+    log_event(CADENCE_LOG_INFO, r, "redis ready", NULL);
+    if (r->metrics)
+        cadence_metrics_set(r->metrics, "cadence_redis_ready", "", 1);
+    if (r->state_cb)
+        r->state_cb(r, 1, NULL, r->state_arg);
+}
+
+static const char *reply_error(const redisReply *e)
+{
+    if (!e)
+        return "no reply";
+    if (e->type != REDIS_REPLY_ERROR)
+        return NULL;
+    return e->str ? e->str : "ERR";
+}
+
+/* The handshake batch: [AUTH] [SELECT] SCRIPT LOAD... PING. */
+static void on_handshake(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)arg;
+    if (!reply || error || r->closing || !r->ac)
+        return; /* timeout or disconnect: the path that failed it resets the connection */
+    char reason[ERRMSG_MAX];
+    const char *e;
+    size_t i = 0;
+    reason[0] = '\0';
+    if (r->url.password[0]) {
+        if ((e = reply_error(reply->element[i++])))
+            snprintf(reason, sizeof(reason), "AUTH failed: %s", e);
+    }
+    if (!reason[0] && r->url.db != 0) {
+        if ((e = reply_error(reply->element[i])))
+            snprintf(reason, sizeof(reason), "SELECT %d failed: %s", r->url.db, e);
+    }
+    if (r->url.db != 0)
+        i++;
+    size_t k = 0;
+    for (const cadence_redis_script *s = r->scripts; s && k < r->hs_nscripts && !reason[0];
+         s = s->next, i++, k++) {
+        const redisReply *el = reply->element[i];
+        if ((e = reply_error(el))) {
+            /* A broken script only breaks its own calls (they get this error again). */
+            json_t *f = json_pack("{s:s, s:s, s:s}", "redis", r->addr, "sha", s->sha, "error", e);
+            cadence_log_json(CADENCE_LOG_ERROR, "redis script does not load", f);
+        } else if (el->type != REDIS_REPLY_STRING || strcmp(el->str, s->sha) != 0) {
+            log_event(CADENCE_LOG_WARN, r, "redis SCRIPT LOAD returned another sha", s->sha);
+        }
+    }
+    if (!reason[0] && (e = reply_error(reply->element[reply->elements - 1])))
+        snprintf(reason, sizeof(reason), "PING failed: %s", e);
+    if (reason[0])
+        conn_lost(r, r->ac, reason, 0, 0);
+    else
+        became_ready(r);
+}
+
+static void cmds_clear(struct cmd *cmds, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cmd_clear(&cmds[i]);
+}
+
+static int send_handshake(cadence_redis *r)
+{
+    size_t n = 1, k = 0;
+    r->hs_nscripts = 0;
+    for (const cadence_redis_script *s = r->scripts; s; s = s->next)
+        r->hs_nscripts++;
+    n += r->hs_nscripts;
+    n += (r->url.password[0] != 0) + (r->url.db != 0);
+    struct cmd *cmds = calloc(n, sizeof(*cmds));
+    if (!cmds)
+        return -1;
+    int rc = 0;
+    if (r->url.password[0]) {
+        const char *a3[3] = {"AUTH", r->url.username, r->url.password};
+        const char *a2[2] = {"AUTH", r->url.password};
+        rc |= r->url.username[0] ? cmd_format(&cmds[k++], 3, a3, NULL)
+                                 : cmd_format(&cmds[k++], 2, a2, NULL);
+    }
+    if (r->url.db != 0) {
+        char db[16];
+        snprintf(db, sizeof(db), "%d", r->url.db);
+        const char *a[2] = {"SELECT", db};
+        rc |= cmd_format(&cmds[k++], 2, a, NULL);
+    }
+    for (const cadence_redis_script *s = r->scripts; s; s = s->next) {
+        const char *a[3] = {"SCRIPT", "LOAD", s->lua};
+        rc |= cmd_format(&cmds[k++], 3, a, NULL);
+    }
+    const char *ping[1] = {"PING"};
+    rc |= cmd_format(&cmds[k++], 1, ping, NULL);
+    if (rc == 0 && submit(r, cmds, n, 1, 1, on_handshake, NULL) == CADENCE_REDIS_OK) {
+        free(cmds);
+        return 0;
+    }
+    cmds_clear(cmds, n);
+    free(cmds);
+    return -1;
+}
+
+static void on_connect(const redisAsyncContext *c, int status)
+{
+    cadence_redis *r = c->data;
+    if (!r || r->ac != c)
+        return;
+    redisAsyncContext *a = r->ac;
+    enter(r);
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after we return. */
+        conn_lost(r, a, a->errstr[0] ? a->errstr : "connect failed", 1, 0);
+    } else if (send_handshake(r) != 0) {
+        /* Not here: freeing the context inside its connect callback is not safe in 0.14. */
+        reset_soon(r, "could not send the handshake");
+    }
+    leave(r);
+}
+
+static void on_disconnect(const redisAsyncContext *c, int status)
+{
+    (void)status;
+    cadence_redis *r = c->data;
+    if (!r || r->ac != c)
+        return;
+    enter(r);
+    conn_lost(r, r->ac, c->err ? c->errstr : "connection closed", 1, r->ready);
+    leave(r);
+}
+
+static void conn_failed(cadence_redis *r, const char *reason)
+{
+    snprintf(r->last_error, sizeof(r->last_error), "%s", reason);
+    log_event(CADENCE_LOG_WARN, r, "redis connection attempt failed", reason);
+    schedule_reconnect(r);
+}
+
+static void start_connect(cadence_redis *r)
+{
+    if (r->connects++ > 0)
+        metric_add(r, "cadence_redis_reconnects_total", "", 1);
+    redisAsyncContext *a = r->url.is_unix ? redisAsyncConnectUnix(r->url.path)
+                                          : redisAsyncConnect(r->url.host, r->url.port);
+    if (!a) {
+        conn_failed(r, "out of memory");
+        return;
+    }
+    if (a->err) {
+        char reason[ERRMSG_MAX];
+        snprintf(reason, sizeof(reason), "%s", a->errstr);
+        redisAsyncFree(a);
+        conn_failed(r, reason);
+        return;
+    }
+    if (redisLibeventAttach(a, r->base) != REDIS_OK) {
+        redisAsyncFree(a);
+        conn_failed(r, "cannot attach to the event loop");
+        return;
+    }
+    if (!r->url.is_unix)
+        redisEnableKeepAlive(&a->c); /* notice a vanished host while idle (15 s probes) */
+    a->data = r;
+    redisAsyncSetConnectCallback(a, on_connect);
+    redisAsyncSetDisconnectCallback(a, on_disconnect);
+    r->ac = a;
+    r->reset_reason[0] = '\0';
+    struct timeval tv = tv_ms(r->timeout_ms);
+    evtimer_add(r->conn_timer, &tv);
+}
+
+static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cadence_redis *r = arg;
+    enter(r);
+    if (!r->closing && !r->ac)
+        start_connect(r);
+    leave(r);
+}
+
+static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cadence_redis *r = arg;
+    char reason[ERRMSG_MAX];
+    if (r->reset_reason[0])
+        snprintf(reason, sizeof(reason), "%s", r->reset_reason);
+    else
+        snprintf(reason, sizeof(reason), "connect and handshake took longer than %ld ms",
+                 r->timeout_ms);
+    r->reset_reason[0] = '\0';
+    enter(r);
+    if (!r->closing && r->ac)
+        conn_lost(r, r->ac, reason, 0, r->ready);
+    leave(r);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cadence_redis *r = arg;
+    enter(r);
+    r->deadline_armed = 0;
+    struct req *q = r->head;
+    if (q && q->deadline_ms <= now_ms()) {
+        redisAsyncContext *a = r->ac;
+        int was_ready = r->ready;
+        char err[ERRMSG_MAX];
+        snprintf(err, sizeof(err), CADENCE_REDIS_ERRPFX_TIMEOUT ": no reply within %ld ms",
+                 r->timeout_ms);
+        r->ready = 0; /* the connection is about to be reset: refuse new commands */
+        complete(q, NULL, err);
+        req_maybe_free(q);
+        if (!r->closing && a && r->ac == a)
+            conn_lost(r, a, was_ready ? "a command timed out" : "handshake timed out", 0,
+                      was_ready);
+    }
+    arm_deadline(r);
+    leave(r);
+}
+
+/* ---- public API ------------------------------------------------------------------------- */
+
+cadence_redis *cadence_redis_new(struct event_base *base, const cadence_redis_url *url,
+                                 const cadence_redis_options *opts, char *errstr,
+                                 size_t errstr_size)
+{
+    cadence_redis_options o = {0};
+    if (opts)
+        o = *opts;
+    if (!base || !url) {
+        errset(errstr, errstr_size, "redis: event base and url are required");
+        return NULL;
+    }
+    if (o.timeout_ms < 0 || o.backoff_min_ms < 0 || o.backoff_max_ms < 0) {
+        errset(errstr, errstr_size, "redis: negative timeout or backoff");
+        return NULL;
+    }
+    if (o.timeout_ms == 0)
+        o.timeout_ms = CADENCE_REDIS_DEFAULT_TIMEOUT_MS;
+    if (o.max_inflight == 0)
+        o.max_inflight = CADENCE_REDIS_DEFAULT_MAX_INFLIGHT;
+    if (o.backoff_min_ms == 0)
+        o.backoff_min_ms = CADENCE_REDIS_DEFAULT_BACKOFF_MIN_MS;
+    if (o.backoff_max_ms == 0)
+        o.backoff_max_ms = CADENCE_REDIS_DEFAULT_BACKOFF_MAX_MS;
+    if (o.backoff_min_ms > o.backoff_max_ms) {
+        errset(errstr, errstr_size, "redis: backoff_min_ms is larger than backoff_max_ms");
+        return NULL;
+    }
+    if (url->is_unix ? !url->path[0] : (!url->host[0] || url->port <= 0 || url->port > 65535)) {
+        errset(errstr, errstr_size, "redis: url has no address");
+        return NULL;
+    }
+    cadence_redis *r = calloc(1, sizeof(*r));
+    if (!r) {
+        errset(errstr, errstr_size, "redis: out of memory");
+        return NULL;
+    }
+    r->base = base;
+    r->url = *url;
+    cadence_redis_url_format_safe(url, r->addr, sizeof(r->addr));
+    r->timeout_ms = o.timeout_ms;
+    r->max_inflight = o.max_inflight;
+    r->backoff_min_ms = o.backoff_min_ms;
+    r->backoff_max_ms = o.backoff_max_ms;
+    r->state_cb = o.state_cb;
+    r->state_arg = o.state_arg;
+    r->metrics = o.metrics;
+    r->rng = (now_ns() ^ (uint64_t)(uintptr_t)r) | 1u;
+    r->retry_timer = evtimer_new(base, on_retry_timer, r);
+    r->conn_timer = evtimer_new(base, on_conn_timer, r);
+    r->deadline_timer = evtimer_new(base, on_deadline, r);
+    if (!r->retry_timer || !r->conn_timer || !r->deadline_timer) {
+        errset(errstr, errstr_size, "redis: cannot create timers");
+        destroy(r);
+        return NULL;
+    }
+    if (metrics_declare(r->metrics) != 0) {
+        errset(errstr, errstr_size, "redis: cannot declare metrics");
+        destroy(r);
+        return NULL;
+    }
+    /* First attempt from the loop, like every later one. */
+    struct timeval zero = {0, 0};
+    evtimer_add(r->retry_timer, &zero);
+    return r;
+}
+
+static void destroy(cadence_redis *r)
+{
+    if (r->retry_timer)
+        event_free(r->retry_timer);
+    if (r->conn_timer)
+        event_free(r->conn_timer);
+    if (r->deadline_timer)
+        event_free(r->deadline_timer);
+    while (r->scripts) {
+        cadence_redis_script *s = r->scripts;
+        r->scripts = s->next;
+        free(s->lua);
+        free(s);
+    }
+    free(r);
+}
+
+void cadence_redis_free(cadence_redis *r)
+{
+    if (!r || r->closing)
+        return;
+    r->closing = 1;
+    enter(r);
+    event_del(r->retry_timer);
+    event_del(r->conn_timer);
+    event_del(r->deadline_timer);
+    redisAsyncContext *a = r->ac;
+    if (a) {
+        a->data = NULL;
+        r->ac = NULL;
+    }
+    if (r->ready && r->metrics)
+        cadence_metrics_set(r->metrics, "cadence_redis_ready", "", 0);
+    r->ready = 0;
+    fail_all(r, CADENCE_REDIS_ERRPFX_DISCONNECTED ": client freed");
+    if (a)
+        redisAsyncFree(a); /* deferred by hiredis when we are inside one of its callbacks */
+    leave(r);              /* frees r, now or when the outermost callback returns */
+}
+
+int cadence_redis_is_ready(const cadence_redis *r)
+{
+    return r && r->ready && !r->closing;
+}
+
+size_t cadence_redis_inflight(const cadence_redis *r)
+{
+    return r ? r->inflight : 0;
+}
+
+const char *cadence_redis_last_error(const cadence_redis *r)
+{
+    return r ? r->last_error : "";
+}
+
+const char *cadence_redis_status_name(enum cadence_redis_status s)
+{
+    switch (s) {
+    case CADENCE_REDIS_OK:
+        return "ok";
+    case CADENCE_REDIS_BUSY:
+        return "busy";
+    case CADENCE_REDIS_DOWN:
+        return "down";
+    case CADENCE_REDIS_INVALID:
+        return "invalid";
+    case CADENCE_REDIS_NOMEM:
+        return "nomem";
+    }
+    return "unknown";
+}
+
+enum cadence_redis_error cadence_redis_error_kind(const redisReply *reply, const char *error)
+{
+    if (!error)
+        return CADENCE_REDIS_ERROR_NONE;
+    if (reply && reply->type == REDIS_REPLY_ERROR)
+        return CADENCE_REDIS_ERROR_REPLY;
+    if (strncmp(error, CADENCE_REDIS_ERRPFX_TIMEOUT, strlen(CADENCE_REDIS_ERRPFX_TIMEOUT)) == 0)
+        return CADENCE_REDIS_ERROR_TIMEOUT;
+    return CADENCE_REDIS_ERROR_DISCONNECTED;
+}
+
+enum cadence_redis_status cadence_redis_command_argv(cadence_redis *r, cadence_redis_cb cb,
+                                                     void *arg, int argc, const char **argv,
+                                                     const size_t *argvlen)
+{
+    if (!r || r->closing || !r->ready)
+        return CADENCE_REDIS_DOWN;
+    if (r->inflight >= r->max_inflight)
+        return CADENCE_REDIS_BUSY;
+    struct cmd c = {0};
+    if (cmd_format(&c, argc, argv, argvlen) != 0)
+        return argc <= 0 || !argv ? CADENCE_REDIS_INVALID : CADENCE_REDIS_NOMEM;
+    enum cadence_redis_status st = submit(r, &c, 1, 0, 0, cb, arg);
+    if (st != CADENCE_REDIS_OK)
+        cmd_clear(&c);
+    return st;
+}
+
+static void on_script_loaded(cadence_redis *r, const redisReply *reply, const char *error,
+                             void *arg)
+{
+    const cadence_redis_script *s = arg;
+    if (reply && error) {
+        json_t *f = json_pack("{s:s, s:s, s:s}", "redis", r->addr, "sha", s->sha, "error", error);
+        cadence_log_json(CADENCE_LOG_ERROR, "redis script does not load", f);
+    }
+}
+
+/* Loads one script on the ready connection, so its first EVALSHA does not pay a NOSCRIPT
+ * round trip. If this fails, the NOSCRIPT retry still covers it. */
+static void load_script_now(cadence_redis *r, const cadence_redis_script *s)
+{
+    struct cmd c = {0};
+    const char *a[3] = {"SCRIPT", "LOAD", s->lua};
+    if (cmd_format(&c, 3, a, NULL) == 0 &&
+        submit(r, &c, 1, 0, 1, on_script_loaded, (void *)s) != CADENCE_REDIS_OK)
+        cmd_clear(&c);
+}
+
+const cadence_redis_script *cadence_redis_script_add(cadence_redis *r, const char *lua,
+                                                     char *errstr, size_t errstr_size)
+{
+    if (!r || !lua) {
+        errset(errstr, errstr_size, "redis: script_add needs a client and a script");
+        return NULL;
+    }
+    unsigned char md[SHA_DIGEST_LENGTH];
+    char sha[2 * SHA_DIGEST_LENGTH + 1];
+    SHA1((const unsigned char *)lua, strlen(lua), md);
+    for (size_t i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(sha + 2 * i, 3, "%02x", md[i]);
+    cadence_redis_script **tail = &r->scripts;
+    for (; *tail; tail = &(*tail)->next) {
+        if (strcmp((*tail)->sha, sha) == 0)
+            return *tail;
+    }
+    cadence_redis_script *s = calloc(1, sizeof(*s));
+    if (!s || !(s->lua = strdup(lua))) {
+        free(s);
+        errset(errstr, errstr_size, "redis: out of memory");
+        return NULL;
+    }
+    memcpy(s->sha, sha, sizeof(sha));
+    *tail = s; /* appended: the handshake loads scripts in registration order */
+    if (r->ready)
+        load_script_now(r, s);
+    return s;
+}
+
+const char *cadence_redis_script_sha(const cadence_redis_script *s)
+{
+    return s ? s->sha : "";
+}
+
+enum cadence_redis_status cadence_redis_evalsha(cadence_redis *r, const cadence_redis_script *s,
+                                                int numkeys, int argc, const char **argv,
+                                                const size_t *argvlen, cadence_redis_cb cb,
+                                                void *arg)
+{
+    if (!r || r->closing || !r->ready)
+        return CADENCE_REDIS_DOWN;
+    if (r->inflight >= r->max_inflight)
+        return CADENCE_REDIS_BUSY;
+    struct cmd c = {0};
+    if (cmd_format_evalsha(&c, s, numkeys, argc, argv, argvlen) != 0)
+        return CADENCE_REDIS_INVALID;
+    enum cadence_redis_status st = submit(r, &c, 1, 0, 0, cb, arg);
+    if (st != CADENCE_REDIS_OK)
+        cmd_clear(&c);
+    return st;
+}
+
+cadence_redis_batch *cadence_redis_batch_new(void)
+{
+    return calloc(1, sizeof(cadence_redis_batch));
+}
+
+void cadence_redis_batch_free(cadence_redis_batch *b)
+{
+    if (!b)
+        return;
+    cmds_clear(b->cmds, b->n);
+    free(b->cmds);
+    free(b);
+}
+
+static struct cmd *batch_slot(cadence_redis_batch *b)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        struct cmd *n = realloc(b->cmds, cap * sizeof(*n));
+        if (!n)
+            return NULL;
+        b->cmds = n;
+        b->cap = cap;
+    }
+    return &b->cmds[b->n];
+}
+
+int cadence_redis_batch_add_argv(cadence_redis_batch *b, int argc, const char **argv,
+                                 const size_t *argvlen)
+{
+    struct cmd *c = b ? batch_slot(b) : NULL;
+    if (!c || cmd_format(c, argc, argv, argvlen) != 0)
+        return -1;
+    b->n++;
+    return 0;
+}
+
+int cadence_redis_batch_add_evalsha(cadence_redis_batch *b, const cadence_redis_script *s,
+                                    int numkeys, int argc, const char **argv, const size_t *argvlen)
+{
+    struct cmd *c = b ? batch_slot(b) : NULL;
+    if (!c || cmd_format_evalsha(c, s, numkeys, argc, argv, argvlen) != 0)
+        return -1;
+    b->n++;
+    return 0;
+}
+
+size_t cadence_redis_batch_size(const cadence_redis_batch *b)
+{
+    return b ? b->n : 0;
+}
+
+enum cadence_redis_status cadence_redis_batch_send(cadence_redis *r, cadence_redis_batch *b,
+                                                   cadence_redis_cb cb, void *arg)
+{
+    if (!b || b->n == 0)
+        return CADENCE_REDIS_INVALID;
+    enum cadence_redis_status st = submit(r, b->cmds, b->n, 1, 0, cb, arg);
+    if (st == CADENCE_REDIS_OK)
+        b->n = 0; /* the commands now belong to the client */
+    return st;
+}
