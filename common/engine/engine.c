@@ -1459,12 +1459,11 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
     r.zone = lead_zone(&r);
     remember(out, ev->event_id);
     remember_answer(out, ev);
-    /* the lead's clock (no system clock here): the newest time any of its events carried */
+    /* "now" without a system clock: the newest occurred_at the lead has seen (kept in the
+     * state, a function of the events alone) or the event's arrival time when later */
     if (ev->occurred_at > out->clock)
         out->clock = ev->occurred_at;
-    if (ev->received_at > out->clock)
-        out->clock = ev->received_at;
-    r.now = out->clock;
+    r.now = ev->received_at > out->clock ? ev->received_at : out->clock;
     if (!out->has_lead && ev->type != CADENCE_EVENT_LEAD)
         hold(&r, ev);
     else

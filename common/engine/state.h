@@ -78,7 +78,7 @@ typedef struct cadence_lead_state {
     int64_t alert_at;        /* occurred_at of the last alert's trigger */
     int64_t open_due_at;     /* the open touch's due time */
     int64_t talk_at;         /* newest conversation (connected), with or without notes */
-    int64_t clock;           /* the lead's clock: newest occurred_at / received_at seen */
+    int64_t clock;           /* the lead's clock: the newest occurred_at seen */
 
     cadence_attempt attempts[CADENCE_STATE_MAX_ATTEMPTS]; /* sorted by `at` */
 
