@@ -201,7 +201,8 @@ static int64_t last_attempt_at(const cadence_lead_state *st)
     return st->n_attempts ? st->attempts[st->n_attempts - 1].at : 0;
 }
 
-static void attempt_add(cadence_lead_state *st, int64_t at, int voicemail, int follow_up, int call)
+static void attempt_add(cadence_lead_state *st, int64_t at, int voicemail, int follow_up, int call,
+                        int talk)
 {
     /* sorted insert; when full, forget the oldest */
     if (st->n_attempts == CADENCE_STATE_MAX_ATTEMPTS) {
@@ -216,7 +217,7 @@ static void attempt_add(cadence_lead_state *st, int64_t at, int voicemail, int f
         st->attempts[i] = st->attempts[i - 1];
         i--;
     }
-    st->attempts[i] = (cadence_attempt){at, voicemail, follow_up, call};
+    st->attempts[i] = (cadence_attempt){at, voicemail, follow_up, call, talk};
     st->n_attempts++;
 }
 
@@ -758,8 +759,25 @@ static void check_follow_ups_end(run *r)
     cadence_lead_state *st = r->st;
     int max = cadence_playbook_follow_up_max_unanswered(r->pb);
     int64_t nth_at = 0;
-    if (max <= 0 || unanswered_since_talk(st, &nth_at, max) < max)
+    if (max <= 0)
         return;
+    int64_t talk = st->talk_at > st->callback_at ? st->talk_at : st->callback_at;
+    if (st->no_at > talk)
+        return; /* a "no" since the last conversation or reach-out ended them */
+    if (unanswered_since_talk(st, &nth_at, max) < max) {
+        if (st->status == CADENCE_STATUS_RE_EVALUATE && st->reeval_follow_up) {
+            /* a conversation or reach-out dated before the last unanswered attempts arrived
+             * late: in time order the follow-ups never ended */
+            int64_t base = st->talk_at > st->callback_at ? st->talk_at : st->callback_at;
+            st->reeval_follow_up = 0;
+            st->status_at = base;
+            status_from(r, CADENCE_STATUS_FOLLOW_UP,
+                        base == st->talk_at ? "connected"
+                                            : reach_out_status_reasons[st->callback_kind == 1],
+                        base);
+        }
+        return;
+    }
     if (st->status == CADENCE_STATUS_RE_EVALUATE && st->reeval_follow_up &&
         nth_at < st->status_at) {
         st->status_at = nth_at; /* an earlier unanswered attempt arrived late */
@@ -791,7 +809,7 @@ static void record_attempt(run *r, const cadence_event *ev, int voicemail, int c
     char sb[16];
     int follow_up = st->connected_at && at > st->connected_at;
     int step = cadence_attempts_before(st, at);
-    attempt_add(st, at, voicemail, follow_up, call);
+    attempt_add(st, at, voicemail, follow_up, call, 0);
     if (follow_up) {
         st->follow_ups++;
     } else {
@@ -839,7 +857,7 @@ static void on_outcome(run *r, const cadence_event *ev)
             count(r, 1, "voicemails_left");
         break;
     case K_CONNECT:
-        attempt_add(st, at, 0, follow_up, is_call);
+        attempt_add(st, at, 0, follow_up, is_call, 1);
         if (at > st->talk_at)
             st->talk_at = at;
         if (!st->connected_at || at < st->connected_at) {
@@ -858,8 +876,10 @@ static void on_outcome(run *r, const cadence_event *ev)
             for (int i = 0; i < st->n_attempts; i++)
                 if (st->attempts[i].at > at && !st->attempts[i].follow_up) {
                     st->attempts[i].follow_up = 1;
-                    st->ftc--;
-                    st->follow_ups++;
+                    if (!st->attempts[i].talk) { /* a conversation was never an FTC attempt */
+                        st->ftc--;
+                        st->follow_ups++;
+                    }
                 }
         } else {
             st->follow_ups++;
@@ -891,6 +911,13 @@ static void on_outcome(run *r, const cadence_event *ev)
         if (rule->is_no && at >= st->no_at) {
             st->no_at = at;
             g_strlcpy(st->no_reason, ev->no_reason, sizeof st->no_reason);
+        }
+        int64_t talk = st->talk_at > st->callback_at ? st->talk_at : st->callback_at;
+        if (rule->is_no && st->status == CADENCE_STATUS_RE_EVALUATE && st->reeval_follow_up &&
+            at < st->status_at && at > talk) {
+            /* a late "no" dated before the follow-ups ran out: in time order it ended them */
+            st->reeval_follow_up = 0;
+            st->status_at = at;
         }
         int changed = status_from(r, rule->to, rule->reason, at);
         if (changed && rule->to == CADENCE_STATUS_WON) {
@@ -1341,8 +1368,8 @@ static void settle_touch(run *r)
     }
     /* what the touch is for, plus what it says: any change re-issues it */
     char full[sizeof st->open_key];
-    snprintf(full, sizeof full, "%s|%d%d%d%d%d%s", p.key, p.voicemail, p.email, p.script, p.n_warn,
-             p.n_moved, p.channel);
+    snprintf(full, sizeof full, "%s|%d%d%d%d%d%s%d%c", p.key, p.voicemail, p.email, p.script,
+             p.n_warn, p.n_moved, p.channel, p.ftc_attempt, p.objective[0]);
     if (st->open_task_id[0] && strcmp(st->open_key, full) == 0 && st->open_due_at == p.due)
         return; /* unchanged */
     char id[CADENCE_ID_SIZE];

@@ -200,9 +200,10 @@ char *cadence_lead_state_to_json(const cadence_lead_state *st)
     put_key(out, "attempts");
     g_string_append_c(out, '[');
     for (int i = 0; i < st->n_attempts; i++) {
-        g_string_append_printf(out, "%s[%" G_GINT64_FORMAT ",%d,%d,%d]", i ? "," : "",
+        g_string_append_printf(out, "%s[%" G_GINT64_FORMAT ",%d,%d,%d,%d]", i ? "," : "",
                                (gint64)st->attempts[i].at, st->attempts[i].voicemail,
-                               st->attempts[i].follow_up, st->attempts[i].call);
+                               st->attempts[i].follow_up, st->attempts[i].call,
+                               st->attempts[i].talk);
     }
     g_string_append(out, "]");
     if (st->n_alerts) {
@@ -339,6 +340,7 @@ int cadence_lead_state_from_json(const char *text, cadence_lead_state *st, char 
         st->attempts[i].follow_up = (int)json_integer_value(json_array_get(it, 2));
         const json_t *call = json_array_get(it, 3);
         st->attempts[i].call = call ? (int)json_integer_value(call) : 1;
+        st->attempts[i].talk = (int)json_integer_value(json_array_get(it, 4));
         st->n_attempts = (int)i + 1;
     }
     json_array_foreach(json_object_get(o, "hot_views"), i, it)

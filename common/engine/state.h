@@ -46,6 +46,7 @@ typedef struct cadence_attempt {
     int voicemail;
     int follow_up; /* made after the first conversation */
     int call;      /* a call (else an email, LinkedIn, social or delivery step) */
+    int talk;      /* a conversation (counts as no FTC attempt) */
 } cadence_attempt;
 
 /* The newest alert of one reason: later triggers in its window update it (revision + 1). */
