@@ -33,6 +33,8 @@ typedef struct run {
     cadence_outputs *outs;
     const cadence_event *ev; /* the event being folded in (the input, or a held one) */
     json_t *notes;
+    int cal;     /* the lead's holiday calendar (-1 none) */
+    int64_t now; /* the lead's clock: the newest occurred_at / received_at seen */
 } run;
 
 /* ---------------------------------------------------------------- small helpers */
@@ -169,6 +171,9 @@ static cadence_tz *lead_zone(run *r)
     cadence_tz *z = cadence_tzcache_get(r->tzc, r->st->timezone);
     if (!z)
         z = cadence_tzcache_get(r->tzc, cadence_playbook_default_timezone(r->pb));
+    r->cal = cadence_playbook_calendar_for(
+        r->pb, r->st->country,
+        r->st->timezone[0] ? r->st->timezone : cadence_playbook_default_timezone(r->pb));
     return z;
 }
 
@@ -196,7 +201,8 @@ static int64_t last_attempt_at(const cadence_lead_state *st)
     return st->n_attempts ? st->attempts[st->n_attempts - 1].at : 0;
 }
 
-static void attempt_add(cadence_lead_state *st, int64_t at, int voicemail, int follow_up)
+static void attempt_add(cadence_lead_state *st, int64_t at, int voicemail, int follow_up, int call,
+                        int talk)
 {
     /* sorted insert; when full, forget the oldest */
     if (st->n_attempts == CADENCE_STATE_MAX_ATTEMPTS) {
@@ -211,7 +217,7 @@ static void attempt_add(cadence_lead_state *st, int64_t at, int voicemail, int f
         st->attempts[i] = st->attempts[i - 1];
         i--;
     }
-    st->attempts[i] = (cadence_attempt){at, voicemail, follow_up};
+    st->attempts[i] = (cadence_attempt){at, voicemail, follow_up, call, talk};
     st->n_attempts++;
 }
 
@@ -271,12 +277,32 @@ static void render_problems(const cadence_event *ev, char *out, size_t n)
     utf8_trim(out);
 }
 
-/* The playbook's opener with {first_name}, {last_name}, {company}, {problems}, {next_steps}. */
+static const char *const reply_to_names[] = {"call", "email", "meeting request"};
+
+/* Someone spoke with the prospect: a conversation, or a "no" said on the phone. */
+static int spoke(const cadence_lead_state *st)
+{
+    return st->connected_at || st->talk_at || st->no_at;
+}
+
+/* The prospect reached out (callback, reply, meeting) after the last attempt. */
+static int reached_out(const cadence_lead_state *st)
+{
+    return st->callback_at && st->callback_at >= last_attempt_at(st);
+}
+
+/*
+ * The playbook's opener with {first_name}, {last_name}, {company}, {problems}, {next_steps},
+ * {reply_to}: "Last we spoke, we discussed ..." only when something was discussed; "returning
+ * your call" when the prospect reached out before any conversation; the re-open opener after
+ * a "no"; the first-call opener otherwise.
+ */
 static json_t *render_opener(run *r)
 {
     const cadence_lead_state *st = r->st;
-    /* "Last we spoke, we discussed ..." only when something was discussed. */
     const char *t = st->problems[0] || st->next_steps[0] ? cadence_playbook_opener_template(r->pb)
+                    : reached_out(st) && !spoke(st)
+                        ? cadence_playbook_callback_opener_template(r->pb)
                     : st->no_at ? cadence_playbook_reopen_opener_template(r->pb)
                                 : cadence_playbook_first_opener_template(r->pb);
     GString *s = g_string_sized_new(256);
@@ -298,6 +324,9 @@ static json_t *render_opener(run *r)
             val = st->problems[0] ? st->problems : "what you wanted to solve";
         else if (n == 10 && strncmp(t + 1, "next_steps", n) == 0)
             val = st->next_steps[0] ? st->next_steps : "what was to happen next";
+        else if (n == 8 && strncmp(t + 1, "reply_to", n) == 0)
+            val = reply_to_names[st->callback_kind >= 0 && st->callback_kind < 3 ? st->callback_kind
+                                                                                 : 0];
         if (!val) {
             g_string_append_c(s, *t++);
             continue;
@@ -365,21 +394,71 @@ static void hot_view_add(cadence_lead_state *st, int64_t at, int weight, const c
     st->n_hot_views++;
 }
 
+/*
+ * The cooldown window a trigger at `at` falls in, per lead and reason: windows are aligned to
+ * the lead's local midnight (a 24 h cooldown = one alert per reason per local day), so the
+ * window, and with it the alert id, does not depend on the order triggers arrive in.
+ */
+static int64_t alert_window(run *r, int64_t at)
+{
+    int64_t cd_min = cadence_playbook_alert_cooldown_ms(r->pb) / 60000;
+    if (cd_min <= 0)
+        return at; /* no cooldown: every trigger is its own alert */
+    int minute = 0;
+    uint32_t day = cadence_time_local_day(at, r->zone, &minute);
+    return ((int64_t)day * 1440 + minute) / cd_min;
+}
+
+/*
+ * Raises a call-now alert for `reason`, or, when the lead already has an alert of that reason
+ * in the same cooldown window, updates it: the same alert_id with the next `revision` and the
+ * context as it is now (hot views, score, the "no", the conversation).
+ */
 static void alert(run *r, const char *reason, const char *trigger_id, int64_t at, const char *url)
 {
     cadence_lead_state *st = r->st;
     int64_t cooldown = cadence_playbook_alert_cooldown_ms(r->pb);
-    if (st->alert_at && at >= st->alert_at - cooldown && at < st->alert_at + cooldown) {
-        note(r, "alert %s within the cooldown of %s: context enriched", reason, st->alert_id);
-        return;
+    int64_t window = alert_window(r, at);
+    cadence_open_alert *open = NULL;
+    for (int i = 0; i < st->n_alerts; i++)
+        if (strcmp(st->alerts[i].reason, reason) == 0)
+            open = &st->alerts[i];
+    char id[CADENCE_ID_SIZE], key[80];
+    int revision = 1;
+    if (open && open->window == window) {
+        revision = open->revision + 1;
+        g_strlcpy(id, open->alert_id, sizeof id);
+    } else {
+        snprintf(key, sizeof key, "%s@%lld", reason, (long long)window);
+        cadence_engine_id(st->lead_id, key, "alert", id, sizeof id);
+        if (!open) {
+            if (st->n_alerts == CADENCE_STATE_MAX_ALERTS) {
+                memmove(&st->alerts[0], &st->alerts[1],
+                        sizeof st->alerts[0] * (CADENCE_STATE_MAX_ALERTS - 1));
+                st->n_alerts--;
+            }
+            open = &st->alerts[st->n_alerts++];
+            memset(open, 0, sizeof *open);
+            open->window = INT64_MIN;
+            g_strlcpy(open->reason, reason, sizeof open->reason);
+        }
     }
-    char id[CADENCE_ID_SIZE];
-    cadence_engine_id(st->lead_id, trigger_id, "alert", id, sizeof id);
+    if (window >= open->window) { /* a late trigger of an older window leaves the newest */
+        open->window = window;
+        open->revision = revision;
+        g_strlcpy(open->alert_id, id, sizeof open->alert_id);
+    }
+    char event_id[CADENCE_ID_SIZE + 16]; /* ids are 22 characters: "-r<n>" fits in 64 */
+    if (revision == 1)
+        g_strlcpy(event_id, id, sizeof event_id);
+    else
+        snprintf(event_id, sizeof event_id, "%s-r%d", id, revision);
     json_t *v = json_object();
-    json_object_set_new_nocheck(v, "event_id", json_string_nocheck(id));
+    json_object_set_new_nocheck(v, "event_id", json_string_nocheck(event_id));
     json_object_set_new_nocheck(v, "type", json_string_nocheck("call_now"));
     set_time_utc(v, "occurred_at", at);
     json_object_set_new_nocheck(v, "alert_id", json_string_nocheck(id));
+    json_object_set_new_nocheck(v, "revision", json_integer(revision));
     json_object_set_new_nocheck(v, "reason", json_string_nocheck(reason));
     json_object_set_new_nocheck(v, "lead_id", json_string_nocheck(st->lead_id));
     json_object_set_new_nocheck(v, "rep_id", json_string_nocheck(st->rep_id));
@@ -395,6 +474,14 @@ static void alert(run *r, const char *reason, const char *trigger_id, int64_t at
         set_time_utc(no, "at", st->no_at);
         set_str(no, "reason", st->no_reason);
         json_object_set_new_nocheck(v, "no", no);
+    }
+    if (st->talk_at) {
+        json_t *c = json_object();
+        set_time_utc(c, "at", st->talk_at);
+        set_str(c, "problems", st->problems);
+        set_str(c, "next_steps", st->next_steps);
+        set_str(c, "role", st->role);
+        json_object_set_new_nocheck(v, "conversation", c);
     }
     json_t *views = json_array();
     int score = 0;
@@ -412,14 +499,25 @@ static void alert(run *r, const char *reason, const char *trigger_id, int64_t at
     json_object_set_new_nocheck(v, "hot_views", views);
     json_object_set_new_nocheck(v, "score", json_integer(score));
     emit(r, CADENCE_TOPIC_ALERTS, v);
-    st->alert_at = at;
-    g_strlcpy(st->alert_id, id, sizeof st->alert_id);
-    count(r, 1, "alerts:%s", reason);
-    note(r, "alert %s (%s)", id, reason);
+    if (at >= st->alert_at) {
+        st->alert_at = at;
+        g_strlcpy(st->alert_id, id, sizeof st->alert_id);
+    }
+    if (revision == 1) {
+        count(r, 1, "alerts:%s", reason);
+        note(r, "alert %s (%s)", id, reason);
+    } else {
+        count(r, 1, "alert_updates:%s", reason);
+        note(r, "alert %s (%s) updated: revision %d", id, reason, revision);
+    }
 }
 
-/* Judges one hot view against the lead's current status and "no". */
-static void judge_view(run *r, const char *trigger_id, int64_t at, const char *url)
+/*
+ * Judges one hot view against the lead's current status and "no". `late`: the view is judged
+ * again because a "no" dated before it arrived after it; the alert then goes out only while
+ * the view is fresh (alerts.revisit_freshness_hours before the lead's clock), never a stale one.
+ */
+static void judge_view(run *r, const char *trigger_id, int64_t at, const char *url, int late)
 {
     cadence_lead_state *st = r->st;
     if ((st->status == CADENCE_STATUS_NURTURE || st->status == CADENCE_STATUS_LOST) && st->no_at) {
@@ -427,7 +525,10 @@ static void judge_view(run *r, const char *trigger_id, int64_t at, const char *u
             note(r, "hot view from before the \"no\": no trigger");
             return;
         }
-        alert(r, "former_no_revisit", trigger_id, at, url);
+        if (late && r->now - at > cadence_playbook_alert_freshness_ms(r->pb))
+            note(r, "hot view %s found after a late \"no\" is stale: no alert", trigger_id);
+        else
+            alert(r, "former_no_revisit", trigger_id, at, url);
         if (at >= st->no_at + cadence_playbook_reenroll_cool_off_ms(r->pb)) {
             st->callback_at = at > st->callback_at ? at : st->callback_at;
             status_from(r, CADENCE_STATUS_FOLLOW_UP, "trigger_revisit", at);
@@ -481,6 +582,7 @@ static void on_lead(run *r, const cadence_event *ev)
         if (ev->timezone[0] && !cadence_tzcache_get(r->tzc, ev->timezone))
             note(r, "unknown time zone \"%s\": the playbook's default is used", ev->timezone);
         g_strlcpy(st->timezone, ev->timezone, sizeof st->timezone);
+        g_strlcpy(st->country, ev->country, sizeof st->country);
         r->zone = lead_zone(r);
     }
     st->has_lead = 1;
@@ -502,6 +604,11 @@ static void on_lead(run *r, const cadence_event *ev)
         } else {
             enrol(r, ev->occurred_at, "reenrolled");
         }
+    } else if (st->status == CADENCE_STATUS_NURTURE && !st->no_at &&
+               ev->occurred_at >= st->lead_at && !ev->do_not_call &&
+               cadence_playbook_cadence_choose(r->pb, st->lead_type, st->potential)) {
+        /* re-scored: it never said no, so no cool-off applies */
+        enrol(r, ev->occurred_at, "rescored");
     } else {
         note(r, "lead updated (the cadence is not restarted)");
     }
@@ -537,7 +644,7 @@ static void on_visit(run *r, const cadence_event *ev)
         return;
     }
     hot_view_add(r->st, ev->occurred_at, w, ev->url, ev->event_id);
-    judge_view(r, ev->event_id, ev->occurred_at, ev->url);
+    judge_view(r, ev->event_id, ev->occurred_at, ev->url, 0);
 }
 
 typedef enum kind {
@@ -591,41 +698,168 @@ static void take_conversation(cadence_lead_state *st, const cadence_event *ev)
     st->next_contact_at = ev->next_contact_at;
 }
 
+/* Stages in which nobody works the lead: a reach-out brings it back to a rep. */
+static int is_resting(cadence_status s)
+{
+    return s == CADENCE_STATUS_NURTURE || s == CADENCE_STATUS_LOST ||
+           s == CADENCE_STATUS_RE_EVALUATE;
+}
+
+static const char *const reach_out_reasons[] = {"inbound_callback", "inbound_reply",
+                                                "inbound_meeting"};
+static const char *const reach_out_status_reasons[] = {"callback_received", "inbound_reply",
+                                                       "meeting_booked"};
+
+/*
+ * The prospect reached out (the newest reach-out, st->callback_at / callback_kind): from a
+ * resting stage the lead goes back to follow-up, and the rep gets a call-now alert whatever
+ * the stage — `former_no_callback` after a "no", else inbound_callback / inbound_reply /
+ * inbound_meeting. Also called when a status older than the reach-out arrives late, so any
+ * order ends where time order ends.
+ */
+static void reach_out(run *r, const char *trigger_id)
+{
+    cadence_lead_state *st = r->st;
+    int64_t at = st->callback_at;
+    int rk = st->callback_kind >= 0 && st->callback_kind < 3 ? st->callback_kind : 0;
+    if (is_final(st->status)) {
+        note(r, "the prospect reached out, but the lead is %s", cadence_status_name(st->status));
+        return;
+    }
+    /* older than a resting status (the "no" came after it): the status stands, and the
+     * alert goes out only while the reach-out is fresh */
+    int older = is_resting(st->status) && at < st->status_at;
+    if (older && r->now - at > cadence_playbook_alert_freshness_ms(r->pb)) {
+        note(r, "a reach-out older than the %s status is stale: no alert",
+             cadence_status_name(st->status));
+        return;
+    }
+    if (!older && is_resting(st->status) && rk != 2)
+        status_from(r, CADENCE_STATUS_FOLLOW_UP, reach_out_status_reasons[rk], at);
+    alert(r, st->no_at && st->no_at < at ? "former_no_callback" : reach_out_reasons[rk], trigger_id,
+          at, NULL);
+}
+
+/* Unanswered attempts since the newest conversation or reach-out. */
+static int unanswered_since_talk(const cadence_lead_state *st, int64_t *nth_at, int nth)
+{
+    int64_t base = st->talk_at > st->callback_at ? st->talk_at : st->callback_at;
+    int k = 0;
+    for (int i = 0; i < st->n_attempts; i++)
+        if (st->attempts[i].at > base) {
+            if (++k == nth && nth_at)
+                *nth_at = st->attempts[i].at;
+        }
+    return k;
+}
+
+/* Follow-ups end: after follow_up.max_unanswered unanswered attempts, re-evaluate. */
+static void check_follow_ups_end(run *r)
+{
+    cadence_lead_state *st = r->st;
+    int max = cadence_playbook_follow_up_max_unanswered(r->pb);
+    int64_t nth_at = 0;
+    if (max <= 0)
+        return;
+    int64_t talk = st->talk_at > st->callback_at ? st->talk_at : st->callback_at;
+    if (st->no_at > talk)
+        return; /* a "no" since the last conversation or reach-out ended them */
+    if (unanswered_since_talk(st, &nth_at, max) < max) {
+        if (st->status == CADENCE_STATUS_RE_EVALUATE && st->reeval_follow_up) {
+            /* a conversation or reach-out dated before the last unanswered attempts arrived
+             * late: in time order the follow-ups never ended */
+            int64_t base = st->talk_at > st->callback_at ? st->talk_at : st->callback_at;
+            st->reeval_follow_up = 0;
+            st->status_at = base;
+            status_from(r, CADENCE_STATUS_FOLLOW_UP,
+                        base == st->talk_at ? "connected"
+                                            : reach_out_status_reasons[st->callback_kind == 1],
+                        base);
+        }
+        return;
+    }
+    if (st->status == CADENCE_STATUS_RE_EVALUATE && st->reeval_follow_up &&
+        nth_at < st->status_at) {
+        st->status_at = nth_at; /* an earlier unanswered attempt arrived late */
+        return;
+    }
+    if (st->status != CADENCE_STATUS_FOLLOW_UP)
+        return;
+    st->reeval_follow_up = 1;
+    st->reeval_done = 0;
+    if (status_from(r, CADENCE_STATUS_RE_EVALUATE, "follow_ups_unanswered", nth_at))
+        note(r, "%d follow-ups unanswered: re-evaluate", max);
+}
+
+/* Does the outcome answer the open touch? Its task_id says so; without one, its channel. */
+static int answers_open_touch(const cadence_lead_state *st, const cadence_event *ev)
+{
+    if (!st->open_task_id[0])
+        return 0;
+    if (ev->task_id[0])
+        return strcmp(ev->task_id, st->open_task_id) == 0;
+    return strcmp(st->open_channel, cadence_channel_name(ev->channel)) == 0;
+}
+
+/* An attempt (a call without conversation, or a non-call step done) at `at`. */
+static void record_attempt(run *r, const cadence_event *ev, int voicemail, int call)
+{
+    cadence_lead_state *st = r->st;
+    int64_t at = ev->occurred_at;
+    char sb[16];
+    int follow_up = st->connected_at && at > st->connected_at;
+    int step = cadence_attempts_before(st, at);
+    attempt_add(st, at, voicemail, follow_up, call, 0);
+    if (follow_up) {
+        st->follow_ups++;
+    } else {
+        st->ftc++;
+        count(r, 1, "attempts:%s:%s:%s", st->cadence, step_label(step, sb, sizeof sb),
+              st->lead_type);
+    }
+    if (st->status == CADENCE_STATUS_RE_EVALUATE && at > st->status_at)
+        st->reeval_done = 1;
+    if (st->status == CADENCE_STATUS_ACTIVE) {
+        const cadence_playbook_cadence *cd = cadence_playbook_cadence_find(r->pb, st->cadence);
+        int64_t last = last_attempt_at(st);
+        if (cd && cadence_attempts_before(st, INT64_MAX) >= (int)cd->n_steps) {
+            st->reeval_follow_up = 0;
+            status_from(r, CADENCE_STATUS_RE_EVALUATE, "cadence_complete", last);
+        }
+    }
+}
+
 static void on_outcome(run *r, const cadence_event *ev)
 {
     cadence_lead_state *st = r->st;
     const struct disposition_rule *rule = &disposition_rules[ev->disposition];
     int64_t at = ev->occurred_at;
     char sb[16];
+    int is_call = ev->channel == CADENCE_CHANNEL_CALL;
+    /* A script is spent when an outcome says it was used: its message_id, or for a voicemail
+     * left without one, the script the open touch carried. Planning reserves nothing. */
     int script = cadence_playbook_script_find(r->pb, ev->message_id);
-    if (script >= 0)
+    if (script < 0 && !ev->message_id[0] && ev->disposition == CADENCE_DISP_VOICEMAIL_LEFT &&
+        st->open_script && answers_open_touch(st, ev))
+        script = st->open_script - 1;
+    if (script >= 0 && (ev->disposition == CADENCE_DISP_VOICEMAIL_LEFT ||
+                        ev->disposition == CADENCE_DISP_SENT || ev->message_id[0]))
         st->scripts_used |= 1U << script;
     take_conversation(st, ev);
     int follow_up = st->connected_at && at > st->connected_at;
     int step = cadence_attempts_before(st, at);
+    int open_other =
+        st->open_channel[0] && strcmp(st->open_channel, "call") != 0 && answers_open_touch(st, ev);
     switch (rule->kind) {
     case K_ATTEMPT:
-        attempt_add(st, at, rule->voicemail && ev->channel == CADENCE_CHANNEL_CALL, follow_up);
+        record_attempt(r, ev, rule->voicemail && is_call, is_call);
         if (rule->voicemail)
             count(r, 1, "voicemails_left");
-        if (follow_up) {
-            st->follow_ups++;
-        } else {
-            st->ftc++;
-            count(r, 1, "attempts:%s:%s:%s", st->cadence, step_label(step, sb, sizeof sb),
-                  st->lead_type);
-        }
-        if (st->status == CADENCE_STATUS_RE_EVALUATE && at > st->status_at)
-            st->reeval_done = 1;
-        if (st->status == CADENCE_STATUS_ACTIVE) {
-            const cadence_playbook_cadence *cd = cadence_playbook_cadence_find(r->pb, st->cadence);
-            int64_t last = last_attempt_at(st);
-            if (cd && cadence_attempts_before(st, INT64_MAX) >= (int)cd->n_steps)
-                status_from(r, CADENCE_STATUS_RE_EVALUATE, "cadence_complete", last);
-        }
         break;
     case K_CONNECT:
-        attempt_add(st, at, 0, follow_up);
+        attempt_add(st, at, 0, follow_up, is_call, 1);
+        if (at > st->talk_at)
+            st->talk_at = at;
         if (!st->connected_at || at < st->connected_at) {
             if (!st->connected_at) {
                 int before = 0;
@@ -642,8 +876,10 @@ static void on_outcome(run *r, const cadence_event *ev)
             for (int i = 0; i < st->n_attempts; i++)
                 if (st->attempts[i].at > at && !st->attempts[i].follow_up) {
                     st->attempts[i].follow_up = 1;
-                    st->ftc--;
-                    st->follow_ups++;
+                    if (!st->attempts[i].talk) { /* a conversation was never an FTC attempt */
+                        st->ftc--;
+                        st->follow_ups++;
+                    }
                 }
         } else {
             st->follow_ups++;
@@ -661,42 +897,78 @@ static void on_outcome(run *r, const cadence_event *ev)
         }
         break;
     case K_CALLBACK:
-        if (at > st->callback_at)
-            st->callback_at = at;
         count(r, 1,
               ev->disposition == CADENCE_DISP_REPLIED ? "email_replies" : "callbacks_received");
+        if (at > st->callback_at) {
+            st->callback_at = at;
+            st->callback_kind = ev->disposition == CADENCE_DISP_REPLIED ? 1 : 0;
+            reach_out(r, ev->event_id);
+        } else {
+            note(r, "an older reach-out than the newest one: nothing new to do");
+        }
         break;
-    case K_STATUS:
+    case K_STATUS: {
         if (rule->is_no && at >= st->no_at) {
             st->no_at = at;
             g_strlcpy(st->no_reason, ev->no_reason, sizeof st->no_reason);
         }
-        if (status_from(r, rule->to, rule->reason, at) && rule->to == CADENCE_STATUS_WON) {
+        int64_t talk = st->talk_at > st->callback_at ? st->talk_at : st->callback_at;
+        if (rule->is_no && st->status == CADENCE_STATUS_RE_EVALUATE && st->reeval_follow_up &&
+            at < st->status_at && at > talk) {
+            /* a late "no" dated before the follow-ups ran out: in time order it ended them */
+            st->reeval_follow_up = 0;
+            st->status_at = at;
+        }
+        int changed = status_from(r, rule->to, rule->reason, at);
+        if (changed && rule->to == CADENCE_STATUS_WON) {
             count(r, 1, "won_deals");
             count(r, st->follow_ups, "follow_ups_to_close");
             count(r, 1, "wins:%s:%s:%s", st->cadence, step_label(st->connected_step, sb, sizeof sb),
                   st->lead_type);
+        }
+        if (rule->to == CADENCE_STATUS_MEETING_BOOKED && !is_call && at > st->callback_at) {
+            /* booked by the prospect (a scheduling link, an email: not on a rep's call), in
+             * any stage: a reach-out, a rep confirms it now */
+            st->callback_at = at;
+            st->callback_kind = 2;
+            reach_out(r, ev->event_id);
         }
         if (rule->is_no && st->status == rule->to) {
             /* Views remembered from after the "no" (arrived first) are triggers now. */
             for (int i = 0; i < st->n_hot_views; i++)
                 if (st->hot_views[i].at > st->no_at && st->status == rule->to)
                     judge_view(r, st->hot_views[i].event_id, st->hot_views[i].at,
-                               st->hot_views[i].url);
+                               st->hot_views[i].url, 1);
         }
         break;
+    }
     case K_SENT:
-        note(r, "email sent");
+        if (open_other)
+            record_attempt(r, ev, 0, 0);
+        else
+            note(r, "%s sent", cadence_channel_name(ev->channel));
         break;
     case K_BOUNCE:
-        st->no_email = 1;
-        count(r, 1, "emails_bounced");
+        if (ev->channel == CADENCE_CHANNEL_EMAIL) {
+            st->no_email = 1;
+            count(r, 1, "emails_bounced");
+        }
+        if (open_other)
+            record_attempt(r, ev, 0, 0);
         break;
     case K_OOO:
         if (ev->return_date > st->ooo_until)
             st->ooo_until = ev->return_date;
         break;
     }
+    /* A reach-out newer than a status that arrived late still wins (any order = time order). */
+    if (rule->kind != K_CALLBACK && st->callback_at > st->status_at && is_resting(st->status) &&
+        st->callback_kind != 2)
+        reach_out(r, ev->event_id);
+    check_follow_ups_end(r);
+    /* the re_evaluate task is answered by any attempt after it (whatever the arrival order) */
+    if (st->status == CADENCE_STATUS_RE_EVALUATE)
+        st->reeval_done = last_attempt_at(st) > st->status_at;
 }
 
 static void apply_any(run *r, const cadence_event *ev)
@@ -728,6 +1000,7 @@ typedef struct plan_t {
     const char *objective;
     const char *channel;
     int voicemail, email, script, ftc_attempt, step;
+    int opener; /* the touch carries an opener */
     const char *suggestion;
     moved moved[MAX_MOVED];
     int n_moved;
@@ -765,12 +1038,13 @@ static int attempts_between(const cadence_lead_state *st, int64_t from, int64_t 
 
 /*
  * The first instant >= `earliest` on local `day` or later that lies in `slot` on a working
- * day that is not a holiday, after the out-of-office date and under the daily cap. The time
- * the step would naturally have had is `natural`; when `earliest` is later because of a
- * constraint, `why` names it.
+ * day that is not a holiday (the common ones and the lead's calendar), after the
+ * out-of-office date and, for an `outbound` attempt, under the daily cap. The time the step
+ * would naturally have had is `natural`; when `earliest` is later because of a constraint,
+ * `why` names it. A reply to the prospect (callback, email reply) is not outbound: no cap.
  */
 static int64_t fit(run *r, plan_t *p, uint32_t day, cadence_playbook_slot slot, int64_t natural,
-                   int64_t earliest, const char *why)
+                   int64_t earliest, const char *why, int outbound)
 {
     const cadence_playbook *pb = r->pb;
     int64_t start0 = cadence_time_at_local(day, slot.start_min, r->zone);
@@ -793,7 +1067,7 @@ static int64_t fit(run *r, plan_t *p, uint32_t day, cadence_playbook_slot slot, 
             push_moved(p, "weekend", t);
             continue;
         }
-        if (cadence_playbook_is_holiday(pb, day)) {
+        if (cadence_playbook_is_holiday_in(pb, r->cal, day)) {
             push_moved(p, "holiday", t);
             continue;
         }
@@ -807,9 +1081,10 @@ static int64_t fit(run *r, plan_t *p, uint32_t day, cadence_playbook_slot slot, 
             day = cadence_time_local_day(earliest, r->zone, NULL) - 1;
             continue;
         }
-        if (r->st->n_attempts && attempts_between(r->st, cadence_time_at_local(day, 0, r->zone),
-                                                  cadence_time_at_local(day + 1, 0, r->zone)) >=
-                                     cadence_playbook_daily_touch_cap(pb)) {
+        if (outbound && r->st->n_attempts &&
+            attempts_between(r->st, cadence_time_at_local(day, 0, r->zone),
+                             cadence_time_at_local(day + 1, 0, r->zone)) >=
+                cadence_playbook_daily_touch_cap(pb)) {
             push_moved(p, "daily_cap", t);
             continue;
         }
@@ -824,8 +1099,9 @@ static void pick_script(run *r, plan_t *p)
     if (!p->voicemail && !p->email)
         return;
     size_t kn = strlen(p->key);
-    if (st->open_script && strncmp(st->open_key, p->key, kn) == 0 && st->open_key[kn] == '|') {
-        p->script = st->open_script - 1; /* the open touch keeps its script */
+    if (st->open_script && strncmp(st->open_key, p->key, kn) == 0 && st->open_key[kn] == '|' &&
+        !(st->scripts_used & (1U << (st->open_script - 1)))) {
+        p->script = st->open_script - 1; /* the open touch keeps its (unspent) script */
         return;
     }
     size_t n = cadence_playbook_script_count(r->pb);
@@ -845,6 +1121,8 @@ static void pick_script(run *r, plan_t *p)
 static void follow_up_warnings(run *r, plan_t *p)
 {
     const cadence_lead_state *st = r->st;
+    if (!spoke(st))
+        return; /* nobody has spoken to the prospect yet: nothing is known to warn about */
     if (strcmp(st->role, "decision_maker") != 0) {
         char msg[160];
         snprintf(msg, sizeof msg, "the contact is %s, not the decision maker: find who decides",
@@ -866,15 +1144,58 @@ static void follow_up_warnings(run *r, plan_t *p)
     }
 }
 
+/* Before any conversation a touch is a first-time call, numbered on (seed: FTC #n). */
+static void first_time_or_follow_up(run *r, plan_t *p)
+{
+    if (spoke(r->st)) {
+        p->objective = "follow_up";
+    } else {
+        p->objective = "first_time_call";
+        p->ftc_attempt = r->st->ftc + 1;
+    }
+    p->opener = 1;
+}
+
+/*
+ * The voicemail rules for an outbound call (first-time or follow-up): the caller-ID rule
+ * turns a call without voicemail into one after N calls without; after a voicemail the next
+ * call waits the pause, and the next voicemail the minimum gap. Returns the earliest time.
+ */
+static int64_t voicemail_rules(run *r, plan_t *p, int64_t earliest)
+{
+    const cadence_lead_state *st = r->st;
+    int64_t last_vm = 0;
+    int since_vm = 0;
+    for (int i = 0; i < st->n_attempts; i++) {
+        if (st->attempts[i].voicemail) {
+            last_vm = st->attempts[i].at;
+            since_vm = 0;
+        } else if (st->attempts[i].call) {
+            since_vm++;
+        }
+    }
+    int max_without = cadence_playbook_voicemail_max_calls_without(r->pb);
+    if (!p->voicemail && max_without > 0 && since_vm >= max_without)
+        p->voicemail = 1; /* caller-ID rule: too many calls without a message */
+    if (last_vm && last_vm + cadence_playbook_voicemail_pause_ms(r->pb) > earliest)
+        earliest = last_vm + cadence_playbook_voicemail_pause_ms(r->pb);
+    if (p->voicemail && last_vm &&
+        last_vm + cadence_playbook_voicemail_min_gap_ms(r->pb) > earliest)
+        earliest = last_vm + cadence_playbook_voicemail_min_gap_ms(r->pb);
+    return earliest;
+}
+
+/* The prospect reached out: call back at once (the same day when it is a working hour). No
+ * daily cap, no voicemail pause: those are for outbound attempts. */
 static void plan_immediate(run *r, plan_t *p, int64_t at)
 {
     snprintf(p->key, sizeof p->key, "callback:%lld", (long long)at);
     p->has = 1;
-    p->objective = "follow_up";
     p->channel = "call";
     p->step = -1;
+    first_time_or_follow_up(r, p);
     uint32_t day = cadence_time_local_day(at, r->zone, NULL);
-    p->due = fit(r, p, day, cadence_playbook_business_hours(r->pb), at, at, NULL);
+    p->due = fit(r, p, day, cadence_playbook_business_hours(r->pb), at, at, NULL, 0);
     follow_up_warnings(r, p);
 }
 
@@ -886,8 +1207,9 @@ static void plan(run *r, plan_t *p)
     if (!st->has_lead)
         return;
     int64_t last = last_attempt_at(st);
-    if ((st->status == CADENCE_STATUS_ACTIVE || st->status == CADENCE_STATUS_FOLLOW_UP) &&
-        st->callback_at && st->callback_at >= last) {
+    if ((st->status == CADENCE_STATUS_ACTIVE || st->status == CADENCE_STATUS_FOLLOW_UP ||
+         (st->status == CADENCE_STATUS_MEETING_BOOKED && st->callback_at >= st->status_at)) &&
+        reached_out(st)) {
         plan_immediate(r, p, st->callback_at);
         return;
     }
@@ -907,30 +1229,11 @@ static void plan(run *r, plan_t *p)
         p->channel = s->channel;
         p->step = k;
         p->ftc_attempt = st->ftc + 1;
-        p->voicemail = s->voicemail && strcmp(s->channel, "call") == 0;
+        int is_call = strcmp(s->channel, "call") == 0;
+        p->voicemail = s->voicemail && is_call;
         p->email = s->email;
-        /* voicemail history: the last one and calls since */
-        int64_t last_vm = 0;
-        int since_vm = 0;
-        for (int i = 0; i < st->n_attempts; i++) {
-            if (st->attempts[i].voicemail) {
-                last_vm = st->attempts[i].at;
-                since_vm = 0;
-            } else {
-                since_vm++;
-            }
-        }
-        int max_without = cadence_playbook_voicemail_max_calls_without(r->pb);
-        if (!p->voicemail && strcmp(s->channel, "call") == 0 && max_without > 0 &&
-            since_vm >= max_without) {
-            p->voicemail = 1; /* caller-ID rule: too many calls without a message */
-        }
-        int64_t earliest = prev;
-        if (last_vm && last_vm + cadence_playbook_voicemail_pause_ms(r->pb) > earliest)
-            earliest = last_vm + cadence_playbook_voicemail_pause_ms(r->pb);
-        if (p->voicemail && last_vm &&
-            last_vm + cadence_playbook_voicemail_min_gap_ms(r->pb) > earliest)
-            earliest = last_vm + cadence_playbook_voicemail_min_gap_ms(r->pb);
+        /* the voicemail rules (and their pause) apply to calls only */
+        int64_t earliest = is_call ? voicemail_rules(r, p, prev) : prev;
         if (st->no_email && p->email) {
             p->email = 0;
             warn(p, "email_bounced", "an email to this lead bounced: no email is sent");
@@ -940,17 +1243,19 @@ static void plan(run *r, plan_t *p)
         int64_t natural = cadence_time_at_local(day, s->slot.start_min, r->zone);
         if (natural < prev)
             natural = prev;
-        p->due = fit(r, p, day, s->slot, natural, earliest, "voicemail_gap");
+        p->due = fit(r, p, day, s->slot, natural, earliest, "voicemail_gap", 1);
         return;
     }
     if (st->status == CADENCE_STATUS_FOLLOW_UP) {
         p->has = 1;
-        p->objective = "follow_up";
         p->channel = "call";
         p->step = -1;
+        first_time_or_follow_up(r, p);
         int64_t base = last > st->connected_at ? last : st->connected_at;
         if (st->conversation_at > base)
             base = st->conversation_at;
+        if (st->callback_at > base)
+            base = st->callback_at;
         snprintf(p->key, sizeof p->key, "follow_up:%lld", (long long)base);
         follow_up_warnings(r, p);
         if (st->next_contact_at && st->next_contact_at > last) {
@@ -962,11 +1267,19 @@ static void plan(run *r, plan_t *p)
             }
             return;
         }
+        /* follow-up calls leave voicemails by the same rules, with the same rotating scripts */
+        p->voicemail = cadence_playbook_follow_up_voicemail(r->pb);
+        int64_t earliest = voicemail_rules(r, p, base);
+        if (p->voicemail) {
+            p->email = !st->no_email;
+            pick_script(r, p);
+        }
         uint32_t day = cadence_time_local_day(base, r->zone, NULL) +
                        (uint32_t)cadence_playbook_follow_up_gap_days(r->pb);
         cadence_playbook_slot slot = cadence_playbook_follow_up_slot(r->pb);
         int64_t natural = cadence_time_at_local(day, slot.start_min, r->zone);
-        p->due = fit(r, p, day, slot, natural > base ? natural : base, base, NULL);
+        p->due =
+            fit(r, p, day, slot, natural > base ? natural : base, earliest, "voicemail_gap", 1);
         return;
     }
     if (st->status == CADENCE_STATUS_RE_EVALUATE && !st->reeval_done) {
@@ -975,11 +1288,13 @@ static void plan(run *r, plan_t *p)
         snprintf(p->key, sizeof p->key, "re_evaluate:%lld", (long long)st->status_at);
         p->objective = "re_evaluate";
         p->channel = "delivery";
-        p->step = cd ? (int)cd->n_steps : 0;
-        p->suggestion = cd ? cd->re_evaluate_suggestion : NULL;
+        p->step = cd && !st->reeval_follow_up ? (int)cd->n_steps : -1;
+        p->suggestion = st->reeval_follow_up ? cadence_playbook_follow_up_suggestion(r->pb)
+                        : cd                 ? cd->re_evaluate_suggestion
+                                             : NULL;
         uint32_t day = cadence_time_local_day(st->status_at, r->zone, NULL);
         p->due = fit(r, p, day, cadence_playbook_business_hours(r->pb), st->status_at,
-                     st->status_at, NULL);
+                     st->status_at, NULL, 1);
     }
 }
 
@@ -1009,7 +1324,7 @@ static json_t *touch_json(run *r, const plan_t *p, const char *task_id)
     set_str(v, "cadence", st->cadence);
     if (p->step >= 0)
         json_object_set_new_nocheck(v, "step", json_integer(p->step));
-    if (strcmp(p->objective, "follow_up") == 0)
+    if (p->opener)
         json_object_set_new_nocheck(v, "opener", render_opener(r));
     set_str(v, "suggestion", p->suggestion);
     json_t *w = json_array();
@@ -1048,12 +1363,13 @@ static void settle_touch(run *r)
         st->open_key[0] = '\0';
         st->open_due_at = 0;
         st->open_script = 0;
+        st->open_channel[0] = '\0';
         return;
     }
     /* what the touch is for, plus what it says: any change re-issues it */
     char full[sizeof st->open_key];
-    snprintf(full, sizeof full, "%s|%d%d%d%d%d%s", p.key, p.voicemail, p.email, p.script, p.n_warn,
-             p.n_moved, p.channel);
+    snprintf(full, sizeof full, "%s|%d%d%d%d%d%s%d%c", p.key, p.voicemail, p.email, p.script,
+             p.n_warn, p.n_moved, p.channel, p.ftc_attempt, p.objective[0]);
     if (st->open_task_id[0] && strcmp(st->open_key, full) == 0 && st->open_due_at == p.due)
         return; /* unchanged */
     char id[CADENCE_ID_SIZE];
@@ -1068,8 +1384,7 @@ static void settle_touch(run *r)
     g_strlcpy(st->open_key, full, sizeof st->open_key);
     st->open_due_at = p.due;
     st->open_script = p.script >= 0 ? p.script + 1 : 0;
-    if (p.script >= 0)
-        st->scripts_used |= 1U << p.script;
+    g_strlcpy(st->open_channel, p.channel, sizeof st->open_channel);
     char buf[40];
     cadence_time_format_local(p.due, r->zone, buf, sizeof buf);
     note(r, "touch %s (%s) due %s", id, p.objective, buf);
@@ -1086,6 +1401,34 @@ static int seen(const cadence_lead_state *st, const char *event_id)
         if (strcmp(st->pending[i].event_id, event_id) == 0)
             return 1;
     return 0;
+}
+
+/* "task_id#disposition": an outcome that answers a task, as remembered. */
+static void answer_key(const cadence_event *ev, char *out, size_t n)
+{
+    snprintf(out, n, "%s#%d", ev->task_id, (int)ev->disposition);
+}
+
+static int answered(const cadence_lead_state *st, const cadence_event *ev)
+{
+    if (ev->type != CADENCE_EVENT_CALL_OUTCOME || !ev->task_id[0])
+        return 0;
+    char key[CADENCE_ID_SIZE + 4];
+    answer_key(ev, key, sizeof key);
+    for (int i = 0; i < st->n_answered; i++)
+        if (strcmp(st->answered[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+static void remember_answer(cadence_lead_state *st, const cadence_event *ev)
+{
+    if (ev->type != CADENCE_EVENT_CALL_OUTCOME || !ev->task_id[0])
+        return;
+    answer_key(ev, st->answered[st->answered_next], sizeof st->answered[0]);
+    st->answered_next = (st->answered_next + 1) % CADENCE_STATE_MAX_ANSWERED;
+    if (st->n_answered < CADENCE_STATE_MAX_ANSWERED)
+        st->n_answered++;
 }
 
 static void remember(cadence_lead_state *st, const char *event_id)
@@ -1135,12 +1478,19 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
     }
     if (!out->lead_id[0])
         g_strlcpy(out->lead_id, ev->lead_id, sizeof out->lead_id);
-    if (seen(out, ev->event_id))
+    /* a replayed event, or a dialer retry: another event_id, same task_id and disposition */
+    if (seen(out, ev->event_id) || answered(out, ev))
         return CADENCE_ENGINE_DUPLICATE;
 
-    run r = {pb, tz, NULL, out, outs, ev, json_array()};
+    run r = {pb, tz, NULL, out, outs, ev, json_array(), -1, 0};
     r.zone = lead_zone(&r);
     remember(out, ev->event_id);
+    remember_answer(out, ev);
+    /* "now" without a system clock: the newest occurred_at the lead has seen (kept in the
+     * state, a function of the events alone) or the event's arrival time when later */
+    if (ev->occurred_at > out->clock)
+        out->clock = ev->occurred_at;
+    r.now = ev->received_at > out->clock ? ev->received_at : out->clock;
     if (!out->has_lead && ev->type != CADENCE_EVENT_LEAD)
         hold(&r, ev);
     else

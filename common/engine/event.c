@@ -64,9 +64,34 @@ static const str_field str_fields[] = {
     F("last_name", last_name, 0), F("company", company, 0),   F("phone", phone, 0),
     F("timezone", timezone, 0),   F("url", url, 0),           F("title", title, 0),
     F("source", source, 0),       F("task_id", task_id, 1),   F("message_id", message_id, 1),
-    F("no_reason", no_reason, 0),
+    F("no_reason", no_reason, 0), F("country", country, 0),
 };
 #undef F
+
+/* Zone names already looked up in the tz database: name -> 1 (known) / 2 (unknown). Shared
+ * by all threads; bounded (past the bound, names are looked up without being cached). */
+G_LOCK_DEFINE_STATIC(zones);
+static GHashTable *zones;
+#define ZONES_MAX 4096
+
+static int zone_known(const char *name)
+{
+    G_LOCK(zones);
+    if (!zones)
+        zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    int v = GPOINTER_TO_INT(g_hash_table_lookup(zones, name));
+    G_UNLOCK(zones);
+    if (v)
+        return v == 1;
+    GTimeZone *z = g_time_zone_new_identifier(name);
+    if (z)
+        g_time_zone_unref(z);
+    G_LOCK(zones);
+    if (g_hash_table_size(zones) < ZONES_MAX)
+        g_hash_table_insert(zones, g_strdup(name), GINT_TO_POINTER(z ? 1 : 2));
+    G_UNLOCK(zones);
+    return z != NULL;
+}
 
 static int copy_str(const json_t *v, char *dst, size_t size, const char *path, char *errstr,
                     size_t errstr_size)
@@ -231,6 +256,15 @@ int cadence_event_from_json(const json_t *doc, cadence_event *ev, char *errstr, 
                 return -1;
             }
             ev->potential = (int)json_integer_value(v);
+        }
+        if (ev->timezone[0] && !zone_known(ev->timezone)) {
+            snprintf(errstr, n, "/timezone: unknown IANA time zone \"%.64s\"", ev->timezone);
+            return -1;
+        }
+        if (ev->country[0] && (strlen(ev->country) != 2 || !g_ascii_isupper(ev->country[0]) ||
+                               !g_ascii_isupper(ev->country[1]))) {
+            snprintf(errstr, n, "/country: not an ISO 3166-1 alpha-2 code (two capitals)");
+            return -1;
         }
         ev->do_not_call = json_is_true(json_object_get(doc, "do_not_call"));
         ev->reenroll = json_is_true(json_object_get(doc, "reenroll"));

@@ -6,6 +6,8 @@
  * expected to have passed the topic's JSON Schema already; this parser still checks what the
  * engine relies on (type, ids, times, enums, lengths) and refuses the rest with an error
  * naming the field ("/conversation/role: not one of ..."). Unknown fields are ignored.
+ * A lead's `timezone` must name a zone of the system's tz database ("/timezone: unknown IANA
+ * time zone"), so an unknown zone is dead-lettered rather than silently replaced.
  */
 #ifndef CADENCE_ENGINE_EVENT_H
 #define CADENCE_ENGINE_EVENT_H
@@ -74,7 +76,8 @@ typedef struct cadence_event {
     char first_name[101], last_name[101];
     char company[201];
     char phone[33];
-    char timezone[65];
+    char timezone[65]; /* checked against the tz database: unknown = an invalid event */
+    char country[3];   /* ISO 3166-1 alpha-2, upper case ("" when absent) */
     int do_not_call, reenroll;
     /* site_visit */
     char url[2049];
@@ -94,6 +97,9 @@ typedef struct cadence_event {
     int64_t next_contact_at; /* 0 when absent */
     char no_reason[501];
     int64_t return_date; /* 0 when absent */
+    /* Not from the JSON: when the event reached the worker (Unix ms; 0 = unknown). The
+     * engine's "now" is the newest of this and every occurred_at the lead has seen. */
+    int64_t received_at;
 } cadence_event;
 
 /*

@@ -27,6 +27,17 @@ typedef struct hot_page {
     int weight;
 } hot_page;
 
+typedef struct calendar {
+    char *name;
+    uint32_t *days; /* sorted Julian days */
+    size_t n;
+} calendar;
+
+typedef struct cal_map {
+    char *key; /* a country code, a zone, or a zone prefix ending in "*" */
+    int calendar;
+} cal_map;
+
 struct cadence_playbook {
     char *default_timezone;
     int default_potential;
@@ -41,6 +52,15 @@ struct cadence_playbook {
     int vm_max_without;
     int fu_gap_days;
     cadence_playbook_slot fu_slot;
+    int fu_voicemail, fu_max_unanswered;
+    char *fu_suggestion;
+    int64_t freshness_ms;
+    char *callback_opener;
+    calendar calendars[CADENCE_PLAYBOOK_MAX_CALENDARS];
+    size_t n_calendars;
+    cal_map countries[CADENCE_PLAYBOOK_MAX_CALENDAR_MAP], zones[CADENCE_PLAYBOOK_MAX_CALENDAR_MAP];
+    size_t n_countries, n_zones;
+    int default_calendar;
     int64_t cool_off_ms;
     char *opener;
     char *reopen_opener; /* after a "no" with nothing discussed */
@@ -192,6 +212,135 @@ static cadence_playbook_slot get_slot(ctx *c, const json_t *obj, const char *pat
     return s;
 }
 
+/* "YYYY-MM-DD" -> Julian day, or 0. */
+static uint32_t parse_date(const char *s)
+{
+    int y = 0, m = 0, d = 0;
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return 0;
+    for (int k = 0; k < 10; k++) {
+        if (k == 4 || k == 7)
+            continue;
+        if (!g_ascii_isdigit(s[k]))
+            return 0;
+        int dig = s[k] - '0';
+        if (k < 4)
+            y = y * 10 + dig;
+        else if (k < 7)
+            m = m * 10 + dig;
+        else
+            d = d * 10 + dig;
+    }
+    if (y < 1 || !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y))
+        return 0;
+    GDate gd;
+    g_date_clear(&gd, 1);
+    g_date_set_dmy(&gd, (GDateDay)d, (GDateMonth)m, (GDateYear)y);
+    return g_date_get_julian(&gd);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int calendar_index(const cadence_playbook *pb, const char *name)
+{
+    for (size_t i = 0; name && i < pb->n_calendars; i++)
+        if (strcmp(pb->calendars[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void load_calendars(ctx *c, cadence_playbook *pb, const json_t *doc)
+{
+    pb->default_calendar = -1;
+    const json_t *cals = json_object_get(doc, "calendars");
+    if (cals &&
+        (!json_is_object(cals) || json_object_size(cals) > CADENCE_PLAYBOOK_MAX_CALENDARS)) {
+        fail(c, "/calendars", "must be an object of at most %d named date lists",
+             CADENCE_PLAYBOOK_MAX_CALENDARS);
+        return;
+    }
+    const char *name;
+    const json_t *v;
+    json_object_foreach((json_t *)cals, name, v)
+    {
+        char p[128];
+        snprintf(p, sizeof p, "/calendars/%.64s", name);
+        if (!cadence_id_valid(name)) {
+            fail(c, p, "calendar name does not match ^[A-Za-z0-9._:-]{1,64}$");
+            return;
+        }
+        if (!json_is_array(v) || json_array_size(v) > CADENCE_PLAYBOOK_MAX_HOLIDAYS) {
+            fail(c, p, "must be an array of at most %d dates", CADENCE_PLAYBOOK_MAX_HOLIDAYS);
+            return;
+        }
+        calendar *cal = &pb->calendars[pb->n_calendars++];
+        cal->name = g_strdup(name);
+        cal->days = g_new0(uint32_t, json_array_size(v) + 1);
+        size_t i;
+        const json_t *it;
+        json_array_foreach(v, i, it)
+        {
+            uint32_t j = parse_date(json_string_value(it));
+            if (!j) {
+                char pi[160];
+                snprintf(pi, sizeof pi, "%s/%zu", p, i);
+                fail(c, pi, "not a date YYYY-MM-DD");
+                return;
+            }
+            cal->days[cal->n++] = j;
+        }
+        qsort(cal->days, cal->n, sizeof cal->days[0], cmp_u32);
+    }
+    static const char *const maps[] = {"country_calendars", "zone_calendars"};
+    for (int m = 0; m < 2; m++) {
+        const json_t *map = json_object_get(doc, maps[m]);
+        cal_map *out = m ? pb->zones : pb->countries;
+        size_t *n = m ? &pb->n_zones : &pb->n_countries;
+        char p[160];
+        snprintf(p, sizeof p, "/%s", maps[m]);
+        if (map &&
+            (!json_is_object(map) || json_object_size(map) > CADENCE_PLAYBOOK_MAX_CALENDAR_MAP)) {
+            fail(c, p, "must be an object of at most %d entries",
+                 CADENCE_PLAYBOOK_MAX_CALENDAR_MAP);
+            return;
+        }
+        json_object_foreach((json_t *)map, name, v)
+        {
+            snprintf(p, sizeof p, "/%s/%.64s", maps[m], name);
+            int ci = calendar_index(pb, json_string_value(v));
+            if (ci < 0) {
+                fail(c, p, "names no calendar in /calendars");
+                return;
+            }
+            if (m == 0 &&
+                (strlen(name) != 2 || !g_ascii_isupper(name[0]) || !g_ascii_isupper(name[1]))) {
+                fail(c, p, "not an ISO 3166-1 alpha-2 country code");
+                return;
+            }
+            if (m == 1 && name[0] && name[strlen(name) - 1] != '*') {
+                GTimeZone *z = g_time_zone_new_identifier(name);
+                if (!z) {
+                    fail(c, p, "unknown IANA time zone");
+                    return;
+                }
+                g_time_zone_unref(z);
+            }
+            out[*n].key = g_strdup(name);
+            out[(*n)++].calendar = ci;
+        }
+    }
+    const char *dc = get_str(c, doc, "", "default_calendar", 0, 64);
+    if (dc) {
+        pb->default_calendar = calendar_index(pb, dc);
+        if (pb->default_calendar < 0)
+            fail(c, "/default_calendar", "names no calendar in /calendars");
+    }
+}
+
 static const char *const channels[] = {"call", "email", "linkedin", "social", "delivery"};
 static const char *const weekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
@@ -341,35 +490,14 @@ cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, si
         const json_t *it;
         json_array_foreach(hol, i, it)
         {
-            const char *s = json_string_value(it);
-            int y = 0, m = 0, d = 0;
-            if (s && strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
-                for (int k = 0; k < 10; k++) {
-                    if (k == 4 || k == 7)
-                        continue;
-                    if (!g_ascii_isdigit(s[k])) {
-                        y = 0;
-                        break;
-                    }
-                    int dig = s[k] - '0';
-                    if (k < 4)
-                        y = y * 10 + dig;
-                    else if (k < 7)
-                        m = m * 10 + dig;
-                    else
-                        d = d * 10 + dig;
-                }
-            }
-            if (y < 1 || !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y)) {
+            uint32_t j = parse_date(json_string_value(it));
+            if (!j) {
                 char p[64];
                 snprintf(p, sizeof p, "/holidays/%zu", i);
                 fail(&c, p, "not a date YYYY-MM-DD");
                 break;
             }
-            GDate gd;
-            g_date_clear(&gd, 1);
-            g_date_set_dmy(&gd, (GDateDay)d, (GDateMonth)m, (GDateYear)y);
-            pb->holidays[pb->n_holidays++] = g_date_get_julian(&gd);
+            pb->holidays[pb->n_holidays++] = j;
         }
     }
 
@@ -383,6 +511,15 @@ cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, si
     const json_t *fu = json_object_get(doc, "follow_up");
     pb->fu_gap_days = (int)get_int(&c, fu, "/follow_up", "gap_days", 2, 0, 365);
     pb->fu_slot = get_slot(&c, fu, "/follow_up", "slot", pb->hours);
+    pb->fu_voicemail = get_bool(&c, fu, "/follow_up", "voicemail", 1);
+    pb->fu_max_unanswered = (int)get_int(&c, fu, "/follow_up", "max_unanswered", 3, 0, 100);
+    const char *fs = get_str(&c, fu, "/follow_up", "re_evaluate_suggestion", 0, 500);
+    pb->fu_suggestion = g_strdup(fs ? fs
+                                    : "Follow-ups went unanswered: re-evaluate the lead. Check "
+                                      "who really decides, or send something unique.");
+    pb->freshness_ms =
+        get_int(&c, alerts, "/alerts", "revisit_freshness_hours", 2, 0, 8760) * 3600000LL;
+    load_calendars(&c, pb, doc);
     pb->cool_off_ms = get_int(&c, doc, "", "reenroll_cool_off_days", 30, 0, 3650) * 86400000LL;
     const char *op = get_str(&c, doc, "", "opener_template", 1, 1000);
     pb->opener = g_strdup(op ? op : "");
@@ -392,6 +529,11 @@ cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, si
                     : "Hi {first_name} – when we last spoke, the timing wasn't right "
                       "for {company}. Things change, and I had an idea that might be "
                       "of some interest to you. Is now a good time to talk?");
+    op = get_str(&c, doc, "", "callback_opener_template", 0, 1000);
+    pb->callback_opener = g_strdup(op ? op
+                                      : "Hi {first_name} – returning your {reply_to}, thanks for "
+                                        "reaching out. What prompted it, and what is {company} "
+                                        "looking to solve?");
     op = get_str(&c, doc, "", "first_opener_template", 0, 1000);
     pb->first_opener = g_strdup(op ? op
                                    : "Hi {first_name} – thanks for your interest. I'd like to hear "
@@ -463,7 +605,9 @@ cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, si
             if (pat && pat[0] != '/')
                 fail(&c, p, "pattern must start with \"/\" (a path glob, * and ? allowed)");
             pb->hot[i].pattern = g_strdup(pat ? pat : "/");
-            pb->hot[i].spec = g_pattern_spec_new(pb->hot[i].pattern);
+            char norm[300];
+            cadence_playbook_url_path(pb->hot[i].pattern, norm, sizeof norm);
+            pb->hot[i].spec = g_pattern_spec_new(norm);
             pb->hot[i].weight = w;
             pb->n_hot = i + 1;
         }
@@ -492,6 +636,16 @@ void cadence_playbook_free(cadence_playbook *pb)
     g_free(pb->opener);
     g_free(pb->reopen_opener);
     g_free(pb->first_opener);
+    g_free(pb->callback_opener);
+    g_free(pb->fu_suggestion);
+    for (size_t i = 0; i < pb->n_calendars; i++) {
+        g_free(pb->calendars[i].name);
+        g_free(pb->calendars[i].days);
+    }
+    for (size_t i = 0; i < pb->n_countries; i++)
+        g_free(pb->countries[i].key);
+    for (size_t i = 0; i < pb->n_zones; i++)
+        g_free(pb->zones[i].key);
     for (size_t i = 0; i < CADENCE_PLAYBOOK_MAX_CADENCES; i++) {
         g_free((char *)pb->cadences[i].name);
         g_free((char *)pb->cadences[i].re_evaluate_suggestion);
@@ -547,28 +701,99 @@ cadence_playbook_cadence_choose(const cadence_playbook *pb, const char *lead_typ
     return NULL;
 }
 
+/* A locale segment: "en", "de-de", "pt_br", "zh-hans" (2 letters, optionally - or _ and 2-4
+ * letters). */
+static int is_locale(const char *seg, size_t n)
+{
+    if (n != 2 && (n < 5 || n > 7))
+        return 0;
+    if (!g_ascii_isalpha(seg[0]) || !g_ascii_isalpha(seg[1]))
+        return 0;
+    if (n == 2)
+        return 1;
+    if (seg[2] != '-' && seg[2] != '_')
+        return 0;
+    for (size_t i = 3; i < n; i++)
+        if (!g_ascii_isalpha(seg[i]))
+            return 0;
+    return 1;
+}
+
+void cadence_playbook_url_path(const char *url, char *out, size_t out_size)
+{
+    if (!out_size)
+        return;
+    out[0] = '\0';
+    if (!url)
+        return;
+    const char *p = url;
+    const char *scheme = strstr(url, "://");
+    if (scheme && (size_t)(scheme - url) < strcspn(url, "/?#")) {
+        p = scheme + 3;
+        p += strcspn(p, "/?#"); /* the host */
+    } else if (p[0] == '/' && p[1] == '/') {
+        p += 2; /* "//host/path" */
+        p += strcspn(p, "/?#");
+    } else if (p[0] != '/') {
+        p += strcspn(p, "/?#"); /* scheme-less "www.acme.com/pricing": the host goes */
+    }
+    size_t n = strcspn(p, "?#");
+    GString *s = g_string_sized_new(n + 2);
+    if (n == 0 || p[0] != '/')
+        g_string_append_c(s, '/');
+    for (size_t i = 0; i < n; i++)
+        g_string_append_c(s, g_ascii_tolower(p[i]));
+    /* a leading locale segment: "/en/pricing", "/de-de/pricing", "/en" */
+    size_t seg = strcspn(s->str + 1, "/");
+    if (is_locale(s->str + 1, seg))
+        g_string_erase(s, 0, (gssize)(seg + 1));
+    if (s->len == 0 || s->str[0] != '/')
+        g_string_prepend_c(s, '/');
+    while (s->len > 1 && s->str[s->len - 1] == '/')
+        g_string_truncate(s, s->len - 1);
+    g_strlcpy(out, s->str, out_size);
+    g_string_free(s, TRUE);
+}
+
 int cadence_playbook_hot_weight(const cadence_playbook *pb, const char *url)
 {
     if (!url)
         return 0;
-    /* Reduce "https://host/path?q#f" to "/path". */
-    const char *p = url;
-    const char *scheme = strstr(url, "://");
-    if (scheme) {
-        p = strchr(scheme + 3, '/');
-        if (!p)
-            p = "/";
-    }
-    char path[512];
-    size_t n = strcspn(p, "?#");
-    if (n >= sizeof path)
-        n = sizeof path - 1;
-    memcpy(path, p, n);
-    path[n] = '\0';
+    char path[2100];
+    cadence_playbook_url_path(url, path, sizeof path);
     for (size_t i = 0; i < pb->n_hot; i++)
         if (g_pattern_spec_match_string(pb->hot[i].spec, path))
             return pb->hot[i].weight;
     return 0;
+}
+
+int cadence_playbook_calendar_for(const cadence_playbook *pb, const char *country, const char *zone)
+{
+    for (size_t i = 0; country && *country && i < pb->n_countries; i++)
+        if (strcmp(pb->countries[i].key, country) == 0)
+            return pb->countries[i].calendar;
+    for (size_t i = 0; zone && *zone && i < pb->n_zones; i++) {
+        const char *k = pb->zones[i].key;
+        size_t kn = strlen(k);
+        if (kn && k[kn - 1] == '*' ? strncmp(k, zone, kn - 1) == 0 : strcmp(k, zone) == 0)
+            return pb->zones[i].calendar;
+    }
+    return pb->default_calendar;
+}
+
+const char *cadence_playbook_calendar_name(const cadence_playbook *pb, int cal)
+{
+    return cal >= 0 && (size_t)cal < pb->n_calendars ? pb->calendars[cal].name : NULL;
+}
+
+int cadence_playbook_is_holiday_in(const cadence_playbook *pb, int cal, uint32_t julian)
+{
+    if (cadence_playbook_is_holiday(pb, julian))
+        return 1;
+    if (cal < 0 || (size_t)cal >= pb->n_calendars)
+        return 0;
+    const calendar *c = &pb->calendars[cal];
+    return bsearch(&julian, c->days, c->n, sizeof c->days[0], cmp_u32) != NULL;
 }
 
 int cadence_playbook_is_holiday(const cadence_playbook *pb, uint32_t julian)
@@ -651,6 +876,69 @@ int64_t cadence_playbook_reenroll_cool_off_ms(const cadence_playbook *pb)
 {
     return pb->cool_off_ms;
 }
+int cadence_playbook_follow_up_voicemail(const cadence_playbook *pb)
+{
+    return pb->fu_voicemail;
+}
+int cadence_playbook_follow_up_max_unanswered(const cadence_playbook *pb)
+{
+    return pb->fu_max_unanswered;
+}
+const char *cadence_playbook_follow_up_suggestion(const cadence_playbook *pb)
+{
+    return pb->fu_suggestion;
+}
+int64_t cadence_playbook_alert_freshness_ms(const cadence_playbook *pb)
+{
+    return pb->freshness_ms;
+}
+const char *cadence_playbook_callback_opener_template(const cadence_playbook *pb)
+{
+    return pb->callback_opener;
+}
+
+/* Voicemails one run of `cd` can leave: its voicemail steps, plus the calls the caller-ID
+ * rule (at most N calls in a row without one) turns into voicemails. */
+static int cadence_voicemails(const cadence_playbook *pb, const cadence_playbook_cadence *cd)
+{
+    int n = 0, since = 0;
+    for (size_t i = 0; i < cd->n_steps; i++) {
+        const cadence_playbook_step *st = &cd->steps[i];
+        if (strcmp(st->channel, "call") != 0)
+            continue;
+        if (st->voicemail || (pb->vm_max_without > 0 && since >= pb->vm_max_without)) {
+            n++;
+            since = 0;
+        } else {
+            since++;
+        }
+    }
+    return n;
+}
+
+int cadence_playbook_warnings(const cadence_playbook *pb, GString *out)
+{
+    int n = 0;
+    int fu = pb->fu_voicemail ? pb->fu_max_unanswered : 0;
+    for (size_t i = 0; i < pb->n_cadences; i++) {
+        const cadence_playbook_cadence *cd = &pb->cadences[i];
+        int once = cadence_voicemails(pb, cd);
+        /* a lead can run the cadence, be re-enrolled after a "no" and run it again; the
+         * follow-ups between leave voicemails too (until max_unanswered ends them) */
+        int total = 2 * once + fu;
+        if ((size_t)total > pb->n_vm) {
+            g_string_append_printf(out,
+                                   "warning: cadence %s can leave %d voicemails to one lead (%d "
+                                   "per run, a re-enrolment runs it again, %d in follow-ups) but "
+                                   "there are only %zu voicemail scripts: the last ones would have "
+                                   "no fresh message\n",
+                                   cd->name, total, once, fu, pb->n_vm);
+            n++;
+        }
+    }
+    return n;
+}
+
 const char *cadence_playbook_opener_template(const cadence_playbook *pb)
 {
     return pb->opener;
@@ -706,4 +994,12 @@ void cadence_playbook_describe(const cadence_playbook *pb, FILE *out)
     for (size_t i = 0; i < pb->n_hot; i++)
         fprintf(out, "hot page %s (weight %d)\n", pb->hot[i].pattern, pb->hot[i].weight);
     fprintf(out, "%zu voicemail/email script pairs\n", pb->n_vm);
+    fprintf(out,
+            "follow-ups: %s voicemail, re-evaluate after %d unanswered; a late \"no\" still "
+            "alerts on views up to %lld h old\n",
+            pb->fu_voicemail ? "with" : "without", pb->fu_max_unanswered,
+            (long long)(pb->freshness_ms / 3600000));
+    for (size_t i = 0; i < pb->n_calendars; i++)
+        fprintf(out, "calendar %s: %zu holidays%s\n", pb->calendars[i].name, pb->calendars[i].n,
+                (int)i == pb->default_calendar ? " (default)" : "");
 }

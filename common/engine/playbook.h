@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <glib.h>
 #include <jansson.h>
 
 /* Bounds (the schema states the same ones). */
@@ -32,6 +33,8 @@
 #define CADENCE_PLAYBOOK_MAX_HOLIDAYS 400
 #define CADENCE_PLAYBOOK_MAX_SCRIPTS 32 /* per kind; pairs are tracked in a 32-bit set */
 #define CADENCE_PLAYBOOK_MIN_SCRIPTS 3
+#define CADENCE_PLAYBOOK_MAX_CALENDARS 32
+#define CADENCE_PLAYBOOK_MAX_CALENDAR_MAP 256 /* country and zone entries, each */
 
 typedef struct cadence_playbook cadence_playbook;
 
@@ -83,12 +86,32 @@ const cadence_playbook_cadence *cadence_playbook_cadence_find(const cadence_play
 const cadence_playbook_cadence *
 cadence_playbook_cadence_choose(const cadence_playbook *pb, const char *lead_type, int potential);
 
-/* The weight of the first hot-page pattern matching `url` (path compared; scheme, host,
- * query and fragment ignored), or 0 when the page is not hot. */
+/*
+ * The weight of the first hot-page pattern matching `url`, or 0 when the page is not hot.
+ * Both sides are compared as marketers write them: the path only (scheme, host, query and
+ * fragment dropped; "www.acme.com/pricing" without a scheme is a host and a path), case
+ * folded, a leading locale segment dropped ("/en/", "/de-de/", "/pt_BR/"), and trailing
+ * slashes ignored.
+ */
 int cadence_playbook_hot_weight(const cadence_playbook *pb, const char *url);
 
-/* 1 when `julian` (a GDate Julian day number) is one of the playbook's holidays. */
+/* Writes the normalised path of `url` (as compared above) to `out`. */
+void cadence_playbook_url_path(const char *url, char *out, size_t out_size);
+
+/* 1 when `julian` (a GDate Julian day number) is one of the playbook's `holidays` (the ones
+ * that hold for every lead). */
 int cadence_playbook_is_holiday(const cadence_playbook *pb, uint32_t julian);
+
+/*
+ * The holiday calendar for a lead: the one `country_calendars` names for `country` (ISO
+ * alpha-2; NULL/"" unknown), else the one `zone_calendars` names for the IANA zone `zone`,
+ * else `default_calendar`; -1 when none applies.
+ */
+int cadence_playbook_calendar_for(const cadence_playbook *pb, const char *country,
+                                  const char *zone);
+const char *cadence_playbook_calendar_name(const cadence_playbook *pb, int cal);
+/* 1 when `julian` is a holiday of `calendar` (-1: none) or one of the common `holidays`. */
+int cadence_playbook_is_holiday_in(const cadence_playbook *pb, int calendar, uint32_t julian);
 
 /* 1 when `weekday` (1 = Monday … 7 = Sunday) is a working day. */
 int cadence_playbook_is_working_day(const cadence_playbook *pb, int weekday);
@@ -110,6 +133,13 @@ int64_t cadence_playbook_voicemail_min_gap_ms(const cadence_playbook *pb);
 int64_t cadence_playbook_voicemail_pause_ms(const cadence_playbook *pb);
 int cadence_playbook_voicemail_max_calls_without(const cadence_playbook *pb);
 int cadence_playbook_follow_up_gap_days(const cadence_playbook *pb);
+/* Follow-up calls leave voicemails (same rules and scripts as first-time calls). */
+int cadence_playbook_follow_up_voicemail(const cadence_playbook *pb);
+/* Unanswered follow-up attempts in a row before re-evaluate (0 = never). */
+int cadence_playbook_follow_up_max_unanswered(const cadence_playbook *pb);
+const char *cadence_playbook_follow_up_suggestion(const cadence_playbook *pb);
+/* How long a hot view stays fresh enough to alert on when its trigger is found late. */
+int64_t cadence_playbook_alert_freshness_ms(const cadence_playbook *pb);
 cadence_playbook_slot cadence_playbook_follow_up_slot(const cadence_playbook *pb);
 int64_t cadence_playbook_reenroll_cool_off_ms(const cadence_playbook *pb);
 const char *cadence_playbook_opener_template(const cadence_playbook *pb);
@@ -117,6 +147,15 @@ const char *cadence_playbook_opener_template(const cadence_playbook *pb);
 const char *cadence_playbook_reopen_opener_template(const cadence_playbook *pb);
 /* Opener before any conversation, e.g. speed to lead (optional key; a default otherwise). */
 const char *cadence_playbook_first_opener_template(const cadence_playbook *pb);
+/* Opener when the prospect reached out before any conversation ({reply_to}: "call",
+ * "email" or "meeting request"; optional key, a default otherwise). */
+const char *cadence_playbook_callback_opener_template(const cadence_playbook *pb);
+
+/*
+ * The playbook's warnings (not errors): appends one line per problem to `out` and returns
+ * how many, e.g. a cadence that can leave more voicemails than there are scripts.
+ */
+int cadence_playbook_warnings(const cadence_playbook *pb, GString *out);
 
 /*
  * Prints the rules and cadences in words to `out` ("day 0 09:00–11:00 call + voicemail +

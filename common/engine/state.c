@@ -34,9 +34,10 @@ typedef struct sfield {
 #m, offsetof(cadence_lead_state, m), sizeof(((cadence_lead_state *)0)->m)                  \
     }
 static const sfield str_fields[] = {
-    S(lead_id),    S(rep_id), S(lead_type), S(vertical), S(first_name),   S(last_name),
-    S(company),    S(email),  S(phone),     S(timezone), S(cadence),      S(problems),
-    S(next_steps), S(role),   S(no_reason), S(alert_id), S(open_task_id), S(open_key),
+    S(lead_id),   S(rep_id),       S(lead_type),  S(vertical),     S(first_name),
+    S(last_name), S(company),      S(email),      S(phone),        S(timezone),
+    S(cadence),   S(problems),     S(next_steps), S(role),         S(no_reason),
+    S(alert_id),  S(open_task_id), S(open_key),   S(open_channel), S(country),
 };
 #undef S
 
@@ -72,6 +73,11 @@ static const ifield int_fields[] = {
     I(alert_at),
     I(open_due_at),
     I(open_script),
+    I(talk_at),
+    I(clock),
+    I(answered_next),
+    I(callback_kind),
+    I(reeval_follow_up),
 };
 #undef I
 
@@ -194,11 +200,36 @@ char *cadence_lead_state_to_json(const cadence_lead_state *st)
     put_key(out, "attempts");
     g_string_append_c(out, '[');
     for (int i = 0; i < st->n_attempts; i++) {
-        g_string_append_printf(out, "%s[%" G_GINT64_FORMAT ",%d,%d]", i ? "," : "",
+        g_string_append_printf(out, "%s[%" G_GINT64_FORMAT ",%d,%d,%d,%d]", i ? "," : "",
                                (gint64)st->attempts[i].at, st->attempts[i].voicemail,
-                               st->attempts[i].follow_up);
+                               st->attempts[i].follow_up, st->attempts[i].call,
+                               st->attempts[i].talk);
     }
     g_string_append(out, "]");
+    if (st->n_alerts) {
+        put_key(out, "alerts");
+        g_string_append_c(out, '[');
+        for (int i = 0; i < st->n_alerts; i++) {
+            const cadence_open_alert *a = &st->alerts[i];
+            g_string_append(out, i ? ",[" : "[");
+            cadence_json_text_string(out, a->reason);
+            g_string_append_c(out, ',');
+            cadence_json_text_string(out, a->alert_id);
+            g_string_append_printf(out, ",%" G_GINT64_FORMAT ",%d]", (gint64)a->window,
+                                   a->revision);
+        }
+        g_string_append_c(out, ']');
+    }
+    if (st->n_answered) {
+        put_key(out, "answered");
+        g_string_append_c(out, '[');
+        for (int i = 0; i < st->n_answered; i++) {
+            if (i)
+                g_string_append_c(out, ',');
+            cadence_json_text_string(out, st->answered[i]);
+        }
+        g_string_append_c(out, ']');
+    }
     put_key(out, "hot_views");
     g_string_append_c(out, '[');
     int first = 1;
@@ -307,6 +338,9 @@ int cadence_lead_state_from_json(const char *text, cadence_lead_state *st, char 
         st->attempts[i].at = json_integer_value(json_array_get(it, 0));
         st->attempts[i].voicemail = (int)json_integer_value(json_array_get(it, 1));
         st->attempts[i].follow_up = (int)json_integer_value(json_array_get(it, 2));
+        const json_t *call = json_array_get(it, 3);
+        st->attempts[i].call = call ? (int)json_integer_value(call) : 1;
+        st->attempts[i].talk = (int)json_integer_value(json_array_get(it, 4));
         st->n_attempts = (int)i + 1;
     }
     json_array_foreach(json_object_get(o, "hot_views"), i, it)
@@ -321,6 +355,28 @@ int cadence_lead_state_from_json(const char *text, cadence_lead_state *st, char 
         g_strlcpy(st->hot_views[i].event_id, e ? e : "", sizeof st->hot_views[i].event_id);
         st->n_hot_views = (int)i + 1;
     }
+    json_array_foreach(json_object_get(o, "alerts"), i, it)
+    {
+        if (i >= CADENCE_STATE_MAX_ALERTS)
+            break;
+        cadence_open_alert *a = &st->alerts[i];
+        const char *r = json_string_value(json_array_get(it, 0));
+        const char *id = json_string_value(json_array_get(it, 1));
+        g_strlcpy(a->reason, r ? r : "", sizeof a->reason);
+        g_strlcpy(a->alert_id, id ? id : "", sizeof a->alert_id);
+        a->window = json_integer_value(json_array_get(it, 2));
+        a->revision = (int)json_integer_value(json_array_get(it, 3));
+        st->n_alerts = (int)i + 1;
+    }
+    json_array_foreach(json_object_get(o, "answered"), i, it)
+    {
+        if (i >= CADENCE_STATE_MAX_ANSWERED)
+            break;
+        const char *s = json_string_value(it);
+        g_strlcpy(st->answered[i], s ? s : "", sizeof st->answered[i]);
+        st->n_answered = (int)i + 1;
+    }
+    st->answered_next %= CADENCE_STATE_MAX_ANSWERED;
     json_array_foreach(json_object_get(o, "event_ids"), i, it)
     {
         if (i >= CADENCE_STATE_MAX_EVENT_IDS)

@@ -25,6 +25,8 @@
 #define CADENCE_STATE_MAX_ATTEMPTS 24  /* attempts remembered (sorted by time) */
 #define CADENCE_STATE_MAX_HOT_VIEWS 20 /* hot views in the alert context */
 #define CADENCE_STATE_MAX_PENDING 8    /* events held before the lead event arrives */
+#define CADENCE_STATE_MAX_ALERTS 8     /* open alerts remembered, one per reason */
+#define CADENCE_STATE_MAX_ANSWERED 16  /* (task_id, disposition) pairs already applied */
 
 typedef enum cadence_status {
     CADENCE_STATUS_NEW = 0,
@@ -43,7 +45,17 @@ typedef struct cadence_attempt {
     int64_t at; /* occurred_at of the outcome, Unix ms */
     int voicemail;
     int follow_up; /* made after the first conversation */
+    int call;      /* a call (else an email, LinkedIn, social or delivery step) */
+    int talk;      /* a conversation (counts as no FTC attempt) */
 } cadence_attempt;
+
+/* The newest alert of one reason: later triggers in its window update it (revision + 1). */
+typedef struct cadence_open_alert {
+    char reason[32];
+    char alert_id[CADENCE_ID_SIZE];
+    int64_t window; /* start of the cooldown window (Unix ms, aligned to the cooldown) */
+    int revision;
+} cadence_open_alert;
 
 typedef struct cadence_hot_view {
     int64_t at; /* occurred_at of the visit */
@@ -66,6 +78,8 @@ typedef struct cadence_lead_state {
     int64_t no_at;           /* when the prospect said no */
     int64_t alert_at;        /* occurred_at of the last alert's trigger */
     int64_t open_due_at;     /* the open touch's due time */
+    int64_t talk_at;         /* newest conversation (connected), with or without notes */
+    int64_t clock;           /* the lead's clock: the newest occurred_at seen */
 
     cadence_attempt attempts[CADENCE_STATE_MAX_ATTEMPTS]; /* sorted by `at` */
 
@@ -84,6 +98,10 @@ typedef struct cadence_lead_state {
     int n_event_ids, event_ids_next;
     int n_pending;
     int open_script; /* script pair of the open touch + 1 (0 none) */
+    int n_alerts;
+    int callback_kind;    /* the newest reach-out: 0 callback, 1 email reply, 2 meeting */
+    int reeval_follow_up; /* re_evaluate came from unanswered follow-ups (not the cadence) */
+    int n_answered, answered_next;
 
     char lead_id[CADENCE_ID_SIZE];
     char rep_id[CADENCE_ID_SIZE];
@@ -98,7 +116,11 @@ typedef struct cadence_lead_state {
     char alert_id[CADENCE_ID_SIZE];                               /* the last alert */
     char event_ids[CADENCE_STATE_MAX_EVENT_IDS][CADENCE_ID_SIZE]; /* ring of recent ids */
     char open_task_id[CADENCE_ID_SIZE];                           /* the open touch ("" none) */
-    char open_key[160]; /* what the open touch is for and says (re-issued when it changes) */
+    char open_key[160];    /* what the open touch is for and says (re-issued when it changes) */
+    char open_channel[16]; /* the open touch's channel ("" none) */
+    char country[3];       /* ISO 3166-1 alpha-2 ("" unknown) */
+    cadence_open_alert alerts[CADENCE_STATE_MAX_ALERTS];
+    char answered[CADENCE_STATE_MAX_ANSWERED][CADENCE_ID_SIZE + 4]; /* "task_id#disposition" */
 
     /* The two big arrays come last: cadence_lead_state_copy copies only their used part. */
     cadence_hot_view hot_views[CADENCE_STATE_MAX_HOT_VIEWS]; /* by time, newest last */

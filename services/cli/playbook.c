@@ -1,7 +1,9 @@
 /*
  * playbook — `cadence playbook check FILE`: validates a playbook (the engine's semantic
- * checks) and prints its rules and cadences in words, for the people who edit it.
+ * checks) and prints its rules and cadences in words, for the people who edit it, then its
+ * warnings (e.g. a cadence that can leave more voicemails than there are scripts).
  */
+#include <glib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +26,10 @@ int cadence_cli_playbook(int argc, char **argv)
     }
     printf("%s: ok\n", argv[2]);
     cadence_playbook_describe(pb, stdout);
+    GString *w = g_string_new("");
+    cadence_playbook_warnings(pb, w); /* warnings do not fail the check */
+    fputs(w->str, stdout);
+    g_string_free(w, TRUE);
     cadence_playbook_free(pb);
     return 0;
 }

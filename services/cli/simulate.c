@@ -4,9 +4,9 @@
  * Reads JSON events (one per line, any input topic, recognised by `type`; stdin by default),
  * runs them through the engine exactly as the worker does — state kept as JSON text between
  * events, visits carrying only an email resolved through the email index — in the given order,
- * from empty state, and prints every output as one JSON line {"topic": ..., "value": {...}}:
- * alerts.v1 and lead-status.v1 messages, and touches-due.v1 for each touch the engine
- * schedules (in production the scheduler publishes it when due).
+ * from empty state, and prints, per event, one JSON line {"topic": ..., "value": {...}} for
+ * everything it did (see usage() below for the list). The engine's "now" is the newest
+ * occurred_at read so far, as if the history arrived in the order given.
  */
 #include <glib.h>
 #include <jansson.h>
@@ -29,11 +29,33 @@ static void print_line(const char *topic, json_t *value)
     json_decref(line);
 }
 
-static int usage(void)
+static const char usage_text[] =
+    "usage: cadence simulate [--playbook FILE] [FILE]\n"
+    "\n"
+    "Runs a history of events through the engine, in the order given, from empty state, and\n"
+    "prints everything each event did. The playbook is FILE, else $CADENCE_PLAYBOOK, else the\n"
+    "shipped examples/playbook.json.\n"
+    "\n"
+    "Input (FILE or stdin): one JSON event per line, as on the input topics, recognised by\n"
+    "`type`: \"lead\" (leads.v1), \"site_visit\" (site-visits.v1; `email` instead of\n"
+    "`lead_id` is resolved to the lead with that email), \"call_outcome\" (call-outcomes.v1).\n"
+    "Blank lines are skipped; a bad line is reported on stderr with its number (exit 1) and\n"
+    "the rest still runs. \"Now\" is the newest occurred_at read so far.\n"
+    "\n"
+    "Output: one JSON line {\"topic\": T, \"value\": V} per item, for each event in turn:\n"
+    "  event            V = {at, event_id, event, status (after), notes[]}: what was decided\n"
+    "  lead-status.v1   a status change (from, to, reason)\n"
+    "  alerts.v1        a call-now alert, or an update of one (same alert_id, revision > 1)\n"
+    "  touches-due.v1   a task issued (in production the scheduler publishes it when due)\n"
+    "  touch-cancelled  V = {task_id, lead_id, event_id}: a task withdrawn or replaced\n"
+    "  counters         V = {event_id, lead_id, deltas: {name: +n}}: the counters it moved\n"
+    "\n"
+    "Example: cadence simulate examples/history.jsonl\n";
+
+static int usage(FILE *out, int status)
 {
-    fprintf(stderr, "usage: cadence simulate [--playbook FILE] [FILE]\n"
-                    "  runs events (JSON lines) through the engine and prints its outputs\n");
-    return 2;
+    fputs(usage_text, out);
+    return status;
 }
 
 int cadence_cli_simulate(int argc, char **argv)
@@ -41,12 +63,14 @@ int cadence_cli_simulate(int argc, char **argv)
     const char *pb_path = getenv("CADENCE_PLAYBOOK");
     const char *in_path = NULL;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return usage(stdout, 0);
         if (strcmp(argv[i], "--playbook") == 0 && i + 1 < argc)
             pb_path = argv[++i];
         else if (argv[i][0] != '-' && !in_path)
             in_path = argv[i];
         else
-            return usage(); /* --help, an unknown option, a second file */
+            return usage(stderr, 2); /* an unknown option, a second file */
     }
     if (!pb_path || !*pb_path)
         pb_path = CADENCE_DATA_DIR "/examples/playbook.json";
@@ -74,6 +98,7 @@ int cadence_cli_simulate(int argc, char **argv)
     char *line = NULL;
     size_t cap = 0;
     int lineno = 0, status = 0;
+    int64_t now = 0;
     while (getline(&line, &cap, in) > 0) {
         lineno++;
         if (strspn(line, " \t\r\n") == strlen(line))
@@ -102,15 +127,42 @@ int cadence_cli_simulate(int argc, char **argv)
             status = 1;
             continue;
         }
+        if (ev->occurred_at > now)
+            now = ev->occurred_at;
+        ev->received_at = now;
         cadence_engine_status rc = cadence_engine_apply(text ? cur : NULL, ev, pb, tz, next, &outs);
         if (rc == CADENCE_ENGINE_ERROR) {
             fprintf(stderr, "cadence simulate: line %d: the engine refused the event\n", lineno);
             status = 1;
+        } else if (rc == CADENCE_ENGINE_DUPLICATE) {
+            json_t *dup = json_pack("{s:s,s:s,s:[s]}", "event_id", ev->event_id, "event",
+                                    "duplicate", "notes",
+                                    "already applied (same event_id, or the same task_id and "
+                                    "disposition): nothing changed");
+            print_line("event", dup);
+            json_decref(dup);
         } else if (rc == CADENCE_ENGINE_OK) {
+            print_line("event", outs.timeline);
             for (size_t i = 0; i < outs.n_messages; i++)
                 print_line(outs.messages[i].topic, outs.messages[i].value);
+            if (outs.cancelled_task_id[0]) {
+                json_t *c = json_pack("{s:s,s:s,s:s}", "task_id", outs.cancelled_task_id, "lead_id",
+                                      ev->lead_id, "event_id", ev->event_id);
+                print_line("touch-cancelled", c);
+                json_decref(c);
+            }
             if (outs.touch_action == CADENCE_TOUCH_SET)
                 print_line(CADENCE_TOPIC_TOUCHES_DUE, outs.touch);
+            if (outs.n_counters) {
+                json_t *d = json_object();
+                for (size_t i = 0; i < outs.n_counters; i++)
+                    json_object_set_new(d, outs.counters[i].name,
+                                        json_integer(outs.counters[i].delta));
+                json_t *c = json_pack("{s:s,s:s,s:o}", "event_id", ev->event_id, "lead_id",
+                                      ev->lead_id, "deltas", d);
+                print_line("counters", c);
+                json_decref(c);
+            }
             g_hash_table_replace(states, g_strdup(ev->lead_id), cadence_lead_state_to_json(next));
             if (next->email[0])
                 g_hash_table_replace(emails, g_strdup(next->email), g_strdup(next->lead_id));

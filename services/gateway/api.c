@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/id.h"
 #include "gateway.h"
 #include "store/keys.h"
 #include "store/scripts.h"
@@ -203,7 +204,7 @@ void gw_api_lead(gateway *g, struct evhttp_request *req, const char *route)
         return;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     char *id = evhttp_uridecode(path + strlen("/v1/leads/"), 0, NULL);
-    if (!id || !gw_valid_id(id)) {
+    if (!id || !cadence_id_valid(id)) {
         free(id);
         gw_reply_error(g, req, route, 404, "no such lead");
         return;

@@ -90,9 +90,6 @@ int gw_require(gateway *g, struct evhttp_request *req, const char *route, unsign
 /* The request body as a contiguous buffer (borrowed from the request) and its length. */
 const char *gw_body(struct evhttp_request *req, size_t *len);
 
-/* True when `s` is a cadence id ([A-Za-z0-9._:-]{1,64}). */
-int gw_valid_id(const char *s);
-
 /* Wall clock in Unix milliseconds. */
 long long gw_now_ms(void);
 

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/id.h"
 #include "gateway.h"
 #include "store/keys.h"
 #include "core/log.h"
@@ -413,7 +414,7 @@ static json_t *segment_page(json_t *call)
     const char *user = first_string(call, user_p);
     const char *email = first_string(call, email_p);
     /* userId is our lead id when it is one; an email-like userId is the email. */
-    if (user && gw_valid_id(user) && !strchr(user, '@'))
+    if (user && cadence_id_valid(user) && !strchr(user, '@'))
         set_if(ev, "lead_id", user);
     else if (user && strchr(user, '@') && !email)
         email = user;
@@ -464,7 +465,7 @@ void gw_ingest_segment(gateway *g, struct evhttp_request *req, const char *route
         static const char *const email_p[] = {"traits.email", "context.traits.email", NULL};
         const char *email = first_string(call, email_p);
         const char *user = json_string_value(json_object_get(call, "userId"));
-        if (type && strcmp(type, "identify") == 0 && email && user && gw_valid_id(user) &&
+        if (type && strcmp(type, "identify") == 0 && email && user && cadence_id_valid(user) &&
             strchr(email, '@') && strlen(email) <= 254 && links) {
             char key[CADENCE_KEY_MAX];
             cadence_keys_email(key, email, (uint32_t)g->cfg.shards);

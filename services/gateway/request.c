@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/id.h"
 #include "gateway.h"
 
 void gw_count(gateway *g, const char *route, int status)
@@ -93,19 +94,6 @@ const char *gw_body(struct evhttp_request *req, size_t *len)
     return p ? p : "";
 }
 
-int gw_valid_id(const char *s)
-{
-    size_t n = 0;
-    for (; s[n]; n++) {
-        unsigned char c = (unsigned char)s[n];
-        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == ':' || c == '-';
-        if (!ok || n >= 64)
-            return 0;
-    }
-    return n > 0;
-}
-
 long long gw_now_ms(void)
 {
     struct timespec ts;
@@ -123,7 +111,7 @@ int gw_may_read_rep(const gw_principal *who, const char *rep_id)
 int gw_rep_to_read(const gw_principal *who, const char *asked, char *out, size_t n)
 {
     const char *rep = asked && *asked ? asked : who->rep_id;
-    if (!gw_valid_id(rep) || strlen(rep) >= n)
+    if (!cadence_id_valid(rep) || strlen(rep) >= n)
         return 400;
     if (!gw_may_read_rep(who, rep))
         return 403;

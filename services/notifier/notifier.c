@@ -1,6 +1,7 @@
 /*
  * notifier — alerts, destinations, deliveries, offsets. See notifier.h.
  */
+#include "base/id.h"
 #include "notifier.h"
 
 #include <glib.h>
@@ -631,14 +632,7 @@ static void on_response(void *arg, const notifier_http_result *r)
 static int valid_id(const json_t *v)
 {
     const char *s = json_string_value(v);
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > 64)
-        return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-              strchr("._:-", *p)))
-            return 0;
-    return 1;
+    return s && cadence_id_valid(s);
 }
 
 static void on_message(void *arg, rd_kafka_message_t *m)

@@ -305,6 +305,8 @@ static void validate_item(worker_pipeline *p, struct item *it)
         set_dlq(it, it->ev ? err : "out of memory");
         return;
     }
+    /* the broker's timestamp is the engine's "now" for freshness (the engine reads no clock) */
+    it->ev->received_at = rd_kafka_message_timestamp(m, NULL);
     if (strcmp(cadence_event_type_name(it->ev->type), it->topic->event_type) != 0) {
         snprintf(err, sizeof(err), "/type: a %s event on topic %s",
                  cadence_event_type_name(it->ev->type), topic);

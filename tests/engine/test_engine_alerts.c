@@ -95,21 +95,39 @@ Test(engine_alerts, a_hot_page_during_an_active_cadence_raises_hot_page_active)
     harness_fini(&h);
 }
 
-Test(engine_alerts, one_alert_per_cooldown_later_views_enrich_the_context)
+Test(engine_alerts, one_alert_per_reason_and_window_later_views_update_it)
 {
     harness h;
     harness_init(&h, NULL);
     said_no(&h, "2026-10-06T15:00:00Z");
+    /* v1..v2: Thursday 8 Oct in New York; v3, v4: Friday 9 Oct (24 h windows = local days) */
     harness_visit(&h, "v1", "2026-10-08T15:00:00Z", "/pricing");
     harness_visit(&h, "v2", "2026-10-08T16:00:00Z", "/demo");
-    harness_visit(&h, "v3", "2026-10-09T14:59:00Z", "/pricing/enterprise");
-    cr_assert_eq(messages_with(&h, CADENCE_TOPIC_ALERTS, NULL, NULL), 1);
-    cr_assert_eq(h.st.n_hot_views, 3, "the context is kept in the state");
-    harness_visit(&h, "v4", "2026-10-09T15:00:01Z", "/pricing");
     cr_assert_eq(messages_with(&h, CADENCE_TOPIC_ALERTS, NULL, NULL), 2);
     json_t *a = last_alert(&h);
+    json_t *first =
+        json_object_get(json_array_get(h.messages, json_array_size(h.messages) - 2), "value");
+    cr_assert_str_eq(json_string_value(json_object_get(a, "alert_id")),
+                     json_string_value(json_object_get(first, "alert_id")), "an update");
+    cr_assert_eq(json_integer_value(json_object_get(first, "revision")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(a, "revision")), 2);
+    cr_assert_str_neq(json_string_value(json_object_get(a, "event_id")),
+                      json_string_value(json_object_get(first, "event_id")));
+    cr_assert_eq(json_integer_value(json_object_get(a, "score")), 18, "v1 + v2");
+    cr_assert_eq(counter(&h, "alerts:former_no_revisit"), 1);
+    cr_assert_eq(counter(&h, "alert_updates:former_no_revisit"), 1);
+    harness_visit(&h, "v3", "2026-10-09T14:59:00Z", "/pricing/enterprise");
+    a = last_alert(&h);
+    cr_assert_str_neq(json_string_value(json_object_get(a, "alert_id")),
+                      json_string_value(json_object_get(first, "alert_id")), "a new day");
+    cr_assert_eq(json_integer_value(json_object_get(a, "revision")), 1);
+    cr_assert_eq(h.st.n_hot_views, 3, "the context is kept in the state");
+    harness_visit(&h, "v4", "2026-10-09T15:00:01Z", "/pricing");
+    a = last_alert(&h);
+    cr_assert_eq(json_integer_value(json_object_get(a, "revision")), 2);
     cr_assert_eq(json_array_size(json_object_get(a, "hot_views")), 3, "v2, v3, v4");
     cr_assert_eq(json_integer_value(json_object_get(a, "score")), 28);
+    cr_assert_eq(counter(&h, "alerts:former_no_revisit"), 2);
     harness_fini(&h);
 }
 

@@ -89,14 +89,16 @@ Test(engine_followup, warns_when_not_a_decision_maker_or_qualification_missing)
     harness_fini(&h);
 }
 
-Test(engine_followup, a_callback_gives_an_immediate_follow_up_and_a_counter)
+Test(engine_followup, a_callback_gives_an_immediate_call_and_a_counter)
 {
     harness h;
     harness_init(&h, NULL);
     harness_lead(&h, "l", "2026-10-05T12:00:00Z", "cold", 60, "America/New_York");
     harness_outcome(&h, "o0", "2026-10-05T13:10:00Z", "voicemail_left");
     harness_outcome(&h, "cb", "2026-10-05T15:00:00Z", "callback_received");
-    cr_assert_str_eq(touch_str(&h, "objective"), "follow_up");
+    /* nobody spoke with the prospect yet: still a first-time call (FTC #2) */
+    cr_assert_str_eq(touch_str(&h, "objective"), "first_time_call");
+    cr_assert_eq(json_integer_value(json_object_get(h.touch, "ftc_attempt")), 2);
     cr_assert_str_eq(touch_str(&h, "due_at"), "2026-10-05T11:00:00-04:00");
     cr_assert_eq(counter(&h, "callbacks_received"), 1);
     cr_assert_eq(counter(&h, "voicemails_left"), 1);
@@ -182,7 +184,8 @@ Test(engine_dispositions, replied_email_gives_a_follow_up_and_bounced_stops_emai
     harness_feed(&h, "{\"type\":\"call_outcome\",\"event_id\":\"r\",\"occurred_at\":"
                      "\"2026-10-05T14:00:00Z\",\"lead_id\":\"L1\",\"rep_id\":\"r1\","
                      "\"channel\":\"email\",\"disposition\":\"replied\"}");
-    cr_assert_str_eq(touch_str(&h, "objective"), "follow_up");
+    cr_assert_str_eq(touch_str(&h, "objective"), "first_time_call", "no conversation yet");
+    cr_assert_str_eq(touch_str(&h, "due_at"), "2026-10-05T10:00:00-04:00", "at once");
     cr_assert_eq(counter(&h, "email_replies"), 1);
     harness_fini(&h);
 }
@@ -209,6 +212,7 @@ Test(engine_dispositions, reenrolment_needs_the_explicit_flag_and_the_cool_off)
     harness h;
     harness_init(&h, NULL);
     harness_lead(&h, "l", "2026-10-05T12:00:00Z", "cold", 60, "America/New_York");
+    harness_outcome(&h, "vm", "2026-10-05T13:05:00Z", "voicemail_left"); /* vm-1 spent */
     harness_outcome(&h, "n", "2026-10-05T13:10:00Z", "not_interested");
 #define lead                                                                                       \
     "{\"type\":\"lead\",\"event_id\":\"%s\",\"occurred_at\":\"%s\","                               \

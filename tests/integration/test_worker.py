@@ -254,6 +254,35 @@ class WorkerScenarioTest(unittest.TestCase):
             self.assertEqual(d["key"], "L-6")
         self.assertEqual(metric(self.w.http_addr, "cadence_worker_dlq_total"), 3)
 
+    def test_an_unknown_time_zone_is_dead_lettered_with_its_reason(self):
+        self.feed.send([lead(7, timezone="Mars/Olympus_Mons"), lead(8, timezone="Europe/London", country="GB")])
+        self.wait_status("L-8", "active")
+        wait_for(lambda: len(self.reader.values("cadence-dlq.v1")) >= 1, what="a dead letter")
+        (d,) = self.reader.values("cadence-dlq.v1")
+        self.assertEqual(d["error"], '/timezone: unknown IANA time zone "Mars/Olympus_Mons"')
+        self.assertEqual(d["key"], "L-7")
+        self.assertNotIn("L-7", lead_states(self.st), "never a silent default zone")
+
+    def test_a_former_no_who_calls_back_is_worked_and_a_dialer_retry_counts_once(self):
+        self.feed.send([lead(9), no(9)])
+        self.wait_status("L-9", "nurture")
+        cb = {"event_id": "cb-9", "type": "call_outcome", "occurred_at": ts(12), "lead_id": "L-9",
+              "rep_id": "rep-0", "channel": "call", "disposition": "callback_received", "task_id": "dialer-9"}
+        self.feed.send([cb, dict(cb, event_id="cb-9-retry", occurred_at=ts(12.001))])
+        self.wait_status("L-9", "follow_up")
+        wait_for(lambda: metric(self.w.http_addr, "cadence_worker_events_total",
+                                'topic="call-outcomes.v1",result="duplicate"') >= 1, what="the retry")
+        wait_processed(self.st.bootstrap)
+        self.reader.sync()
+        alerts = [a for a in self.reader.values("alerts.v1") if a["lead_id"] == "L-9"]
+        self.assertEqual([a["reason"] for a in alerts], ["former_no_callback"], alerts)
+        self.assertEqual(alerts[0]["no"]["reason"], "no budget this year")
+        out = subprocess.run([os.path.join(os.environ["CADENCE_BIN_DIR"], "cadence"), "validate", "alerts.v1"],
+                             input=json.dumps(alerts[0]) + "\n", capture_output=True, text=True)
+        self.assertEqual(out.stdout.strip(), "ok", out.stdout)
+        version, state = lead_states(self.st)["L-9"]
+        self.assertEqual(version, 3, "lead, no, callback: the retry is not applied")
+
 
 class WorkerFaultTest(unittest.TestCase):
     def check_against_clean_run(self, st, reader):
