@@ -117,16 +117,24 @@ static void send_batch(gw_fanin *f)
             continue;
         }
         const char *rep = json_string_value(json_object_get(alert, "rep_id"));
+        /* An update of an open alert (alerts.v1 `revision` > 1) keeps its alert_id: the
+         * dedupe id is then "<alert_id>#r<revision>", so each revision reaches the rep once. */
         const char *alert_id = json_string_value(json_object_get(alert, "alert_id"));
+        json_int_t revision = json_integer_value(json_object_get(alert, "revision"));
+        char dedupe_id[96];
+        if (revision > 1)
+            snprintf(dedupe_id, sizeof(dedupe_id), "%s#r%lld", alert_id, (long long)revision);
+        else
+            snprintf(dedupe_id, sizeof(dedupe_id), "%s", alert_id);
         char k_stream[CADENCE_KEY_MAX], k_ids[CADENCE_KEY_MAX];
         cadence_keys_rep_alerts(k_stream, rep);
         cadence_keys_rep_alert_ids(k_ids, rep);
         const char *argv[] = {
-            k_stream,         k_ids,           alert_id, (const char *)m->payload, now,
+            k_stream,         k_ids,           dedupe_id, (const char *)m->payload, now,
             GW_STREAM_MAXLEN, GW_ALERT_IDS_MAX};
         size_t argvlen[] = {strlen(k_stream),
                             strlen(k_ids),
-                            strlen(alert_id),
+                            strlen(dedupe_id),
                             m->len,
                             strlen(now),
                             strlen(GW_STREAM_MAXLEN),

@@ -1,7 +1,7 @@
 /*
- * cadence-gateway — the HTTP face of cadence (DESIGN.md §6): ingest for marketing automation,
- * the CRM and the dialer; the reps' live alert feed (Server-Sent Events) and queue; lead
- * history; the managers' statistics; and the web console.
+ * cadence-gateway — the HTTP face of cadence (the README's Gateway section): ingest for marketing
+ * automation, the CRM and the dialer; the reps' live alert feed (Server-Sent Events) and queue;
+ * lead history; the managers' statistics; and the web console.
  *
  * This file only wires the parts together (gateway.h lists the modules). SIGHUP re-reads the
  * tokens and secrets files; SIGTERM and SIGINT (the common service stopper) wait for the ingest

@@ -50,30 +50,6 @@ static int health(void *arg, char *why, size_t n)
     return 0;
 }
 
-/* /livez: the loop answers (the process is not wedged). Served here until the common HTTP
- * helper has it. */
-static void livez_cb(struct evhttp_request *req, void *arg)
-{
-    (void)arg;
-    cadence_http_send_json(req, 200, "OK", "{\"status\":\"ok\"}");
-}
-
-/* /readyz: routes loaded and a Kafka broker reachable. */
-static void readyz_cb(struct evhttp_request *req, void *arg)
-{
-    struct app *a = arg;
-    char why[256] = "";
-    int bad = health(a, why, sizeof(why));
-    json_t *body = bad ? json_pack("{s:s,s:s}", "status", "unavailable", "reason", why)
-                       : json_pack("{s:s,s:I}", "status", "ok", "routes",
-                                   (json_int_t)notifier_route_count(a->core));
-    char *text = json_dumps(body, JSON_COMPACT);
-    cadence_http_send_json(req, bad ? 503 : 200, bad ? "Service Unavailable" : "OK",
-                           text ? text : "{}");
-    free(text);
-    json_decref(body);
-}
-
 static void on_hup(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -162,8 +138,6 @@ static int start(struct app *a, char *err, size_t n)
             snprintf(err, n, "CADENCE_HTTP_ADDR: %s", why);
             return -1;
         }
-        evhttp_set_cb(cadence_http_evhttp(a->http), "/livez", livez_cb, a);
-        evhttp_set_cb(cadence_http_evhttp(a->http), "/readyz", readyz_cb, a);
     }
     a->stopper =
         cadence_service_stopper_new(a->base, NOTIFIER_DRAIN_TIMEOUT_S, &stop_ops, a, err, n);

@@ -2,7 +2,8 @@
  * libFuzzer target: the gateway's request handling before any route — the request-head
  * checker (services/gateway/httphead.c, fed in pieces as a socket would), the Last-Event-ID
  * stream id parser, the bearer header check and the webhook signature decoders
- * (services/gateway/auth.c). The first byte picks the part; the rest is the input. Run through
+ * (services/gateway/auth.c), and the Segment / Mautic webhook mapping (webhook_map.c). The
+ * first byte picks the part; the rest is the input. Run through
  * scripts/fuzz-gateway.
  */
 #include <inttypes.h>
@@ -13,6 +14,7 @@
 
 #include "auth.h"
 #include "httphead.h"
+#include "webhook_map.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -89,19 +91,57 @@ static void fuzz_auth(const uint8_t *data, size_t size)
     free(s);
 }
 
+/* A mapped visit is always a site_visit object whose fields are strings (or absent). */
+static void check_visit(json_t *ev)
+{
+    if (!json_is_object(ev) || strcmp(json_string_value(json_object_get(ev, "type"))
+                                          ? json_string_value(json_object_get(ev, "type"))
+                                          : "",
+                                      "site_visit") != 0)
+        abort();
+    const char *k;
+    json_t *v;
+    json_object_foreach(ev, k, v)
+    {
+        if (!json_is_string(v))
+            abort();
+    }
+}
+
+static void fuzz_webhook_map(const uint8_t *data, size_t size)
+{
+    json_t *doc = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
+    if (!doc)
+        return;
+    json_t *page = gw_webhook_segment_page(doc);
+    check_visit(page);
+    json_decref(page);
+    json_t *hit = gw_webhook_mautic_hit(doc);
+    if (hit) {
+        check_visit(hit);
+        if (!json_is_string(json_object_get(hit, "email")))
+            abort(); /* a Mautic visit is only made when it names the lead's email */
+    }
+    json_decref(hit);
+    json_decref(doc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0:
         fuzz_head(data + 1, size - 1);
         break;
     case 1:
         fuzz_stream_id(data + 1, size - 1);
         break;
-    default:
+    case 2:
         fuzz_auth(data + 1, size - 1);
+        break;
+    default:
+        fuzz_webhook_map(data + 1, size - 1);
         break;
     }
     return 0;

@@ -348,6 +348,28 @@ class GatewayTest(unittest.TestCase):
         mgr.close()
         wait_for(lambda: self.st.metric("cadence_gateway_sse_clients") == 0, what="SSE clients gauge back to 0")
 
+    def test_an_alert_update_reaches_the_rep_once_per_revision(self):
+        stream = SSEReader(self.st.gw_port, self.t["ana"])
+        first = self.alert("alert:rev:1")
+        update = dict(first, event_id="alert:rev:1-r2", revision=2)
+        # The first alert, its update, and a re-delivery of each.
+        self.st.kcat_produce("alerts.v1", [("L-1001", first), ("L-1001", update),
+                                           ("L-1001", first), ("L-1001", update)])
+        # The stream opens with the rep's recent alerts (other tests' too): keep only this test's.
+        def ours(n):
+            got = []
+            while len(got) < n:
+                (e,) = stream.events(1)
+                data = json.loads(e["data"])
+                if data["alert_id"].startswith("alert:rev:"):
+                    got.append((data["alert_id"], data.get("revision", 1)))
+            return got
+        self.assertEqual(ours(2), [("alert:rev:1", 1), ("alert:rev:1", 2)])
+        # A later alert proves the re-deliveries were consumed and dropped, not still on the way.
+        self.st.kcat_produce("alerts.v1", [("L-1001", self.alert("alert:rev:after"))])
+        self.assertEqual(ours(1), [("alert:rev:after", 1)])
+        stream.close()
+
     # ---- operations ---------------------------------------------------------------------
 
     def test_sighup_rereads_the_tokens_file(self):

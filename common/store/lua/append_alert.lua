@@ -1,7 +1,7 @@
--- append_alert — appends an alert to a rep's stream once per alert id. Rep slot {r:<rep_id>}.
+-- append_alert — appends an alert to a rep's stream once per alert id (and revision). Rep slot {r:<rep_id>}.
 --
 -- KEYS: 1 rep alerts stream, 2 rep alert_ids zset (the stream's dedupe).
--- ARGV: 1 alert id, 2 alert JSON, 3 time added (Unix ms), 4 stream MAXLEN (approximate),
+-- ARGV: 1 alert id ("<alert_id>#r<n>" for revision n > 1), 2 alert JSON, 3 time added (Unix ms), 4 stream MAXLEN (approximate),
 --       5 ids kept in the dedupe zset (the newest).
 -- Returns 1 when appended, 0 when the alert id was appended before.
 
