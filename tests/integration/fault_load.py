@@ -32,14 +32,17 @@ import urllib.request
 
 from harness import SOURCE_DIR, TopicReader, binary, http_get, wait_for, wait_processed
 from gateway_harness import SSEReader
-from test_worker import Feed
+from test_worker import TOPIC_OF, Feed
 
 N = 150
 REPS = tuple(f"rep-{i}" for i in range(3))  # lead i belongs to rep-(i % 3)
 SHARDS = 16
+PARTITIONS = 4  # per topic
+INPUT_PARTITIONS = 3 * PARTITIONS  # leads.v1, site-visits.v1, call-outcomes.v1
 LEASE_MS = 3000  # a killed scheduler's claimed tasks go out again after this
 BATCH = 25  # events per produce batch or ingest request
 PACE_S = 0.05  # between two batches: a steady load, not one burst
+PRODUCE_TIMEOUT_S = 90  # for the broker to acknowledge a batch (it may be restarting)
 SCHEMAS = os.path.join(SOURCE_DIR, "schemas")
 PLAYBOOK = os.path.join(SOURCE_DIR, "examples", "playbook.json")
 
@@ -211,7 +214,7 @@ class Load:
         self.st = st
         self.env = {"CADENCE_REDIS_TIMEOUT_MS": redis_timeout_ms}
         self.redis = st.start_redis(persist=True)
-        self.devbroker = st.start_devbroker(partitions=4)
+        self.devbroker = st.start_devbroker(partitions=PARTITIONS)
         self.tokens_file = os.path.join(st.dir, "tokens")
         self.rep_tokens = {rep: self.token("rep", rep) for rep in REPS}
         self.ingest_token = self.token("ingest", "*")
@@ -240,6 +243,7 @@ class Load:
         self.workers = [started[f"worker-{i}"] for i in range(2)]
         self.schedulers = [started[f"scheduler-{i}"] for i in range(2)]
         self.gateway = started["gateway"]
+        wait_for(self.group_settled, timeout=60, interval=0.1, what="both workers holding input partitions")
         self.reader = TopicReader(st.bootstrap, ["alerts.v1", "touches-due.v1"])
         self.feed = Feed(st.bootstrap)
         port = int(self.gw_addr.rsplit(":", 1)[1])
@@ -247,6 +251,29 @@ class Load:
         for c in self.sse.values():
             c.start()
         wait_for(lambda: all(c.connects for c in self.sse.values()), what="every SSE client connected")
+
+    def owned(self, worker):
+        """The input partitions `worker` holds, from its log (cooperative rebalancing: each
+        "partitions assigned" adds, each "partitions revoked" or "lost" takes away)."""
+        own = set()
+        for line in self.st.log_of(worker).splitlines():
+            if '"msg":"partitions ' not in line:
+                continue
+            d = json.loads(line)
+            parts = {(p["topic"], p["partition"]) for p in d.get("partitions", [])}
+            if d["msg"] == "partitions assigned":
+                own |= parts
+            elif d["msg"] in ("partitions revoked", "partitions lost"):
+                own -= parts
+        return own
+
+    def group_settled(self):
+        """Every input partition held by exactly one worker, each worker holding some: the
+        load starts on a settled group, so the fault is the only rebalance (a worker joining
+        mid-load is one too, and shows the defect the worker kill shows)."""
+        owns = [self.owned(w) for w in self.workers]
+        union = set().union(*owns)
+        return all(owns) and len(union) == INPUT_PARTITIONS and sum(map(len, owns)) == len(union)
 
     def token(self, role, rep):
         """A gateway token: a line `<sha256 hex> <role> <rep or *>` as `cadence token add`
@@ -278,7 +305,11 @@ class Load:
     def produce(self, events):
         """Phase 1's way in: straight to Kafka, in paced batches."""
         for i in range(0, len(events), BATCH):
-            self.feed.send(events[i:i + BATCH])
+            for ev in events[i:i + BATCH]:
+                key = ev.get("lead_id") or ev.get("email")
+                self.feed.p.produce(TOPIC_OF[ev["type"]], json.dumps(ev).encode(), key=key.encode())
+            # the producer retries through a broker restart: bounded like a recovery
+            assert self.feed.p.flush(PRODUCE_TIMEOUT_S) == 0, "events not acknowledged by the broker"
             time.sleep(PACE_S)
 
     def ingest(self, events, timeout=90):
