@@ -213,6 +213,7 @@ class Faults(unittest.TestCase):
         self.assertEqual((sse_missing, sse_twice), (0, 0), "SSE deliveries missing or twice")
         self.assertEqual(diff, {}, "final Redis state differs from a clean run")
         self.assertLess(recovered, RECOVER_BOUND_S)
+        return got
 
     def test_0_clean_run(self):
         clean = clean_run()
@@ -291,7 +292,11 @@ class Faults(unittest.TestCase):
         def fault(load):
             load.kill9(load.gateway)
             load.gateway = load.start_gateway()
-        self.run_fault("kill -9 the gateway (3 SSE clients), restart", fault, phase=2)
+        got = self.run_fault("kill -9 the gateway (3 SSE clients), restart", fault, phase=2)
+        for rep, n in got.sse_connects.items():
+            self.assertGreaterEqual(n, 2, f"{rep}'s SSE client never reconnected")
+        for rep, events in got.sse.items():
+            self.assertTrue(events, f"{rep}'s SSE client got nothing")
 
 
 if __name__ == "__main__":
