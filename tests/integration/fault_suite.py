@@ -187,7 +187,8 @@ class Faults(unittest.TestCase):
         sse_missing, sse_twice = sse_figures(got)
         diff = differences(clean, got)
 
-        copies = f" ({got.alert_copies} + {task_copies} copies)" if got.alert_copies or task_copies else ""
+        copies = (f" (copies of one id: {got.alert_copies} alerts, {task_copies} tasks)"
+                  if got.alert_copies or task_copies else "")
         ndiff = len(diff.get("leads", [])) + sum(len(v) for k, v in diff.items() if k != "leads")
         ROWS.append((name, flying, f"{len(lost_events)} / {len(lost_alerts)} / {len(lost_tasks)} / {sse_missing}",
                      f"{len(new_alerts)} / {len(twice_tasks)} / {sse_twice}{copies}",
