@@ -1558,8 +1558,9 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
     json_object_set_new_nocheck(tl, "status",
                                 json_string_nocheck(cadence_status_name(out->status)));
     json_object_set_new_nocheck(tl, "notes", r.notes);
-    /* what the rep recorded (conversation, reasons, notes), for the lead's history */
-    if (ev->type == CADENCE_EVENT_CALL_OUTCOME)
+    /* what the rep recorded (conversation, reasons, notes) or the page a visit viewed, for the
+     * lead's history as the console shows it */
+    if (ev->type != CADENCE_EVENT_LEAD)
         json_object_set_new_nocheck(tl, "detail", cadence_event_to_json(ev));
     json_decref(outs->timeline);
     outs->timeline = tl;

@@ -32,7 +32,10 @@ static const struct route {
     {EVHTTP_REQ_GET, 0, "/v1/stats", gw_api_stats, "stats"},
     {EVHTTP_REQ_GET, 0, "/", gw_console_file, "console"},
     {EVHTTP_REQ_GET, 0, "/index.html", gw_console_file, "console"},
+    {EVHTTP_REQ_GET, 0, "/session.js", gw_console_file, "console"},
     {EVHTTP_REQ_GET, 0, "/app.js", gw_console_file, "console"},
+    {EVHTTP_REQ_GET, 0, "/rep.js", gw_console_file, "console"},
+    {EVHTTP_REQ_GET, 0, "/outcome.js", gw_console_file, "console"},
     {EVHTTP_REQ_GET, 0, "/style.css", gw_console_file, "console"},
 };
 
