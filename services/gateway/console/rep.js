@@ -65,7 +65,14 @@ const Rep = (() => {
 
   function telLink(phone) {
     if (!phone) return null;
-    return el('a', { class: 'tel', href: 'tel:' + phone.replace(/[^+0-9]/g, '') }, '📞 ' + phone);
+    return el('a', { class: 'tel', href: 'tel:' + phone.replace(/[^+0-9]/g, '') }, 'Call ' + phone);
+  }
+
+  // One line of facts separated by " · ", skipping the empty ones.
+  function meta(...parts) {
+    const p = el('p', { class: 'meta' });
+    parts.filter((x) => x !== null && x !== undefined && x !== '').forEach((x, i) => { if (i) p.append(' · '); p.append(x); });
+    return p;
   }
 
   // Fills the playbook's placeholders from the lead; unknown ones stay for the rep to fill.
@@ -126,14 +133,13 @@ const Rep = (() => {
       el('h3', {}, name, lead.company ? ' — ' + lead.company : ''),
       a.suggested_opener ? el('p', { class: 'opener' }, '“' + a.suggested_opener + '”') : null,
       a.no ? el('p', { class: 'no' }, 'Said no on ' + fmtDate(a.no.at) + (a.no.reason ? ': ' + a.no.reason : '')) : null,
-      el('p', { class: 'meta' }, 'Viewed ', trig.url || 'a hot page', ' · ', el('span', { class: 'ago', 'data-ms': String(Date.parse(trig.occurred_at) || Date.now()) }, ''),
+      el('p', { class: 'meta' }, 'Viewed ', trig.url || 'a hot page', ' · ', el('span', { class: 'ago', 'data-ms': String(Date.parse(trig.occurred_at) || Date.now()) }, ago(Date.parse(trig.occurred_at) || Date.now())),
         lead.timezone ? ' · ' + localTime(lead.timezone) : ''),
       el('p', { class: 'actions' }, telLink(lead.phone),
         el('button', { type: 'button', class: 'small', onclick: () => actOnLead(a.lead_id) }, 'Log outcome'),
         el('button', { type: 'button', class: 'small', onclick: () => markHandled(a.alert_id) }, 'Done'),
         el('button', { type: 'button', class: 'linkish', onclick: () => showLead(a.lead_id) }, 'Open lead')));
     li.dataset.revision = String(rev);
-    tick();
   }
 
   function onAlert(streamId, data) {
@@ -296,8 +302,7 @@ const Rep = (() => {
     const task = t.task || {};
     const lead = task.lead || {};
     const parts = [];
-    parts.push(el('p', { class: 'meta' }, telLink(lead.phone), lead.email ? ' · ' + lead.email : '',
-      lead.timezone ? ' · ' + localTime(lead.timezone) : ''));
+    parts.push(meta(telLink(lead.phone), lead.email, localTime(lead.timezone)));
     if (task.opener) parts.push(el('p', { class: 'opener' }, 'Open with: “' + task.opener + '”'));
     if (task.suggestion) parts.push(el('p', {}, task.suggestion));
     const msg = messages && task.message_id ? messages[task.message_id] : null;
@@ -431,9 +436,8 @@ const Rep = (() => {
     for (const e of body.timeline) if (e && typeof e === 'object') tl.append(historyWords(e));
     box.replaceChildren(
       el('h3', {}, name || id, s.company ? ' — ' + s.company : ''),
-      el('p', { class: 'meta' }, telLink(s.phone), s.email ? ' · ' + s.email : '', s.timezone ? ' · ' + localTime(s.timezone) : '',
-        ' · ', STATUS[s.status] || s.status || '', s.lead_type ? ' · ' + s.lead_type + ' lead' : ''),
-      known.childElementCount ? el('div', {}, el('h4', {}, 'What we know'), known) : null,
+      meta(telLink(s.phone), s.email, localTime(s.timezone), STATUS[s.status] || s.status, s.lead_type ? s.lead_type + ' lead' : ''),
+      ...(known.childElementCount ? [el('div', {}, el('h4', {}, 'What we know'), known)] : []),
       next, el('h4', {}, 'History (newest first)'), tl);
     $('lead-panel').scrollIntoView({ block: 'nearest' });
   }
