@@ -983,8 +983,7 @@ static void on_outcome(run *r, const cadence_event *ev)
             note(r, "touch skipped%s%s", ev->notes[0] ? ": " : "", ev->notes);
             if (st->status == CADENCE_STATUS_RE_EVALUATE && at > st->status_at)
                 st->reeval_done = 1;
-            const cadence_playbook_cadence *cd =
-                cadence_playbook_cadence_find(r->pb, st->cadence);
+            const cadence_playbook_cadence *cd = cadence_playbook_cadence_find(r->pb, st->cadence);
             if (st->status == CADENCE_STATUS_ACTIVE && cd &&
                 cadence_attempts_before(st, INT64_MAX) >= (int)cd->n_steps) {
                 st->reeval_follow_up = 0;

@@ -301,8 +301,8 @@ int cadence_event_from_json(const json_t *doc, cadence_event *ev, char *errstr, 
         v = json_object_get(doc, "notes");
         if (v && copy_str(v, ev->notes, sizeof ev->notes, "/notes", errstr, n) != 0)
             return -1;
-        if (get_time(doc, "snooze_until", &ev->snooze_until, ev->disposition == CADENCE_DISP_SNOOZED,
-                     errstr, n) != 0)
+        if (get_time(doc, "snooze_until", &ev->snooze_until,
+                     ev->disposition == CADENCE_DISP_SNOOZED, errstr, n) != 0)
             return -1;
         break;
     }

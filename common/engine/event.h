@@ -98,7 +98,7 @@ typedef struct cadence_event {
     int qualification, qualification_known;
     int64_t next_contact_at; /* 0 when absent */
     char no_reason[501];
-    int64_t return_date; /* 0 when absent */
+    int64_t return_date;  /* 0 when absent */
     int64_t snooze_until; /* with snoozed: not before then (0 when absent) */
     char notes[501];      /* the rep's own words (a snooze's reason, call notes) */
     /* Not from the JSON: when the event reached the worker (Unix ms; 0 = unknown). The

@@ -144,11 +144,11 @@ enum cadence_redis_status cadence_store_index_lead(cadence_store_search *s,
     add_term(terms, &n, card->company);
     add_term(terms, &n, card->email);
     add_term(terms, &n, card->lead_id);
-    json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "lead_id", card->lead_id, "first_name",
-                          card->first_name ? card->first_name : "", "last_name",
-                          card->last_name ? card->last_name : "", "company",
-                          card->company ? card->company : "", "email",
-                          card->email ? card->email : "");
+    json_t *j =
+        json_pack("{s:s,s:s,s:s,s:s,s:s}", "lead_id", card->lead_id, "first_name",
+                  card->first_name ? card->first_name : "", "last_name",
+                  card->last_name ? card->last_name : "", "company",
+                  card->company ? card->company : "", "email", card->email ? card->email : "");
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text)

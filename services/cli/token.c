@@ -1,8 +1,8 @@
 /*
  * token — `cadence token add --role R [--rep ID] [--timezone ZONE]`: makes a new random bearer
  * token for the gateway, prints it once on stdout, and appends `<sha256 hex> <role> <rep_id or
- * *> [tz=<ZONE>]` to CADENCE_TOKENS_FILE (created with mode 0600). Only the hash is stored: a lost token is
- * replaced, never recovered. Send the gateway SIGHUP to load the new line.
+ * *> [tz=<ZONE>]` to CADENCE_TOKENS_FILE (created with mode 0600). Only the hash is stored: a lost
+ * token is replaced, never recovered. Send the gateway SIGHUP to load the new line.
  *
  * The token is 32 bytes from OpenSSL's RAND_bytes, base64url without padding (43 characters).
  */
@@ -83,8 +83,7 @@ int cadence_cli_token(int argc, char **argv)
     if (zone) {
         GTimeZone *z = strlen(zone) < 65 ? g_time_zone_new_identifier(zone) : NULL;
         if (!z) {
-            fprintf(stderr, "cadence token: --timezone: unknown IANA time zone \"%.64s\"\n",
-                    zone);
+            fprintf(stderr, "cadence token: --timezone: unknown IANA time zone \"%.64s\"\n", zone);
             return 2;
         }
         g_time_zone_unref(z);

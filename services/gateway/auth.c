@@ -196,8 +196,9 @@ static int load_tokens(const char *path, struct tables *t, char *err, size_t n)
         size_t nf = split(line, fields, 5);
         struct token tok;
         memset(&tok, 0, sizeof(tok));
-        if ((nf != 3 && (nf != 4 || !zone_field(fields[3], tok.who.timezone,
-                                                sizeof(tok.who.timezone)))) || strlen(fields[0]) != (size_t)2 * TOKEN_HASH_LEN ||
+        if ((nf != 3 &&
+             (nf != 4 || !zone_field(fields[3], tok.who.timezone, sizeof(tok.who.timezone)))) ||
+            strlen(fields[0]) != (size_t)2 * TOKEN_HASH_LEN ||
             gw_hex_decode(fields[0], tok.hash, sizeof(tok.hash)) != TOKEN_HASH_LEN ||
             (tok.who.role = gw_role_parse(fields[1])) == GW_ROLE_NONE ||
             strlen(fields[2]) >= sizeof(tok.who.rep_id)) {

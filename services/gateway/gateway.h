@@ -55,7 +55,7 @@ typedef struct gateway {
     size_t kafka_max_event_bytes; /* largest event the producer sends (message.max.bytes - key
                                      and record overhead); 0: unknown */
     char auth_error[600]; /* the last failed SIGHUP re-read ("" after a good one): unhealthy */
-    GHashTable *seen_signatures; /* ingest.c: signed-ingest replay cache (v1 hex → expiry s) */
+    GHashTable *seen_signatures;  /* ingest.c: signed-ingest replay cache (v1 hex → expiry s) */
     cadence_store_search *search; /* search.c: the reps' lead search (kept by the worker) */
     cadence_playbook *playbook;   /* messages.c: the voicemail and email texts (CADENCE_PLAYBOOK) */
 } gateway;

@@ -195,8 +195,8 @@ static int start(gateway *g, char *err, size_t n)
     if (!g->search)
         return -1;
     char why_pb[600];
-    g->playbook = cadence_playbook_load(g->cfg.playbook_path, g->cfg.schemas_dir, why_pb,
-                                        sizeof(why_pb));
+    g->playbook =
+        cadence_playbook_load(g->cfg.playbook_path, g->cfg.schemas_dir, why_pb, sizeof(why_pb));
     if (!g->playbook) {
         snprintf(err, n, "CADENCE_PLAYBOOK: %s", why_pb);
         return -1;

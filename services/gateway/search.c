@@ -80,8 +80,9 @@ void gw_leads_search(gateway *g, struct evhttp_request *req, const char *route)
     else if (!c)
         gw_reply_error(g, req, route, 500, "out of memory");
     else if (!text || cadence_store_search_normalize(text, c->q) == 0)
-        gw_reply_error(g, req, route, 400,
-                       "q: the start of a name, company, email or lead id (at least one character)");
+        gw_reply_error(
+            g, req, route, 400,
+            "q: the start of a name, company, email or lead id (at least one character)");
     else if (lim && (!*lim || *end || limit < 1 || limit > CADENCE_STORE_SEARCH_MAX))
         gw_reply_error(g, req, route, 400, "limit: an integer from 1 to 100");
     else {

@@ -35,8 +35,9 @@
 #define OUTCOME_SUFFIX "/outcome"
 
 /* What the body may carry; everything else is either filled here or not an outcome field. */
-static const char *const body_fields[] = {"disposition", "message_id", "conversation", "no_reason",
-                                          "notes",       "snooze_until", "return_date"};
+static const char *const body_fields[] = {"disposition", "message_id", "conversation",
+                                          "no_reason",   "notes",      "snooze_until",
+                                          "return_date"};
 static const char *const filled_fields[] = {"event_id", "type",    "occurred_at", "lead_id",
                                             "rep_id",   "channel", "task_id"};
 
@@ -61,9 +62,9 @@ static void ctx_free(struct outcome_ctx *c)
 static void bad_request(gateway *g, struct evhttp_request *req, const char *route, const char *path,
                         const char *message)
 {
-    gw_reply(g, req, route, 400,
-             json_pack("{s:[{s:i,s:s,s:s}]}", "errors", "index", 0, "path", path, "message",
-                       message));
+    gw_reply(
+        g, req, route, 400,
+        json_pack("{s:[{s:i,s:s,s:s}]}", "errors", "index", 0, "path", path, "message", message));
 }
 
 /* The validator's "<pointer>: <rule>" as a 400. */
@@ -158,8 +159,8 @@ static void on_delivery(void *opaque, rd_kafka_resp_err_t err, int32_t partition
     struct outcome_ctx *c = opaque;
     if (err) {
         cadence_log_json(CADENCE_LOG_WARN, "outcome delivery failed",
-                         json_pack("{s:s,s:s,s:s}", "task_id", c->task_id, "event_id",
-                                   c->event_id, "error", rd_kafka_err2str(err)));
+                         json_pack("{s:s,s:s,s:s}", "task_id", c->task_id, "event_id", c->event_id,
+                                   "error", rd_kafka_err2str(err)));
         gw_reply_error(c->g, c->req, c->route, 503,
                        "Kafka did not acknowledge the outcome; send it again");
     } else {
@@ -231,8 +232,8 @@ static void on_task(const char *json, size_t len, long long due_ms, const char *
     ev = NULL;
     char why[512];
     size_t tlen = text ? strlen(text) : 0;
-    size_t kafka_max = g->kafka_max_event_bytes ? g->kafka_max_event_bytes
-                                                : (size_t)g->cfg.max_body_bytes;
+    size_t kafka_max =
+        g->kafka_max_event_bytes ? g->kafka_max_event_bytes : (size_t)g->cfg.max_body_bytes;
     enum cadence_schema_status st =
         text ? cadence_schemas_check(g->schemas, CADENCE_TOPIC_CALL_OUTCOMES, text, tlen,
                                      (size_t)g->cfg.max_body_bytes, &ev, why, sizeof(why))

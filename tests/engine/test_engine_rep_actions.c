@@ -14,12 +14,13 @@ static void act(harness *h, const char *id, const char *at, const char *disp, co
     cr_assert(task, "an open touch to act on");
     char task_id[80];
     snprintf(task_id, sizeof task_id, "%s", task);
-    cr_assert_eq(harness_feed(h,
-                              "{\"type\":\"call_outcome\",\"event_id\":\"%s\",\"occurred_at\":\"%s\","
-                              "\"lead_id\":\"L1\",\"rep_id\":\"r1\",\"channel\":\"call\","
-                              "\"disposition\":\"%s\",\"task_id\":\"%s\"%s}",
-                              id, at, disp, task_id, extra ? extra : ""),
-                 CADENCE_ENGINE_OK);
+    cr_assert_eq(
+        harness_feed(h,
+                     "{\"type\":\"call_outcome\",\"event_id\":\"%s\",\"occurred_at\":\"%s\","
+                     "\"lead_id\":\"L1\",\"rep_id\":\"r1\",\"channel\":\"call\","
+                     "\"disposition\":\"%s\",\"task_id\":\"%s\"%s}",
+                     id, at, disp, task_id, extra ? extra : ""),
+        CADENCE_ENGINE_OK);
 }
 
 Test(engine_rep_actions, a_snooze_moves_the_open_touch_and_counts_nothing)
@@ -122,11 +123,12 @@ Test(engine_rep_actions, the_timeline_keeps_what_the_rep_recorded)
     cadence_outputs outs;
     cadence_outputs_init(&outs);
     char err[256];
-    json_t *doc = json_loads("{\"type\":\"call_outcome\",\"event_id\":\"c1\",\"occurred_at\":"
-                             "\"2026-10-05T13:00:00Z\",\"lead_id\":\"L1\",\"rep_id\":\"r1\","
-                             "\"channel\":\"call\",\"disposition\":\"connected\",\"notes\":\"nice\","
-                             "\"conversation\":{\"problems\":[\"slow\"],\"role\":\"influencer\"}}",
-                             0, NULL);
+    json_t *doc =
+        json_loads("{\"type\":\"call_outcome\",\"event_id\":\"c1\",\"occurred_at\":"
+                   "\"2026-10-05T13:00:00Z\",\"lead_id\":\"L1\",\"rep_id\":\"r1\","
+                   "\"channel\":\"call\",\"disposition\":\"connected\",\"notes\":\"nice\","
+                   "\"conversation\":{\"problems\":[\"slow\"],\"role\":\"influencer\"}}",
+                   0, NULL);
     cadence_event ev;
     cr_assert_eq(cadence_event_from_json(doc, &ev, err, sizeof err), 0, "%s", err);
     json_decref(doc);

@@ -131,9 +131,8 @@ Test(store_search, a_lead_is_found_by_the_start_of_any_of_its_names)
 {
     index_lead("rep-1", "L-1", "Dana", "Okafor", "Northwind Freight", "Dana@Northwind.example");
     index_lead("rep-1", "L-2", "Lee", "Danvers", "Acme", "lee@acme.example");
-    static const char *const only_l1[] = {"okaf",        "NORTH",  "northwind fr",
-                                          "dana@north",  "dana o", "  Dana   Okafor ",
-                                          "l-1"};
+    static const char *const only_l1[] = {
+        "okaf", "NORTH", "northwind fr", "dana@north", "dana o", "  Dana   Okafor ", "l-1"};
     for (size_t i = 0; i < sizeof only_l1 / sizeof only_l1[0]; i++) {
         struct found f = search("rep-1", only_l1[i], 10);
         cr_assert_eq(f.n, 1, "\"%s\": %zu hits", only_l1[i], f.n);
@@ -173,9 +172,9 @@ Test(store_search, bad_arguments_are_refused_before_any_write)
                  CADENCE_REDIS_INVALID);
     cr_assert_eq(cadence_store_search_leads(F.s, "rep-1", "a", 0, on_hits, NULL),
                  CADENCE_REDIS_INVALID);
-    cr_assert_eq(cadence_store_search_leads(F.s, "rep-1", "a", CADENCE_STORE_SEARCH_MAX + 1,
-                                            on_hits, NULL),
-                 CADENCE_REDIS_INVALID);
+    cr_assert_eq(
+        cadence_store_search_leads(F.s, "rep-1", "a", CADENCE_STORE_SEARCH_MAX + 1, on_hits, NULL),
+        CADENCE_REDIS_INVALID);
     /* the script's own checks */
     redisReply *r = redisCommand(F.sync, "EVAL %s 3 i c t L-1 {} %b", cadence_lua_index_lead,
                                  "a\1b", (size_t)3);
