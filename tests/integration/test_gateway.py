@@ -293,6 +293,9 @@ class GatewayTest(unittest.TestCase):
         due = int(time.time() * 1000) if due_ms is None else due_ms
         self.st.redis_cli("ZADD", f"cad:{{r:{rep}}}:queue", str(due), task_id)
         self.st.redis_cli("HSET", f"cad:{{r:{rep}}}:tasks", task_id, json.dumps(t))
+        # the stack is shared by the class: leave the other tests' queues as they were
+        self.addCleanup(self.st.redis_cli, "ZREM", f"cad:{{r:{rep}}}:queue", task_id)
+        self.addCleanup(self.st.redis_cli, "HDEL", f"cad:{{r:{rep}}}:tasks", task_id)
         return t
 
     def test_outcome_of_an_own_task_is_published_with_what_the_gateway_fills(self):
