@@ -34,7 +34,8 @@ typedef struct run {
     const cadence_event *ev; /* the event being folded in (the input, or a held one) */
     json_t *notes;
     int cal;     /* the lead's holiday calendar (-1 none) */
-    int64_t now; /* the lead's clock: the newest occurred_at / received_at seen */
+    int64_t now;  /* the lead's clock: the newest occurred_at the lead has seen */
+    int deriving; /* the status change being made is derived (see state.h: derived) */
 } run;
 
 /* ---------------------------------------------------------------- small helpers */
@@ -229,6 +230,7 @@ static int is_final(cadence_status s)
 static int status_from(run *r, cadence_status to, const char *reason, int64_t at)
 {
     cadence_lead_state *st = r->st;
+    int64_t before = st->status_at;
     if (is_final(st->status) && !is_final(to)) {
         note(r, "status %s ignored: %s is final", cadence_status_name(to),
              cadence_status_name(st->status));
@@ -240,8 +242,13 @@ static int status_from(run *r, cadence_status to, const char *reason, int64_t at
         return 0;
     }
     st->status_at = at;
-    if (st->status == to)
+    if (st->status == to) {
+        if (!r->deriving)
+            st->derived = 0; /* said again by an outcome: no longer derived */
         return 0;
+    }
+    st->derived = r->deriving;
+    st->derived_from_at = r->deriving ? before : 0;
     char kind[40];
     snprintf(kind, sizeof kind, "status-%s", cadence_status_name(to));
     char id[CADENCE_ID_SIZE];
@@ -531,7 +538,9 @@ static void judge_view(run *r, const char *trigger_id, int64_t at, const char *u
             alert(r, "former_no_revisit", trigger_id, at, url);
         if (at >= st->no_at + cadence_playbook_reenroll_cool_off_ms(r->pb)) {
             st->callback_at = at > st->callback_at ? at : st->callback_at;
+            r->deriving = 1;
             status_from(r, CADENCE_STATUS_FOLLOW_UP, "trigger_revisit", at);
+            r->deriving = 0;
         }
     } else if (is_active(st->status)) {
         alert(r, "hot_page_active", trigger_id, at, url);
@@ -733,13 +742,22 @@ static void reach_out(run *r, const char *trigger_id)
     /* older than a resting status (the "no" came after it): the status stands, and the
      * alert goes out only while the reach-out is fresh */
     int older = is_resting(st->status) && at < st->status_at;
+    /* dated inside a status the engine derived later (follow-ups or the cadence running
+     * out): in time order it was judged in the stage before, so it alerts like that run
+     * did, and the derivation is judged again (check_follow_ups_end) */
+    int rejudge = st->derived && at >= st->derived_from_at && at < st->status_at;
+    if (rejudge)
+        older = 0;
     if (older && r->now - at > cadence_playbook_alert_freshness_ms(r->pb)) {
         note(r, "a reach-out older than the %s status is stale: no alert",
              cadence_status_name(st->status));
         return;
     }
-    if (!older && is_resting(st->status) && rk != 2)
+    if (!older && !rejudge && is_resting(st->status) && rk != 2) {
+        r->deriving = 1;
         status_from(r, CADENCE_STATUS_FOLLOW_UP, reach_out_status_reasons[rk], at);
+        r->deriving = 0;
+    }
     alert(r, st->no_at && st->no_at < at ? "former_no_callback" : reach_out_reasons[rk], trigger_id,
           at, NULL);
 }
@@ -791,8 +809,10 @@ static void check_follow_ups_end(run *r)
         return;
     st->reeval_follow_up = 1;
     st->reeval_done = 0;
+    r->deriving = 1;
     if (status_from(r, CADENCE_STATUS_RE_EVALUATE, "follow_ups_unanswered", nth_at))
         note(r, "%d follow-ups unanswered: re-evaluate", max);
+    r->deriving = 0;
 }
 
 /* Does the outcome answer the open touch? Its task_id says so; without one, its channel. */
@@ -828,7 +848,9 @@ static void record_attempt(run *r, const cadence_event *ev, int voicemail, int c
         int64_t last = last_attempt_at(st);
         if (cd && cadence_attempts_before(st, INT64_MAX) >= (int)cd->n_steps) {
             st->reeval_follow_up = 0;
+            r->deriving = 1;
             status_from(r, CADENCE_STATUS_RE_EVALUATE, "cadence_complete", last);
+            r->deriving = 0;
         }
     }
 }
@@ -898,6 +920,11 @@ static void on_outcome(run *r, const cadence_event *ev)
         } else if (st->status == CADENCE_STATUS_NURTURE || st->status == CADENCE_STATUS_LOST ||
                    st->status == CADENCE_STATUS_MEETING_BOOKED) {
             status_from(r, rule->to, rule->reason, at);
+        } else if (st->status == CADENCE_STATUS_FOLLOW_UP && at > st->status_at) {
+            /* a newer conversation re-affirms follow-up: a "no" dated before it that
+             * arrives later does not end it (in time order the conversation came after) */
+            st->status_at = at;
+            st->derived = 0;
         }
         break;
     case K_CALLBACK:
@@ -922,6 +949,16 @@ static void on_outcome(run *r, const cadence_event *ev)
             /* a late "no" dated before the follow-ups ran out: in time order it ended them */
             st->reeval_follow_up = 0;
             st->status_at = at;
+        }
+        if (st->derived && at < st->status_at && at >= st->derived_from_at &&
+            !is_final(st->status)) {
+            /* the status the engine derived (from a reach-out, the cadence or follow-ups
+             * running out) came after this one in time: put this one in its place; what it
+             * derived is judged again against it below */
+            note(r, "%s dated before the %s it led to: the status is judged again",
+                 rule->reason, cadence_status_name(st->status));
+            st->status_at = at;
+            st->reeval_follow_up = 0;
         }
         int changed = status_from(r, rule->to, rule->reason, at);
         if (changed && rule->to == CADENCE_STATUS_WON) {
@@ -1529,15 +1566,17 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
     if (seen(out, ev->event_id) || answered(out, ev))
         return CADENCE_ENGINE_DUPLICATE;
 
-    run r = {pb, tz, NULL, out, outs, ev, json_array(), -1, 0};
+    run r = {pb, tz, NULL, out, outs, ev, json_array(), -1, 0, 0};
     r.zone = lead_zone(&r);
     remember(out, ev->event_id);
     remember_answer(out, ev);
     /* "now" without a system clock: the newest occurred_at the lead has seen (kept in the
-     * state, a function of the events alone) or the event's arrival time when later */
+     * state, a function of the events alone). Freshness is judged on the lead's own
+     * timeline, never against the arrival time: a trigger is stale when the lead's history
+     * has moved on past it, so a delayed partition decides as the time-order run does. */
     if (ev->occurred_at > out->clock)
         out->clock = ev->occurred_at;
-    r.now = ev->received_at > out->clock ? ev->received_at : out->clock;
+    r.now = out->clock;
     if (!out->has_lead && ev->type != CADENCE_EVENT_LEAD)
         hold(&r, ev);
     else
