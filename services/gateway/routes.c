@@ -30,6 +30,7 @@ static const struct route {
     {EVHTTP_REQ_GET, 0, "/", gw_console_file, "console"},
     {EVHTTP_REQ_GET, 0, "/index.html", gw_console_file, "console"},
     {EVHTTP_REQ_GET, 0, "/app.js", gw_console_file, "console"},
+    {EVHTTP_REQ_GET, 0, "/stats.js", gw_console_file, "console"},
     {EVHTTP_REQ_GET, 0, "/style.css", gw_console_file, "console"},
 };
 
