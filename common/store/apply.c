@@ -124,8 +124,8 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     argv[argc++] = ncount;
     for (size_t i = 0; i < n; i++) {
         snprintf(deltas[i], sizeof(deltas[i]), "%lld", (long long)a->counters[i].delta);
-        argv[argc++] = cadence_store_stats_field(fields[i], sizeof(fields[i]),
-                                                 a->counters[i].rep, a->counters[i].name);
+        argv[argc++] = cadence_store_stats_field(fields[i], sizeof(fields[i]), a->counters[i].rep,
+                                                 a->counters[i].name);
         argv[argc++] = deltas[i];
     }
     enum cadence_redis_status st =

@@ -10,6 +10,15 @@
 #define EPOCH_JULIAN 719163 /* GDate's Julian day of 1970-01-01 */
 #define DAY_S 86400LL
 
+/* The value of `n` decimal digits (already checked to be digits). */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
 int64_t cadence_store_stats_day_number(const char *day)
 {
     if (!day || strlen(day) != 10 || day[4] != '-' || day[7] != '-')
@@ -17,7 +26,7 @@ int64_t cadence_store_stats_day_number(const char *day)
     for (int i = 0; i < 10; i++)
         if (i != 4 && i != 7 && (day[i] < '0' || day[i] > '9'))
             return -1;
-    int y = atoi(day), m = atoi(day + 5), d = atoi(day + 8); /* digits checked above */
+    int y = digits(day, 4), m = digits(day + 5, 2), d = digits(day + 8, 2);
     if (y < 1970 || !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y))
         return -1;
     GDate date;
@@ -159,8 +168,14 @@ enum cadence_redis_status cadence_store_read_stats(cadence_redis *r, uint32_t sh
     struct read *rd = calloc(1, sizeof(*rd));
     if (!rd)
         return CADENCE_REDIS_NOMEM;
-    *rd = (struct read){.r = r, .shards = shards, .from = from, .n_days = n_days,
-                        .all = rep == NULL, .each = each, .done = done, .arg = arg};
+    *rd = (struct read){.r = r,
+                        .shards = shards,
+                        .from = from,
+                        .n_days = n_days,
+                        .all = rep == NULL,
+                        .each = each,
+                        .done = done,
+                        .arg = arg};
     if (rep)
         snprintf(rd->rep, sizeof rd->rep, "%s", rep);
     enum cadence_redis_status st = send_chunk(rd);

@@ -83,10 +83,10 @@ static int parse_query(gateway *g, struct evhttp_request *req, const char *route
     struct evkeyval *e;
     TAILQ_FOREACH(e, &kv, next)
     {
-        const char **slot = strcmp(e->key, "from") == 0 ? &from
-                            : strcmp(e->key, "to") == 0 ? &to
+        const char **slot = strcmp(e->key, "from") == 0  ? &from
+                            : strcmp(e->key, "to") == 0  ? &to
                             : strcmp(e->key, "rep") == 0 ? &rep
-                                                          : NULL;
+                                                         : NULL;
         if (!slot)
             snprintf(msg, sizeof msg, "unknown parameter \"%.40s\" (from, to, rep)", e->key);
         else if (*slot)

@@ -23,8 +23,8 @@ struct gw_stats_report {
     size_t n_days;
     char rep[72];
     int has_rep;
-    json_t *totals;         /* counter → sum */
-    json_t *reps;           /* rep → {counter → sum} */
+    json_t *totals;                /* counter → sum */
+    json_t *reps;                  /* rep → {counter → sum} */
     long long (*days)[N_ACTIVITY]; /* per day, per activity counter */
 };
 
@@ -99,10 +99,9 @@ static json_t *ratio(long long num, long long den)
 static json_t *measures(const json_t *c)
 {
     json_t *m = json_object();
-    static const char *const counts[] = {"dials",          "connects",
-                                         "voicemails_left", "callbacks_received",
-                                         "meetings",       "first_contacts",
-                                         "won_deals",      "email_replies"};
+    static const char *const counts[] = {
+        "dials",    "connects",       "voicemails_left", "callbacks_received",
+        "meetings", "first_contacts", "won_deals",       "email_replies"};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
         json_object_set_new(m, counts[i], json_integer((json_int_t)get(c, counts[i])));
     json_object_set_new(m, "connect_rate", ratio(get(c, "connects"), get(c, "dials")));
@@ -186,14 +185,14 @@ json_t *gw_stats_report_json(const gw_stats_report *r)
     {
         add_step(rows, name, (long long)json_integer_value(value));
         if (strncmp(name, "leads:", 6) == 0) {
-            json_t *t = json_pack("{s:I,s:I,s:I,s:I}", "leads", json_integer_value(value),
-                                  "attempts", (json_int_t)0, "connects", (json_int_t)0, "wins",
-                                  (json_int_t)0);
+            json_t *t =
+                json_pack("{s:I,s:I,s:I,s:I}", "leads", json_integer_value(value), "attempts",
+                          (json_int_t)0, "connects", (json_int_t)0, "wins", (json_int_t)0);
             json_object_set_new(by_type, name + 6, t);
         }
     }
     size_t n = json_object_size(rows), k = 0;
-    json_t **sorted = calloc(n ? n : 1, sizeof(*sorted));
+    json_t **sorted = calloc(n ? n : 1, sizeof(json_t *));
     if (!sorted)
         abort();
     json_object_foreach(rows, name, value)
@@ -211,14 +210,13 @@ json_t *gw_stats_report_json(const gw_stats_report *r)
         add_to(t, "wins", get(value, "wins"));
         set_rates(value);
     }
-    qsort(sorted, n, sizeof(*sorted), row_order);
+    qsort(sorted, n, sizeof(json_t *), row_order);
     json_t *steps = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append(steps, sorted[i]);
     free(sorted);
     json_decref(rows);
-    json_object_foreach(by_type, name, value)
-    set_rates(value);
+    json_object_foreach(by_type, name, value) set_rates(value);
 
     json_t *by_day = json_array();
     int64_t first = cadence_store_stats_day_number(r->from);
@@ -234,12 +232,10 @@ json_t *gw_stats_report_json(const gw_stats_report *r)
     cadence_store_stats_day_text(first + (int64_t)r->n_days - 1, to);
 
     json_t *by_rep = json_object();
-    json_object_foreach(r->reps, name, value)
-    json_object_set_new(by_rep, name, measures(value));
+    json_object_foreach(r->reps, name, value) json_object_set_new(by_rep, name, measures(value));
 
     return json_pack("{s:s,s:s,s:s?,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:O}", "from", r->from, "to", to,
-                     "rep", r->has_rep ? r->rep : NULL, "days", (json_int_t)r->n_days,
-                     "day_basis", "lead_local", "measures", measures(r->totals), "by_day", by_day,
-                     "by_step", steps, "by_lead_type", by_type, "by_rep", by_rep, "totals",
-                     r->totals);
+                     "rep", r->has_rep ? r->rep : NULL, "days", (json_int_t)r->n_days, "day_basis",
+                     "lead_local", "measures", measures(r->totals), "by_day", by_day, "by_step",
+                     steps, "by_lead_type", by_type, "by_rep", by_rep, "totals", r->totals);
 }

@@ -152,5 +152,6 @@ Test(engine_measures, the_dial_table)
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         cr_assert_eq(cadence_measures_dial(rows[i].d, rows[i].c), rows[i].want, "row %zu", i);
-    cr_assert_eq(cadence_measures_dial(CADENCE_DISP_COUNT, CADENCE_CHANNEL_CALL), CADENCE_DIAL_NONE);
+    cr_assert_eq(cadence_measures_dial(CADENCE_DISP_COUNT, CADENCE_CHANNEL_CALL),
+                 CADENCE_DIAL_NONE);
 }

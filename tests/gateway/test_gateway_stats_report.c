@@ -9,8 +9,7 @@
 
 #include "stats_report.h"
 
-static void add(gw_stats_report *r, size_t day, const char *rep, const char *counter,
-                long long v)
+static void add(gw_stats_report *r, size_t day, const char *rep, const char *counter, long long v)
 {
     gw_stats_report_add(r, day, rep, strlen(rep), counter, strlen(counter), v);
 }

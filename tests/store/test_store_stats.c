@@ -96,12 +96,19 @@ static void on_apply(const cadence_store_apply_result *res, void *arg)
 
 Test(store_stats, an_apply_counts_per_rep_in_the_hash_of_the_day_which_expires)
 {
-    static const cadence_store_counter c[] = {{"dials", 2, "rep.ana"}, {"connects", 1, "rep.ana"},
-                                              {"dials", 1, "rep.bo"}};
+    static const cadence_store_counter c[] = {
+        {"dials", 2, "rep.ana"}, {"connects", 1, "rep.ana"}, {"dials", 1, "rep.bo"}};
     cadence_store_apply_args a = {
-        .shard = 3, .lead_id = "L1", .event_id = "e1", .state_json = "{}", .outbox = "[]",
-        .touch = CADENCE_STORE_TOUCH_KEEP, .counters = c, .n_counters = 3,
-        .stats_day = "2026-11-02", .stats_retention_days = 400,
+        .shard = 3,
+        .lead_id = "L1",
+        .event_id = "e1",
+        .state_json = "{}",
+        .outbox = "[]",
+        .touch = CADENCE_STORE_TOUCH_KEEP,
+        .counters = c,
+        .n_counters = 3,
+        .stats_day = "2026-11-02",
+        .stats_retention_days = 400,
     };
     applied = 0;
     cr_assert_eq(cadence_store_apply(F.r, F.apply, &a, on_apply, NULL), CADENCE_REDIS_OK);
@@ -123,9 +130,16 @@ Test(store_stats, a_day_past_its_retention_is_dropped)
 {
     static const cadence_store_counter c[] = {{"dials", 1, "rep.ana"}};
     cadence_store_apply_args a = {
-        .shard = 0, .lead_id = "L1", .event_id = "e1", .state_json = "{}", .outbox = "[]",
-        .touch = CADENCE_STORE_TOUCH_KEEP, .counters = c, .n_counters = 1,
-        .stats_day = "2001-01-01", .stats_retention_days = 30,
+        .shard = 0,
+        .lead_id = "L1",
+        .event_id = "e1",
+        .state_json = "{}",
+        .outbox = "[]",
+        .touch = CADENCE_STORE_TOUCH_KEEP,
+        .counters = c,
+        .n_counters = 1,
+        .stats_day = "2001-01-01",
+        .stats_retention_days = 30,
     };
     applied = 0;
     cr_assert_eq(cadence_store_apply(F.r, F.apply, &a, on_apply, NULL), CADENCE_REDIS_OK);
