@@ -29,7 +29,7 @@
 /* Longest field: a 64-byte rep id, the separator, a counter name of up to 127 bytes. */
 #define CADENCE_STORE_STATS_FIELD_MAX 200
 /* HGETALL commands per round trip of a read. */
-#define CADENCE_STORE_STATS_READ_CHUNK 256
+#define CADENCE_STORE_STATS_READ_CHUNK 32
 
 /* 1 when `day` is a real calendar date written "YYYY-MM-DD" (years 1970-9999), else 0. */
 int cadence_store_stats_day_valid(const char *day);

@@ -62,9 +62,14 @@ static long long get(const json_t *obj, const char *name)
     return (long long)json_integer_value(json_object_get(obj, name));
 }
 
+/* Adds in place: no allocation once the counter exists (a read folds ~100k cells). */
 static void add_to(json_t *obj, const char *name, long long v)
 {
-    json_object_set_new(obj, name, json_integer((json_int_t)(get(obj, name) + v)));
+    json_t *n = json_object_get(obj, name);
+    if (n)
+        json_integer_set(n, json_integer_value(n) + (json_int_t)v);
+    else
+        json_object_set_new(obj, name, json_integer((json_int_t)v));
 }
 
 void gw_stats_report_add(gw_stats_report *r, size_t day, const char *rep, size_t rep_len,
