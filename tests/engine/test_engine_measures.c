@@ -155,3 +155,17 @@ Test(engine_measures, the_dial_table)
     cr_assert_eq(cadence_measures_dial(CADENCE_DISP_COUNT, CADENCE_CHANNEL_CALL),
                  CADENCE_DIAL_NONE);
 }
+
+/* The documented exception: an outcome held until its lead arrives counts on the lead event's
+ * local day (one apply writes one day's hash), still for the rep who dialled. */
+Test(engine_measures, an_outcome_held_for_its_lead_counts_on_the_lead_events_day)
+{
+    harness h;
+    harness_init(&h, NULL);
+    outcome_by(&h, "o0", "2026-10-05T14:00:00Z", "r2", "call", "no_answer");
+    cr_assert_eq(counter(&h, "dials"), 0, "held: nothing counted yet");
+    harness_lead(&h, "l", "2026-10-06T14:00:00Z", "cold", 60, "America/New_York");
+    cr_assert_eq(cell(&h, "2026-10-06", "r2", "dials"), 1);
+    cr_assert_eq(cell(&h, "2026-10-06", "r1", "leads:cold"), 1);
+    harness_fini(&h);
+}
