@@ -12,10 +12,9 @@
   const DASH = '—';
   let feedAbort = null;
 
-  function token() { return sessionStorage.getItem('cadence.token') || ''; }
-
+  // the credential comes from session.js (the one module an OIDC login replaces)
   async function get(path) {
-    const res = await fetch(path, { headers: { Authorization: 'Bearer ' + token() }, cache: 'no-store' });
+    const res = await fetch(path, { headers: Session.headers(), cache: 'no-store' });
     let body = null;
     try { body = await res.json(); } catch (e) { body = null; }
     return { status: res.status, body };
@@ -287,7 +286,7 @@
     while (!abort.signal.aborted) {
       try {
         const res = await fetch('/v1/alerts/stream?rep=' + encodeURIComponent(rep), {
-          headers: { Authorization: 'Bearer ' + token(), Accept: 'text/event-stream' }, signal: abort.signal, cache: 'no-store' });
+          headers: Session.headers({ Accept: 'text/event-stream' }), signal: abort.signal, cache: 'no-store' });
         if (res.status !== 200) throw new Error('status ' + res.status);
         $('rep-feed-state').textContent = 'live';
         delay = 1000;
