@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "base/topics.h"
+#include "engine/measures.h"
 
 #define MAX_MOVED 10
 #define MAX_WARNINGS 10
@@ -115,15 +116,34 @@ static void count(run *r, int64_t delta, const char *fmt, ...)
     vsnprintf(name, sizeof name, fmt, ap);
     va_end(ap);
     cadence_outputs *o = r->outs;
+    /* the rep of the fact: who dialled (an outcome's rep_id), else the lead's owner */
+    const char *rep = r->ev && r->ev->rep_id[0] ? r->ev->rep_id : r->st->rep_id;
     for (size_t i = 0; i < o->n_counters; i++)
-        if (strcmp(o->counters[i].name, name) == 0) {
+        if (strcmp(o->counters[i].name, name) == 0 && strcmp(o->counters[i].rep, rep) == 0) {
             o->counters[i].delta += delta;
             return;
         }
     if (o->n_counters < CADENCE_OUTPUTS_MAX_COUNTERS) {
-        memcpy(o->counters[o->n_counters].name, name, sizeof name);
-        o->counters[o->n_counters++].delta = delta;
+        cadence_counter_delta *c = &o->counters[o->n_counters++];
+        memcpy(c->name, name, sizeof name);
+        g_strlcpy(c->rep, rep, sizeof c->rep);
+        c->delta = delta;
     }
+}
+
+/* The lead's local date of `at` ("YYYY-MM-DD"), in its zone or the playbook's default. */
+static void local_day(run *r, int64_t at, char *out, size_t n)
+{
+    cadence_tz *z = cadence_tzcache_get(r->tzc, r->st->timezone);
+    if (!z)
+        z = cadence_tzcache_get(r->tzc, cadence_playbook_default_timezone(r->pb));
+    if (!z)
+        z = cadence_tzcache_get(r->tzc, "UTC");
+    GDate d;
+    g_date_clear(&d, 1);
+    g_date_set_julian(&d, z ? cadence_time_local_day(at, z, NULL) : 1);
+    if (g_date_get_year(&d) > 9999 || g_date_strftime(out, n, "%Y-%m-%d", &d) == 0)
+        g_strlcpy(out, "9999-12-31", n); /* out of any report's range */
 }
 
 static void emit(run *r, const char *topic, json_t *value)
@@ -165,6 +185,12 @@ static const char *step_label(int step, char *buf, size_t n)
         return "follow_up";
     snprintf(buf, n, "%d", step);
     return buf;
+}
+
+/* The cadence of a statistics row ("none" when the lead is in none). */
+static const char *cadence_label(const cadence_lead_state *st)
+{
+    return st->cadence[0] ? st->cadence : "none";
 }
 
 static cadence_tz *lead_zone(run *r)
@@ -834,13 +860,13 @@ static void record_attempt(run *r, const cadence_event *ev, int voicemail, int c
     int follow_up = st->connected_at && at > st->connected_at;
     int step = cadence_attempts_before(st, at);
     attempt_add(st, at, voicemail, follow_up, call, 0);
-    if (follow_up) {
+    if (follow_up)
         st->follow_ups++;
-    } else {
+    else
         st->ftc++;
-        count(r, 1, "attempts:%s:%s:%s", st->cadence, step_label(step, sb, sizeof sb),
-              st->lead_type);
-    }
+    if (!call) /* a non-call step done (calls are counted as dials in on_outcome) */
+        count(r, 1, "attempts:%s:%s:%s", cadence_label(st),
+              follow_up ? "follow_up" : step_label(step, sb, sizeof sb), st->lead_type);
     if (st->status == CADENCE_STATUS_RE_EVALUATE && at > st->status_at)
         st->reeval_done = 1;
     if (st->status == CADENCE_STATUS_ACTIVE) {
@@ -853,6 +879,38 @@ static void record_attempt(run *r, const cadence_event *ev, int voicemail, int c
             r->deriving = 0;
         }
     }
+}
+
+/*
+ * The managers' activity counters of one outcome (engine/measures.h): every dial is an attempt
+ * of its step's row, connects are counted among them, and the first dial that reached the
+ * prospect (a conversation, a "no", a meeting, a deal) counts the attempts made before it.
+ */
+static void count_dial(run *r, const cadence_event *ev, int step, int follow_up)
+{
+    cadence_lead_state *st = r->st;
+    char sb[16];
+    const char *row = follow_up ? "follow_up" : step_label(step, sb, sizeof sb);
+    cadence_dial_kind dial = cadence_measures_dial(ev->disposition, ev->channel);
+    if (ev->disposition == CADENCE_DISP_MEETING_BOOKED)
+        count(r, 1, "meetings");
+    if (dial == CADENCE_DIAL_NONE)
+        return;
+    count(r, 1, "dials");
+    count(r, 1, "attempts:%s:%s:%s", cadence_label(st), row, st->lead_type);
+    if (dial != CADENCE_DIAL_CONNECT)
+        return;
+    count(r, 1, "connects");
+    count(r, 1, "connects:%s:%s:%s", cadence_label(st), row, st->lead_type);
+    int contacted = st->connected_at || st->no_at || st->status == CADENCE_STATUS_MEETING_BOOKED ||
+                    st->status == CADENCE_STATUS_WON;
+    if (contacted)
+        return;
+    int before = 0;
+    for (int i = 0; i < st->n_attempts; i++)
+        before += st->attempts[i].at < ev->occurred_at;
+    count(r, 1, "first_contacts");
+    count(r, before, "attempts_before_first_contact");
 }
 
 static void on_outcome(run *r, const cadence_event *ev)
@@ -876,6 +934,7 @@ static void on_outcome(run *r, const cadence_event *ev)
     int step = cadence_attempts_before(st, at);
     int open_other =
         st->open_channel[0] && strcmp(st->open_channel, "call") != 0 && answers_open_touch(st, ev);
+    count_dial(r, ev, step, follow_up);
     switch (rule->kind) {
     case K_ATTEMPT:
         record_attempt(r, ev, rule->voicemail && is_call, is_call);
@@ -887,15 +946,6 @@ static void on_outcome(run *r, const cadence_event *ev)
         if (at > st->talk_at)
             st->talk_at = at;
         if (!st->connected_at || at < st->connected_at) {
-            if (!st->connected_at) {
-                int before = 0;
-                for (int i = 0; i < st->n_attempts; i++)
-                    before += st->attempts[i].at < at;
-                count(r, 1, "first_contacts");
-                count(r, before, "attempts_before_first_contact");
-                count(r, 1, "connects:%s:%s:%s", st->cadence, step_label(step, sb, sizeof sb),
-                      st->lead_type);
-            }
             st->connected_at = at;
             st->connected_step = step;
             /* attempts that arrived before this (earlier) conversation were follow-ups */
@@ -964,7 +1014,8 @@ static void on_outcome(run *r, const cadence_event *ev)
         if (changed && rule->to == CADENCE_STATUS_WON) {
             count(r, 1, "won_deals");
             count(r, st->follow_ups, "follow_ups_to_close");
-            count(r, 1, "wins:%s:%s:%s", st->cadence, step_label(st->connected_step, sb, sizeof sb),
+            count(r, 1, "wins:%s:%s:%s", cadence_label(st),
+                  step_label(st->connected_step >= 0 ? st->connected_step : step, sb, sizeof sb),
                   st->lead_type);
         }
         if (rule->to == CADENCE_STATUS_MEETING_BOOKED && !is_call && at > st->callback_at) {
@@ -1584,6 +1635,7 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
     if (r.zone)
         settle_touch(&r);
 
+    local_day(&r, ev->occurred_at, outs->stats_day, sizeof outs->stats_day);
     json_t *tl = json_object();
     set_time_utc(tl, "at", ev->occurred_at);
     json_object_set_new_nocheck(tl, "event_id", json_string_nocheck(ev->event_id));
