@@ -30,7 +30,10 @@ static const struct var vars[] = {
     {"CADENCE_KAFKA_CONFIG", K_OPT_FILE, OFF(kafka_config_file), NULL, 0, 0,
      "optional file of librdkafka key=value lines (SASL, TLS, tuning), as kcat -F reads"},
     {"CADENCE_REDIS_URL", K_REDIS, OFF(redis_url_text), "redis://127.0.0.1:6379", 0, 0,
-     "redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]"},
+     "redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]; with "
+     "CADENCE_REDIS_CLUSTER=1 one or more seed nodes, comma-separated (redis://h1:p1,h2:p2)"},
+    {"CADENCE_REDIS_CLUSTER", K_LONG, OFF(redis_cluster), "0", 0, 1,
+     "1: Redis Cluster (commands routed by hash slot, MOVED/ASK followed); 0: one Redis"},
     {"CADENCE_PLAYBOOK", K_FILE, OFF(playbook_path), CADENCE_DATA_DIR "/examples/playbook.json", 0,
      0, "the playbook file (cadences, rules, hot pages, messages, business hours)"},
     {"CADENCE_SCHEMAS_DIR", K_DIR, OFF(schemas_dir), CADENCE_DATA_DIR "/schemas", 0, 0,
@@ -242,6 +245,19 @@ int cadence_config_load(cadence_config *cfg, const char *service, char *errstr, 
             cadence_config_free(cfg);
             return -1;
         }
+    }
+    cfg->redis.cluster = cfg->redis_cluster != 0;
+    const char *why = NULL;
+    if (!cfg->redis.cluster && cfg->redis.nseeds > 1)
+        why = "CADENCE_REDIS_URL: several nodes need CADENCE_REDIS_CLUSTER=1";
+    else if (cfg->redis.cluster && cfg->redis.is_unix)
+        why = "CADENCE_REDIS_URL: Redis Cluster needs redis:// seed nodes (TCP), not unix://";
+    else if (cfg->redis.cluster && cfg->redis.db != 0)
+        why = "CADENCE_REDIS_URL: Redis Cluster has only database 0";
+    if (why) {
+        snprintf(errstr, errstr_size, "%s", why);
+        cadence_config_free(cfg);
+        return -1;
     }
     return 0;
 }
