@@ -34,6 +34,9 @@ static const struct var vars[] = {
      "CADENCE_REDIS_CLUSTER=1 one or more seed nodes, comma-separated (redis://h1:p1,h2:p2)"},
     {"CADENCE_REDIS_CLUSTER", K_LONG, OFF(redis_cluster), "0", 0, 1,
      "1: Redis Cluster (commands routed by hash slot, MOVED/ASK followed); 0: one Redis"},
+    {"CADENCE_REDIS_WAIT_REPLICAS", K_LONG, OFF(redis_wait_replicas), "0", 0, 16,
+     "Redis Cluster: a write counts as done only once this many replicas have it (WAIT); 1 "
+     "with one replica per master, so a failover loses no acknowledged write; 0: no wait"},
     {"CADENCE_PLAYBOOK", K_FILE, OFF(playbook_path), CADENCE_DATA_DIR "/examples/playbook.json", 0,
      0, "the playbook file (cadences, rules, hot pages, messages, business hours)"},
     {"CADENCE_SCHEMAS_DIR", K_DIR, OFF(schemas_dir), CADENCE_DATA_DIR "/schemas", 0, 0,
@@ -247,6 +250,7 @@ int cadence_config_load(cadence_config *cfg, const char *service, char *errstr, 
         }
     }
     cfg->redis.cluster = cfg->redis_cluster != 0;
+    cfg->redis.wait_replicas = (int)cfg->redis_wait_replicas;
     const char *why = NULL;
     if (!cfg->redis.cluster && cfg->redis.nseeds > 1)
         why = "CADENCE_REDIS_URL: several nodes need CADENCE_REDIS_CLUSTER=1";
@@ -254,6 +258,8 @@ int cadence_config_load(cadence_config *cfg, const char *service, char *errstr, 
         why = "CADENCE_REDIS_URL: Redis Cluster needs redis:// seed nodes (TCP), not unix://";
     else if (cfg->redis.cluster && cfg->redis.db != 0)
         why = "CADENCE_REDIS_URL: Redis Cluster has only database 0";
+    else if (!cfg->redis.cluster && cfg->redis.wait_replicas > 0)
+        why = "CADENCE_REDIS_WAIT_REPLICAS: needs CADENCE_REDIS_CLUSTER=1";
     if (why) {
         snprintf(errstr, errstr_size, "%s", why);
         cadence_config_free(cfg);

@@ -40,6 +40,7 @@ typedef struct cadence_redis_url {
     int nseeds;                           /* TCP nodes listed (1 for one node, 0 for unix) */
     cadence_redis_seed seeds[CADENCE_REDIS_URL_MAX_SEEDS];
     int cluster; /* 1: Redis Cluster (CADENCE_REDIS_CLUSTER=1), routed by slot over the seeds */
+    int wait_replicas; /* cluster: a write is answered once this many replicas have it (WAIT) */
 } cadence_redis_url;
 
 /*

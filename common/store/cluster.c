@@ -304,8 +304,11 @@ int cadence_cluster_map_from_slots(cadence_cluster_map *m, const redisReply *rep
                 goto fail;
             }
             idx = (int)m->nnodes;
+            n.replicas = 0;
             m->nodes[m->nnodes++] = n;
         }
+        if ((int)e->elements - 3 > m->nodes[idx].replicas)
+            m->nodes[idx].replicas = (int)e->elements - 3;
         for (long long s = lo; s <= hi; s++) {
             if (m->slot_node[s] == CADENCE_CLUSTER_NONE)
                 m->covered++;
@@ -353,6 +356,7 @@ enum cadence_cluster_redirect_kind cadence_cluster_redirect_parse(const char *er
     if (pend == colon + 1 || *pend)
         return CADENCE_CLUSTER_REDIRECT_NONE;
     cadence_cluster_redirect r = {.kind = kind, .slot = (int)slot};
+    r.node.replicas = 0;
     if (set_node(&r.node, addr, (size_t)(colon - addr), asked_host ? asked_host : "", port) != 0)
         return CADENCE_CLUSTER_REDIRECT_NONE;
     *out = r;

@@ -56,7 +56,8 @@ struct cmd {
     char *buf;
     size_t len;
     const cadence_redis_script *script; /* set for EVALSHA: kept for the NOSCRIPT retry */
-    int slot; /* cadence_cluster_command_slot() of the command (cluster routing) */
+    int slot;   /* cadence_cluster_command_slot() of the command (cluster routing) */
+    int writes; /* it may change data (cluster routing: WAIT for replicas after it) */
 };
 
 struct cadence_redis_batch {
@@ -78,6 +79,7 @@ struct part {
     int state;         /* PART_SENT to a node, PART_WAITING for the retry timer, PART_DONE */
     int redirects;     /* MOVED / ASK followed so far */
     int asking;        /* sent as ASKING + command (an ASK redirection) */
+    int waiting;       /* sent as command + WAIT for this many replicas (url.wait_replicas) */
     int target;        /* conn index the next attempt goes to (-1: by the slot map) */
     int sent_to;       /* conn index of the attempt in flight */
     unsigned tries;    /* TRYAGAIN / CLUSTERDOWN / node-not-ready retries so far */
@@ -259,6 +261,7 @@ static int cmd_format(struct cmd *out, int argc, const char **argv, const size_t
     char *buf = NULL;
     int len = redisFormatCommandArgv(&buf, argc, argv, argvlen);
     int slot = cadence_cluster_command_slot(argc, argv, argvlen);
+    int writes = cadence_cluster_command_writes(argv[0], argvlen[0]);
     free(lens);
     if (len < 0 || !buf)
         return -1;
@@ -266,6 +269,7 @@ static int cmd_format(struct cmd *out, int argc, const char **argv, const size_t
     out->len = (size_t)len;
     out->script = NULL;
     out->slot = slot;
+    out->writes = writes;
     return 0;
 }
 
@@ -939,6 +943,7 @@ struct conn {
     int port;
     int seed;         /* from CADENCE_REDIS_URL: kept even when it serves no slot */
     int in_map;       /* a master of the current map */
+    int replicas;     /* its live replicas, per the map (what a WAIT can expect) */
     cadence_redis *c; /* the node's client, NULL when dropped */
 };
 
@@ -1090,10 +1095,11 @@ static void part_send(cadence_redis *r, struct part *p)
         part_wait(r, p);
         return;
     }
-    struct cmd cmds[2] = {{0}, {0}};
+    struct cmd cmds[3] = {{0}, {0}, {0}};
     size_t n = 0;
     const char *asking[1] = {"ASKING"};
     if (p->asking && cmd_format(&cmds[n++], 1, asking, NULL) != 0) {
+        cmds_clear(cmds, n);
         part_wait(r, p);
         return;
     }
@@ -1106,7 +1112,25 @@ static void part_send(cadence_redis *r, struct part *p)
         return;
     }
     memcpy(c->buf, p->cmd.buf, p->cmd.len);
-    if (submit(r->cl->conns[ci].c, cmds, n, p->asking, 0, on_node_reply, p) != CADENCE_REDIS_OK) {
+    /* Answered only once that many replicas have the write, so a failover cannot lose it:
+     * wait_replicas, or fewer when the master has fewer live replicas (after a failover the
+     * new master has none until the old one comes back: writes go on, unreplicated). */
+    int want = r->url.wait_replicas;
+    if (want > r->cl->conns[ci].replicas)
+        want = r->cl->conns[ci].replicas;
+    p->waiting = want > 0 && p->cmd.writes ? want : 0;
+    if (p->waiting) {
+        char nrep[16], ms[24];
+        snprintf(nrep, sizeof(nrep), "%d", want);
+        snprintf(ms, sizeof(ms), "%ld", r->timeout_ms / 2); /* its answer comes in time */
+        const char *wait[3] = {"WAIT", nrep, ms};
+        if (cmd_format(&cmds[n++], 3, wait, NULL) != 0) {
+            cmds_clear(cmds, n);
+            part_wait(r, p);
+            return;
+        }
+    }
+    if (submit(r->cl->conns[ci].c, cmds, n, n > 1, 0, on_node_reply, p) != CADENCE_REDIS_OK) {
         cmds_clear(cmds, n);
         part_wait(r, p);
         return;
@@ -1167,10 +1191,17 @@ static void on_node_reply(cadence_redis *node, const redisReply *reply, const ch
     }
     cadence_redis *r = q->r;
     enter(r);
-    if (p->asking && reply && !error && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
-        reply = reply->element[1]; /* [ASKING's +OK, the command's answer] */
+    int unreplicated = 0;
+    size_t nsent = 1 + (size_t)p->asking + (p->waiting > 0);
+    if (nsent > 1 && reply && !error && reply->type == REDIS_REPLY_ARRAY &&
+        reply->elements == nsent) {
+        /* [ASKING's +OK,] the command's answer [, WAIT's count of replicas] */
+        const redisReply *w = p->waiting > 0 ? reply->element[nsent - 1] : NULL;
+        reply = reply->element[p->asking ? 1 : 0];
         error = reply->type == REDIS_REPLY_ERROR ? (reply->str ? reply->str : "ERR") : NULL;
+        unreplicated = !error && w && (w->type != REDIS_REPLY_INTEGER || w->integer < p->waiting);
     }
+    p->waiting = 0;
     const char *asked = r->cl->conns[p->sent_to].host;
     p->asking = 0;
     p->target = -1;
@@ -1183,6 +1214,14 @@ static void on_node_reply(cadence_redis *node, const redisReply *reply, const ch
     } else if (!reply) {
         cl_request_refresh(r); /* the node may be gone: a failover follows */
         part_done(p, NULL, error);
+    } else if (unreplicated) {
+        char err[ERRMSG_MAX];
+        snprintf(err, sizeof(err),
+                 CADENCE_REDIS_ERRPFX_DISCONNECTED ": write not acknowledged by a replica "
+                                                   "within %ld ms",
+                 r->timeout_ms / 2);
+        cl_request_refresh(r);
+        part_done(p, NULL, err);
     } else if (k != CADENCE_CLUSTER_REDIRECT_NONE) {
         int ci =
             p->redirects < CLUSTER_MAX_REDIRECTS ? conn_get(r, rd.node.host, rd.node.port, 0) : -1;
@@ -1295,8 +1334,10 @@ static void map_apply(cadence_redis *r)
     for (size_t i = 0; i < cl->map->nnodes; i++) {
         int ci = conn_get(r, cl->map->nodes[i].host, cl->map->nodes[i].port, 0);
         cl->map_conn[i] = ci;
-        if (ci >= 0)
+        if (ci >= 0) {
             cl->conns[ci].in_map = 1;
+            cl->conns[ci].replicas = cl->map->nodes[i].replicas;
+        }
     }
     for (size_t i = 0; i < cl->nconns; i++) {
         struct conn *k = &cl->conns[i];

@@ -29,7 +29,6 @@
 
 typedef struct cadence_test_cluster {
     pid_t pid;     /* the scripts/redis-cluster process, 0 when none */
-    int stdin_fd;  /* its stdin: closing it stops the cluster */
     char dir[128]; /* its data directory */
     char seeds[1024];
     int ports[CADENCE_TEST_CLUSTER_NODES];
@@ -43,9 +42,6 @@ static inline void cadence_test_cluster_stop(cadence_test_cluster *c)
         waitpid(c->pid, NULL, 0);
         c->pid = 0;
     }
-    if (c->stdin_fd > 0)
-        close(c->stdin_fd);
-    c->stdin_fd = 0;
     if (c->dir[0]) {
         char cmd[200];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c->dir);
@@ -64,14 +60,9 @@ static inline int cadence_test_cluster_start(cadence_test_cluster *c)
     snprintf(c->dir, sizeof(c->dir), "/tmp/cadence-cluster-XXXXXX");
     if (!mkdtemp(c->dir))
         return -1;
-    int out[2], in[2];
+    int out[2];
     if (pipe(out) != 0)
         return -1;
-    if (pipe(in) != 0) {
-        close(out[0]);
-        close(out[1]);
-        return -1;
-    }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
@@ -80,17 +71,13 @@ static inline int cadence_test_cluster_start(cadence_test_cluster *c)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent)
             _exit(1);
-        dup2(in[0], 0);
         dup2(out[1], 1);
-        close(in[1]);
         close(out[0]);
         execl(script, script, c->dir, (char *)NULL);
         _exit(127);
     }
-    close(in[0]);
     close(out[1]);
     c->pid = pid;
-    c->stdin_fd = in[1];
     FILE *f = fdopen(out[0], "r");
     char line[1000];
     int ready = 0;

@@ -172,20 +172,30 @@ static void on_result(cadence_redis *r, const redisReply *reply, const char *err
     }
 }
 
-/* Starts the cluster and a cluster-mode client on it; waits until the client is ready. */
-static void start_ready(void)
+/* A cluster-mode client on the running cluster (not waited for). */
+static cadence_redis *client(int wait_replicas, long timeout_ms)
 {
-    cr_assert_eq(cadence_test_cluster_start(&F.cl), 0, "the local cluster did not start");
     char url[1100], err[256];
     snprintf(url, sizeof(url), "redis://%s", F.cl.seeds);
     cadence_redis_url u;
     cr_assert_eq(cadence_redis_url_parse(url, &u, err, sizeof(err)), 0, "%s", err);
     cr_assert_eq(u.nseeds, CADENCE_TEST_CLUSTER_NODES);
     u.cluster = 1;
-    cadence_redis_options o = {
-        .timeout_ms = 3000, .backoff_min_ms = 20, .backoff_max_ms = 200, .state_cb = on_state};
-    F.r = cadence_redis_new(F.base, &u, &o, err, sizeof(err));
-    cr_assert_not_null(F.r, "%s", err);
+    u.wait_replicas = wait_replicas;
+    cadence_redis_options o = {.timeout_ms = timeout_ms,
+                               .backoff_min_ms = 20,
+                               .backoff_max_ms = 200,
+                               .state_cb = on_state};
+    cadence_redis *r = cadence_redis_new(F.base, &u, &o, err, sizeof(err));
+    cr_assert_not_null(r, "%s", err);
+    return r;
+}
+
+/* Starts the cluster and a cluster-mode client on it; waits until the client is ready. */
+static void start_ready(int wait_replicas)
+{
+    cr_assert_eq(cadence_test_cluster_start(&F.cl), 0, "the local cluster did not start");
+    F.r = client(wait_replicas, 3000);
     RUN_UNTIL(cadence_redis_is_ready(F.r), WAIT_MS);
     cr_assert(cadence_redis_is_ready(F.r), "not ready: %s", cadence_redis_last_error(F.r));
 }
@@ -257,7 +267,7 @@ static int other_master(int not_this)
 
 Test(cluster, commands_reach_the_master_of_their_slot_and_batches_keep_order)
 {
-    start_ready();
+    start_ready(0);
     struct result res;
     char key[64], val[16];
     for (int i = 0; i < 60; i++) {
@@ -314,11 +324,61 @@ Test(cluster, commands_reach_the_master_of_their_slot_and_batches_keep_order)
                  CADENCE_REDIS_INVALID);
     RUN_UNTIL(0, 50);
     cr_assert_eq(res.calls, 0);
+
+    /* Writes wait for the master's replica (CADENCE_REDIS_WAIT_REPLICAS=1): while it sleeps
+     * a write fails as "disconnected" (to be retried); once it is back, writes pass again. */
+    cadence_redis *one = client(1, 600);
+    RUN_UNTIL(cadence_redis_is_ready(one), WAIT_MS);
+    const char *wkey = "cad:{r:rep3}:w";
+    int master = owner_of(wkey), replica = -1;
+    for (int i = 0; i < F.cl.nports && replica < 0; i++) {
+        redisReply *role = node_cmd(F.cl.ports[i], "ROLE", NULL, NULL);
+        if (strcmp(role->element[0]->str, "slave") == 0 && role->element[2]->integer == master)
+            replica = F.cl.ports[i];
+        freeReplyObject(role);
+    }
+    cr_assert_gt(replica, 0);
+    const char *w[] = {"SET", wkey, "1"};
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(cadence_redis_command_argv(one, on_result, &res, 3, w, NULL), CADENCE_REDIS_OK);
+    RUN_UNTIL(res.calls, WAIT_MS);
+    cr_assert_eq(res.kind, CADENCE_REDIS_ERROR_NONE, "%s", res.err);
+    redisContext *sleeper = cadence_test_cluster_connect(replica);
+    int done = 0;
+    redisAppendCommand(sleeper, "DEBUG SLEEP 2");
+    while (!done)
+        cr_assert_eq(redisBufferWrite(sleeper, &done), REDIS_OK);
+    /* Asleep once a PING goes unanswered for 100 ms. */
+    int asleep = 0;
+    for (long long dl = cadence_test_now_ms() + WAIT_MS; !asleep && cadence_test_now_ms() < dl;) {
+        struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+        redisContext *probe = redisConnectWithTimeout("127.0.0.1", replica, tv);
+        redisSetTimeout(probe, tv);
+        redisReply *pong = redisCommand(probe, "PING");
+        asleep = pong == NULL;
+        freeReplyObject(pong);
+        redisFree(probe);
+    }
+    cr_assert(asleep, "the replica never slept");
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(cadence_redis_command_argv(one, on_result, &res, 3, w, NULL), CADENCE_REDIS_OK);
+    RUN_UNTIL(res.calls, WAIT_MS);
+    cr_assert_eq(res.kind, CADENCE_REDIS_ERROR_DISCONNECTED, "%s", res.err);
+    cr_assert(strstr(res.err, "replica"), "%s", res.err);
+    redisReply *slept = NULL;
+    cr_assert_eq(redisGetReply(sleeper, (void **)&slept), REDIS_OK);
+    freeReplyObject(slept);
+    redisFree(sleeper);
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(cadence_redis_command_argv(one, on_result, &res, 3, w, NULL), CADENCE_REDIS_OK);
+    RUN_UNTIL(res.calls, WAIT_MS);
+    cr_assert_eq(res.kind, CADENCE_REDIS_ERROR_NONE, "%s", res.err);
+    cadence_redis_free(one);
 }
 
 Test(cluster, moved_and_ask_are_followed)
 {
-    start_ready();
+    start_ready(0);
     struct result res;
     char from_id[64], to_id[64], slot[16];
 
@@ -364,17 +424,13 @@ Test(cluster, moved_and_ask_are_followed)
 
 Test(cluster, a_killed_master_is_replaced_by_its_replica_and_nothing_acknowledged_is_lost)
 {
-    start_ready();
+    start_ready(1); /* every write waits for the master's replica (WAIT 1), while it has one */
     struct result res;
     const char *key = "cad:{r:failover}:k";
     const char *set[] = {"SET", key, "before"};
     argv_wait(&res, 3, set);
     cr_assert_eq(res.kind, CADENCE_REDIS_ERROR_NONE);
     int master = owner_of(key);
-    /* The write is on the replica (WAIT) before the master dies. */
-    redisReply *w = node_cmd(master, "WAIT 1 2000", NULL, NULL);
-    cr_assert_eq(w->integer, 1);
-    freeReplyObject(w);
     redisReply *info = node_cmd(master, "INFO server", NULL, NULL);
     const char *pidp = strstr(info->str, "process_id:");
     cr_assert_not_null(pidp);
