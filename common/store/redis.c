@@ -934,7 +934,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 #define CLUSTER_RETRY_MAX_MS 500    /* cap of that wait (it doubles per try) */
 #define CLUSTER_REFRESH_MIN_MS 100  /* least time between two CLUSTER SLOTS queries */
 #define CLUSTER_REFRESH_IDLE_MS 250 /* while not ready, the map is re-read this often */
-#define CLUSTER_MAX_CONNS (2 * CADENCE_CLUSTER_MAX_NODES)
+#define CLUSTER_MAX_CONNS ((size_t)2 * CADENCE_CLUSTER_MAX_NODES)
 
 enum { PART_SENT = 1, PART_WAITING, PART_DONE };
 
@@ -1239,7 +1239,7 @@ static void on_node_reply(cadence_redis *node, const redisReply *reply, const ch
             part_send(r, p);
         }
     } else if (error && cadence_cluster_error_is_retryable(reply->str, reply->len)) {
-        if (strncmp(reply->str, "CLUSTERDOWN", 11) == 0)
+        if (reply->str && strncmp(reply->str, "CLUSTERDOWN", 11) == 0)
             cl_request_refresh(r);
         part_wait(r, p);
     } else {

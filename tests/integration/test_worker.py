@@ -359,7 +359,7 @@ class WorkerFaultTest(unittest.TestCase):
 
     @unittest.skipUnless(redis_cluster_wanted(), "needs a Redis Cluster (CADENCE_TEST_REDIS=cluster)")
     def test_a_redis_cluster_master_killed_mid_stream_loses_and_doubles_nothing(self):
-        """kill -9 of the master serving shard {s0} in the middle of the first phase; its replica
+        """kill -9 of a master serving some shards in the middle of the first phase; its replica
         is promoted (node timeout 1 s) and the worker carries on. Writes wait for the replica
         (CADENCE_REDIS_WAIT_REPLICAS=1), so no acknowledged apply is lost with the master."""
         with Stack("cluster-failover") as st:
