@@ -36,13 +36,14 @@ int cadence_cluster_key_slot(const char *key, size_t len)
 /* ---- the command table -------------------------------------------------------------------- */
 
 enum keys {
-    K_NONE,  /* no key */
-    K_FIRST, /* argv[1] */
-    K_TWO,   /* argv[1] and argv[2] */
-    K_ALL,   /* argv[1..] */
-    K_PAIRS, /* argv[1], argv[3], ... (MSET) */
-    K_EVAL,  /* argv[2] = numkeys, keys argv[3..] */
-    K_XREAD, /* after STREAMS: the first half of what follows */
+    K_NONE,   /* no key */
+    K_FIRST,  /* argv[1] */
+    K_SECOND, /* argv[2] (XGROUP CREATE key, OBJECT ENCODING key) */
+    K_TWO,    /* argv[1] and argv[2] */
+    K_ALL,    /* argv[1..] */
+    K_PAIRS,  /* argv[1], argv[3], ... (MSET) */
+    K_EVAL,   /* argv[2] = numkeys, keys argv[3..] */
+    K_XREAD,  /* after STREAMS: the first half of what follows */
 };
 
 struct command {
@@ -51,13 +52,23 @@ struct command {
     int writes;
 };
 
-/* The commands cadence sends, and the usual neighbours of each family. Sorted by name. */
+/* The commands cadence sends, and the usual neighbours of each family (no MULTI/EXEC: a
+ * transaction cannot be routed command by command). Sorted by name (binary search). */
 static const struct command commands[] = {
+    {"APPEND", K_FIRST, 1},
     {"ASKING", K_NONE, 0},
     {"AUTH", K_NONE, 0},
+    {"BITCOUNT", K_FIRST, 0},
+    {"CLIENT", K_NONE, 0},
     {"CLUSTER", K_NONE, 0},
+    {"COMMAND", K_NONE, 0},
+    {"CONFIG", K_NONE, 0},
+    {"COPY", K_TWO, 1},
     {"DBSIZE", K_NONE, 0},
+    {"DECR", K_FIRST, 1},
+    {"DECRBY", K_FIRST, 1},
     {"DEL", K_ALL, 1},
+    {"DUMP", K_FIRST, 0},
     {"ECHO", K_NONE, 0},
     {"EVAL", K_EVAL, 1},
     {"EVALSHA", K_EVAL, 1},
@@ -65,67 +76,136 @@ static const struct command commands[] = {
     {"EVAL_RO", K_EVAL, 0},
     {"EXISTS", K_ALL, 0},
     {"EXPIRE", K_FIRST, 1},
+    {"EXPIREAT", K_FIRST, 1},
+    {"EXPIRETIME", K_FIRST, 0},
     {"FCALL", K_EVAL, 1},
     {"FCALL_RO", K_EVAL, 0},
+    {"FUNCTION", K_NONE, 0},
     {"GET", K_FIRST, 0},
+    {"GETBIT", K_FIRST, 0},
+    {"GETDEL", K_FIRST, 1},
+    {"GETEX", K_FIRST, 1},
+    {"GETRANGE", K_FIRST, 0},
+    {"GETSET", K_FIRST, 1},
     {"HDEL", K_FIRST, 1},
     {"HEXISTS", K_FIRST, 0},
     {"HGET", K_FIRST, 0},
     {"HGETALL", K_FIRST, 0},
     {"HINCRBY", K_FIRST, 1},
+    {"HINCRBYFLOAT", K_FIRST, 1},
     {"HKEYS", K_FIRST, 0},
     {"HLEN", K_FIRST, 0},
     {"HMGET", K_FIRST, 0},
+    {"HMSET", K_FIRST, 1},
+    {"HRANDFIELD", K_FIRST, 0},
+    {"HSCAN", K_FIRST, 0},
     {"HSET", K_FIRST, 1},
     {"HSETNX", K_FIRST, 1},
+    {"HSTRLEN", K_FIRST, 0},
+    {"HVALS", K_FIRST, 0},
     {"INCR", K_FIRST, 1},
     {"INCRBY", K_FIRST, 1},
+    {"INCRBYFLOAT", K_FIRST, 1},
     {"INFO", K_NONE, 0},
+    {"LASTSAVE", K_NONE, 0},
     {"LINDEX", K_FIRST, 0},
+    {"LINSERT", K_FIRST, 1},
     {"LLEN", K_FIRST, 0},
+    {"LMOVE", K_TWO, 1},
+    {"LPOP", K_FIRST, 1},
+    {"LPOS", K_FIRST, 0},
     {"LPUSH", K_FIRST, 1},
+    {"LPUSHX", K_FIRST, 1},
     {"LRANGE", K_FIRST, 0},
+    {"LREM", K_FIRST, 1},
+    {"LSET", K_FIRST, 1},
     {"LTRIM", K_FIRST, 1},
+    {"MEMORY", K_SECOND, 0},
     {"MGET", K_ALL, 0},
     {"MSET", K_PAIRS, 1},
+    {"MSETNX", K_PAIRS, 1},
+    {"OBJECT", K_SECOND, 0},
+    {"PERSIST", K_FIRST, 1},
     {"PEXPIRE", K_FIRST, 1},
+    {"PEXPIREAT", K_FIRST, 1},
+    {"PEXPIRETIME", K_FIRST, 0},
+    {"PFADD", K_FIRST, 1},
+    {"PFCOUNT", K_ALL, 0},
     {"PING", K_NONE, 0},
+    {"PSETEX", K_FIRST, 1},
     {"PTTL", K_FIRST, 0},
     {"READONLY", K_NONE, 0},
     {"RENAME", K_TWO, 1},
+    {"RENAMENX", K_TWO, 1},
+    {"ROLE", K_NONE, 0},
+    {"RPOP", K_FIRST, 1},
+    {"RPOPLPUSH", K_TWO, 1},
     {"RPUSH", K_FIRST, 1},
+    {"RPUSHX", K_FIRST, 1},
     {"SADD", K_FIRST, 1},
     {"SCARD", K_FIRST, 0},
     {"SCRIPT", K_NONE, 0},
+    {"SDIFF", K_ALL, 0},
     {"SELECT", K_NONE, 0},
     {"SET", K_FIRST, 1},
+    {"SETBIT", K_FIRST, 1},
+    {"SETEX", K_FIRST, 1},
+    {"SETNX", K_FIRST, 1},
+    {"SETRANGE", K_FIRST, 1},
+    {"SINTER", K_ALL, 0},
     {"SISMEMBER", K_FIRST, 0},
     {"SMEMBERS", K_FIRST, 0},
+    {"SMISMEMBER", K_FIRST, 0},
+    {"SMOVE", K_TWO, 1},
+    {"SPOP", K_FIRST, 1},
+    {"SRANDMEMBER", K_FIRST, 0},
     {"SREM", K_FIRST, 1},
+    {"SSCAN", K_FIRST, 0},
     {"STRLEN", K_FIRST, 0},
+    {"SUNION", K_ALL, 0},
     {"TIME", K_NONE, 0},
+    {"TOUCH", K_ALL, 0},
     {"TTL", K_FIRST, 0},
     {"TYPE", K_FIRST, 0},
     {"UNLINK", K_ALL, 1},
     {"WAIT", K_NONE, 0},
+    {"XACK", K_FIRST, 1},
     {"XADD", K_FIRST, 1},
+    {"XAUTOCLAIM", K_FIRST, 1},
+    {"XCLAIM", K_FIRST, 1},
     {"XDEL", K_FIRST, 1},
+    {"XGROUP", K_SECOND, 1},
+    {"XINFO", K_SECOND, 0},
     {"XLEN", K_FIRST, 0},
+    {"XPENDING", K_FIRST, 0},
     {"XRANGE", K_FIRST, 0},
     {"XREAD", K_XREAD, 0},
+    {"XREADGROUP", K_XREAD, 1},
     {"XREVRANGE", K_FIRST, 0},
+    {"XSETID", K_FIRST, 1},
     {"XTRIM", K_FIRST, 1},
     {"ZADD", K_FIRST, 1},
     {"ZCARD", K_FIRST, 0},
     {"ZCOUNT", K_FIRST, 0},
     {"ZINCRBY", K_FIRST, 1},
+    {"ZLEXCOUNT", K_FIRST, 0},
+    {"ZMSCORE", K_FIRST, 0},
+    {"ZPOPMAX", K_FIRST, 1},
+    {"ZPOPMIN", K_FIRST, 1},
+    {"ZRANDMEMBER", K_FIRST, 0},
     {"ZRANGE", K_FIRST, 0},
+    {"ZRANGEBYLEX", K_FIRST, 0},
     {"ZRANGEBYSCORE", K_FIRST, 0},
     {"ZRANK", K_FIRST, 0},
     {"ZREM", K_FIRST, 1},
+    {"ZREMRANGEBYLEX", K_FIRST, 1},
     {"ZREMRANGEBYRANK", K_FIRST, 1},
     {"ZREMRANGEBYSCORE", K_FIRST, 1},
     {"ZREVRANGE", K_FIRST, 0},
+    {"ZREVRANGEBYLEX", K_FIRST, 0},
+    {"ZREVRANGEBYSCORE", K_FIRST, 0},
+    {"ZREVRANK", K_FIRST, 0},
+    {"ZSCAN", K_FIRST, 0},
     {"ZSCORE", K_FIRST, 0},
 };
 
@@ -179,6 +259,11 @@ int cadence_cluster_command_slot(int argc, const char **argv, const size_t *argv
         return CADENCE_CLUSTER_NO_KEY;
     case K_FIRST:
         to = argc > 1 ? 1 : 0;
+        break;
+    case K_SECOND:
+        if (argc < 3)
+            return CADENCE_CLUSTER_UNKNOWN_CMD;
+        from = to = 2;
         break;
     case K_TWO:
         to = argc > 2 ? 2 : argc - 1;

@@ -58,6 +58,20 @@ Test(cluster_slots, commands_route_by_all_their_keys)
     cr_assert_eq(cadence_cluster_command_slot(1, flush, NULL), CADENCE_CLUSTER_UNKNOWN_CMD);
     const char *badnk[] = {"EVALSHA", "abc", "3", "k"};
     cr_assert_eq(cadence_cluster_command_slot(4, badnk, NULL), CADENCE_CLUSTER_UNKNOWN_CMD);
+    const char *group[] = {"XGROUP", "CREATE", "cad:{r:bo}:alerts", "g", "$"};
+    cr_assert_eq(cadence_cluster_command_slot(5, group, NULL), slot_of("r:bo"));
+    const char *ro[] = {"EVAL_RO", "return 1", "1", "{z}k"};
+    cr_assert_eq(cadence_cluster_command_slot(4, ro, NULL), slot_of("z"));
+    const char *ro2[] = {"evalsha_ro", "abc", "0"};
+    cr_assert_eq(cadence_cluster_command_slot(3, ro2, NULL), CADENCE_CLUSTER_NO_KEY);
+    const char *multi[] = {"MULTI"};
+    cr_assert_eq(cadence_cluster_command_slot(1, multi, NULL), CADENCE_CLUSTER_UNKNOWN_CMD);
+    const char *names[] = {"APPEND", "ASKING", "ZSCORE", "ZPOPMIN", "XREADGROUP", "MSETNX"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *a[] = {names[i], "{q}k", "x", "{q}k2", "y", "z", "STREAMS", "{q}a", "0"};
+        cr_assert_neq(cadence_cluster_command_slot(9, a, NULL), CADENCE_CLUSTER_UNKNOWN_CMD, "%s",
+                      names[i]); /* the table is sorted: binary search finds every row */
+    }
     cr_assert(cadence_cluster_command_writes("evalsha", 7));
     cr_assert_not(cadence_cluster_command_writes("GET", 3));
 }
