@@ -339,7 +339,7 @@ Test(cluster, commands_reach_the_master_of_their_slot_and_batches_keep_order)
     RUN_UNTIL(0, 50);
     cr_assert_eq(res.calls, 0);
 
-    /* Writes wait for the master's replica (CADENCE_REDIS_WAIT_REPLICAS=1): while it sleeps
+    /* Writes wait for the master's replica (CADENCE_REDIS_WAIT_REPLICAS=1): while it is stopped
      * a write fails as "disconnected" (to be retried); once it is back, writes pass again. */
     cadence_redis *one = client(1, 600);
     RUN_UNTIL(cadence_redis_is_ready(one), WAIT_MS);
@@ -357,32 +357,19 @@ Test(cluster, commands_reach_the_master_of_their_slot_and_batches_keep_order)
     cr_assert_eq(cadence_redis_command_argv(one, on_result, &res, 3, w, NULL), CADENCE_REDIS_OK);
     RUN_UNTIL(res.calls, WAIT_MS);
     cr_assert_eq(res.kind, CADENCE_REDIS_ERROR_NONE, "%s", res.err);
-    redisContext *sleeper = cadence_test_cluster_connect(replica);
-    int done = 0;
-    redisAppendCommand(sleeper, "DEBUG SLEEP 2");
-    while (!done)
-        cr_assert_eq(redisBufferWrite(sleeper, &done), REDIS_OK);
-    /* Asleep once a PING goes unanswered for 100 ms. */
-    int asleep = 0;
-    for (long long dl = cadence_test_now_ms() + WAIT_MS; !asleep && cadence_test_now_ms() < dl;) {
-        struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
-        redisContext *probe = redisConnectWithTimeout("127.0.0.1", replica, tv);
-        redisSetTimeout(probe, tv);
-        redisReply *pong = redisCommand(probe, "PING");
-        asleep = pong == NULL;
-        freeReplyObject(pong);
-        redisFree(probe);
-    }
-    cr_assert(asleep, "the replica never slept");
+    /* The replica stops (SIGSTOP): it can acknowledge nothing until SIGCONT. */
+    redisReply *info = node_cmd(replica, "INFO server", NULL, NULL);
+    const char *pidp = strstr(info->str, "process_id:");
+    cr_assert_not_null(pidp);
+    pid_t rpid = (pid_t)strtol(pidp + 11, NULL, 10);
+    freeReplyObject(info);
+    cr_assert_eq(kill(rpid, SIGSTOP), 0);
     memset(&res, 0, sizeof(res));
     cr_assert_eq(cadence_redis_command_argv(one, on_result, &res, 3, w, NULL), CADENCE_REDIS_OK);
     RUN_UNTIL(res.calls, WAIT_MS);
+    kill(rpid, SIGCONT);
     cr_assert_eq(res.kind, CADENCE_REDIS_ERROR_DISCONNECTED, "%s", res.err);
     cr_assert(strstr(res.err, "replica"), "%s", res.err);
-    redisReply *slept = NULL;
-    cr_assert_eq(redisGetReply(sleeper, (void **)&slept), REDIS_OK);
-    freeReplyObject(slept);
-    redisFree(sleeper);
     memset(&res, 0, sizeof(res));
     cr_assert_eq(cadence_redis_command_argv(one, on_result, &res, 3, w, NULL), CADENCE_REDIS_OK);
     RUN_UNTIL(res.calls, WAIT_MS);
