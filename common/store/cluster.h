@@ -50,7 +50,8 @@ int cadence_cluster_command_writes(const char *name, size_t len);
 typedef struct cadence_cluster_node {
     char host[CADENCE_CLUSTER_HOST_MAX];
     int port;
-    int replicas; /* in a slot map: its replicas that are not failed (CLUSTER SLOTS lists them) */
+    int replicas; /* in a slot map: replicas CLUSTER SLOTS lists (it omits failed or unsynced ones)
+                   */
 } cadence_cluster_node;
 
 /* The slot map: which master serves each slot. */

@@ -930,10 +930,11 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
  */
 
 #define CLUSTER_MAX_REDIRECTS 16
-#define CLUSTER_RETRY_MIN_MS 10     /* first wait of a part before it is sent again */
-#define CLUSTER_RETRY_MAX_MS 500    /* cap of that wait (it doubles per try) */
-#define CLUSTER_REFRESH_MIN_MS 100  /* least time between two CLUSTER SLOTS queries */
-#define CLUSTER_REFRESH_IDLE_MS 250 /* while not ready, the map is re-read this often */
+#define CLUSTER_RETRY_MIN_MS 10        /* first wait of a part before it is sent again */
+#define CLUSTER_RETRY_MAX_MS 500       /* cap of that wait (it doubles per try) */
+#define CLUSTER_REFRESH_MIN_MS 100     /* least time between two CLUSTER SLOTS queries */
+#define CLUSTER_REFRESH_IDLE_MS 250    /* while not ready, the map is re-read this often */
+#define CLUSTER_REFRESH_PERIOD_MS 5000 /* and while ready, this often (replicas come and go) */
 #define CLUSTER_MAX_CONNS ((size_t)2 * CADENCE_CLUSTER_MAX_NODES)
 
 enum { PART_SENT = 1, PART_WAITING, PART_DONE };
@@ -943,7 +944,8 @@ struct conn {
     int port;
     int seed;         /* from CADENCE_REDIS_URL: kept even when it serves no slot */
     int in_map;       /* a master of the current map */
-    int replicas;     /* its live replicas, per the map (what a WAIT can expect) */
+    int replicas;     /* replicas connected to it, per its ROLE (-1: not known yet) */
+    int role_asked;   /* a ROLE is in flight */
     cadence_redis *c; /* the node's client, NULL when dropped */
 };
 
@@ -957,12 +959,14 @@ struct cluster {
     uint64_t last_refresh_ms;
     size_t next_query; /* round robin over the nodes asked for the map */
     struct event *refresh_timer;
+    uint64_t refresh_due_ms; /* when refresh_timer fires, 0 when not armed */
     struct event *retry_timer;
     uint64_t retry_due_ms; /* when retry_timer fires, 0 when not armed */
 };
 
 static void cl_request_refresh(cadence_redis *r);
 static void cl_update_ready(cadence_redis *r);
+static void ask_roles(cadence_redis *r);
 static void on_node_reply(cadence_redis *node, const redisReply *reply, const char *error,
                           void *arg);
 
@@ -975,6 +979,8 @@ static void on_node_state(cadence_redis *node, int ready, const char *reason, vo
     if (!r->closing) {
         if (!ready || r->cl->map->covered < CADENCE_CLUSTER_SLOTS)
             cl_request_refresh(r);
+        if (ready)
+            ask_roles(r);
         cl_update_ready(r);
     }
     leave(r);
@@ -1003,6 +1009,8 @@ static int conn_open(cadence_redis *r, struct conn *k)
     }
     for (const cadence_redis_script *s = r->scripts; s; s = s->next)
         cadence_redis_script_add(k->c, s->lua, NULL, 0);
+    k->replicas = -1;
+    k->role_asked = 0;
     return 0;
 }
 
@@ -1028,6 +1036,7 @@ static int conn_get(cadence_redis *r, const char *host, int port, int seed)
         }
         struct conn *k = &cl->conns[cl->nconns++];
         memset(k, 0, sizeof(*k));
+        k->replicas = -1;
         snprintf(k->host, sizeof(k->host), "%s", host);
         k->port = port;
     }
@@ -1113,7 +1122,7 @@ static void part_send(cadence_redis *r, struct part *p)
     }
     memcpy(c->buf, p->cmd.buf, p->cmd.len);
     /* Answered only once that many replicas have the write, so a failover cannot lose it:
-     * wait_replicas, or fewer when the master has fewer live replicas (after a failover the
+     * wait_replicas, or fewer when the master has fewer replicas connected (after a failover the
      * new master has none until the old one comes back: writes go on, unreplicated). */
     int want = r->url.wait_replicas;
     if (want > r->cl->conns[ci].replicas)
@@ -1334,10 +1343,8 @@ static void map_apply(cadence_redis *r)
     for (size_t i = 0; i < cl->map->nnodes; i++) {
         int ci = conn_get(r, cl->map->nodes[i].host, cl->map->nodes[i].port, 0);
         cl->map_conn[i] = ci;
-        if (ci >= 0) {
+        if (ci >= 0)
             cl->conns[ci].in_map = 1;
-            cl->conns[ci].replicas = cl->map->nodes[i].replicas;
-        }
     }
     for (size_t i = 0; i < cl->nconns; i++) {
         struct conn *k = &cl->conns[i];
@@ -1346,6 +1353,38 @@ static void map_apply(cadence_redis *r)
             k->c = NULL;
             cadence_redis_free(c);
         }
+    }
+}
+
+/* ROLE of a master: how many replicas are connected to it (what a WAIT can count on). */
+static void on_role(cadence_redis *node, const redisReply *reply, const char *error, void *arg)
+{
+    cadence_redis *r = arg;
+    enter(r);
+    for (size_t i = 0; i < r->cl->nconns && !r->closing; i++) {
+        struct conn *k = &r->cl->conns[i];
+        if (k->c != node)
+            continue;
+        k->role_asked = 0;
+        if (!error && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 3 &&
+            reply->element[2]->type == REDIS_REPLY_ARRAY)
+            k->replicas = (int)reply->element[2]->elements;
+        cl_update_ready(r);
+    }
+    leave(r);
+}
+
+/* With wait_replicas, asks every master of the map for its replicas (after each map read). */
+static void ask_roles(cadence_redis *r)
+{
+    static const char *argv[1] = {"ROLE"};
+    if (r->url.wait_replicas <= 0)
+        return;
+    for (size_t i = 0; i < r->cl->nconns; i++) {
+        struct conn *k = &r->cl->conns[i];
+        if (k->in_map && !k->role_asked && conn_ready(r, (int)i) &&
+            cadence_redis_command_argv(k->c, on_role, r, 1, argv, NULL) == CADENCE_REDIS_OK)
+            k->role_asked = 1;
     }
 }
 
@@ -1367,12 +1406,25 @@ static void on_slots(cadence_redis *node, const redisReply *reply, const char *e
             cl->map = cl->scratch;
             cl->scratch = m;
             map_apply(r);
+            ask_roles(r);
         }
         if (cl->refresh_again)
             cl_request_refresh(r);
         cl_update_ready(r);
     }
     leave(r);
+}
+
+/* Arms the map re-read `ms` from now, unless it is due sooner already. */
+static void refresh_in(cadence_redis *r, long ms)
+{
+    struct cluster *cl = r->cl;
+    uint64_t at = now_ms() + (uint64_t)ms;
+    if (cl->refresh_due_ms && cl->refresh_due_ms <= at)
+        return;
+    struct timeval tv = tv_ms(ms);
+    if (evtimer_add(cl->refresh_timer, &tv) == 0)
+        cl->refresh_due_ms = at;
 }
 
 /* Asks one ready node (masters first, round robin) for the slot map. */
@@ -1396,8 +1448,7 @@ static void cl_refresh_now(cadence_redis *r)
         }
     }
     /* No node answers yet: their clients reconnect; try again soon. */
-    struct timeval tv = tv_ms(CLUSTER_REFRESH_IDLE_MS);
-    evtimer_add(cl->refresh_timer, &tv);
+    refresh_in(r, CLUSTER_REFRESH_IDLE_MS);
 }
 
 static void cl_request_refresh(cadence_redis *r)
@@ -1407,11 +1458,8 @@ static void cl_request_refresh(cadence_redis *r)
         cl->refresh_again = 1;
         return;
     }
-    if (evtimer_pending(cl->refresh_timer, NULL))
-        return;
     uint64_t now = now_ms(), next = cl->last_refresh_ms + CLUSTER_REFRESH_MIN_MS;
-    struct timeval tv = tv_ms(next > now ? (long)(next - now) : 0);
-    evtimer_add(cl->refresh_timer, &tv);
+    refresh_in(r, next > now ? (long)(next - now) : 0);
 }
 
 static void on_refresh_timer(evutil_socket_t fd, short what, void *arg)
@@ -1420,13 +1468,15 @@ static void on_refresh_timer(evutil_socket_t fd, short what, void *arg)
     (void)what;
     cadence_redis *r = arg;
     enter(r);
+    r->cl->refresh_due_ms = 0;
     if (!r->closing && !r->cl->refreshing)
         cl_refresh_now(r);
     leave(r);
 }
 
 /* Ready = every slot has a master whose client is ready. Reports changes; while not ready the
- * map is re-read every CLUSTER_REFRESH_IDLE_MS (a failover moves slots to a new master). */
+ * map is re-read every CLUSTER_REFRESH_IDLE_MS (a failover moves slots to a new master), and
+ * every CLUSTER_REFRESH_PERIOD_MS while ready (a replica joined or failed: WAIT counts). */
 static void cl_update_ready(cadence_redis *r)
 {
     struct cluster *cl = r->cl;
@@ -1441,15 +1491,15 @@ static void cl_update_ready(cadence_redis *r)
             snprintf(why, sizeof(why), "master %.100s:%d not connected: %.100s",
                      cl->map->nodes[i].host, cl->map->nodes[i].port,
                      ci >= 0 && cl->conns[ci].c ? cadence_redis_last_error(cl->conns[ci].c) : "");
+        else if (r->url.wait_replicas > 0 && cl->conns[ci].replicas < 0)
+            snprintf(why, sizeof(why), "master %.100s:%d: its replicas not known yet",
+                     cl->map->nodes[i].host, cl->map->nodes[i].port);
     }
     int ready = why[0] == '\0';
-    if (!ready) {
+    if (!ready)
         snprintf(r->last_error, sizeof(r->last_error), "%s", why);
-        if (!cl->refreshing && !evtimer_pending(cl->refresh_timer, NULL)) {
-            struct timeval tv = tv_ms(CLUSTER_REFRESH_IDLE_MS);
-            evtimer_add(cl->refresh_timer, &tv);
-        }
-    }
+    if (!cl->refreshing)
+        refresh_in(r, ready ? CLUSTER_REFRESH_PERIOD_MS : CLUSTER_REFRESH_IDLE_MS);
     if (ready == r->ready)
         return;
     r->ready = ready;
