@@ -39,6 +39,8 @@ typedef struct cadence_config {
     long session_timeout_ms;          /* CADENCE_SESSION_TIMEOUT_MS: Kafka consumer session */
     long batch_max;                   /* CADENCE_BATCH_MAX: events per worker batch */
     long lead_cache_mb;               /* CADENCE_LEAD_CACHE_MB: worker's lead-state cache */
+    long redis_wait_replicas;         /* CADENCE_REDIS_WAIT_REPLICAS (cluster) */
+    long redis_cluster;               /* CADENCE_REDIS_CLUSTER: 1 = Redis Cluster */
     long redis_timeout_ms;            /* CADENCE_REDIS_TIMEOUT_MS: deadline of one Redis command */
     long tick_ms;                     /* CADENCE_TICK_MS: scheduler tick */
     long lease_ms;                    /* CADENCE_LEASE_MS: scheduler claim lease */
