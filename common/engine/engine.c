@@ -1037,7 +1037,8 @@ typedef struct plan_t {
     const char *objective;
     const char *channel;
     int voicemail, email, script, ftc_attempt, step;
-    int opener; /* the touch carries an opener */
+    int opener;   /* the touch carries an opener */
+    int callback; /* answers the prospect's reach-out (due at once) */
     const char *suggestion;
     moved moved[MAX_MOVED];
     int n_moved;
@@ -1228,6 +1229,7 @@ static void plan_immediate(run *r, plan_t *p, int64_t at)
 {
     snprintf(p->key, sizeof p->key, "callback:%lld", (long long)at);
     p->has = 1;
+    p->callback = 1;
     p->channel = "call";
     p->step = -1;
     first_time_or_follow_up(r, p);
@@ -1359,6 +1361,10 @@ static json_t *touch_json(run *r, const plan_t *p, const char *task_id)
     if (p->ftc_attempt)
         json_object_set_new_nocheck(v, "ftc_attempt", json_integer(p->ftc_attempt));
     set_str(v, "cadence", st->cadence);
+    if (p->callback)
+        json_object_set_new_nocheck(v, "callback", json_true());
+    if (strcmp(st->lead_type, "warm") == 0 || strcmp(st->lead_type, "cold") == 0)
+        json_object_set_new_nocheck(v, "lead_type", json_string_nocheck(st->lead_type));
     if (p->step >= 0)
         json_object_set_new_nocheck(v, "step", json_integer(p->step));
     if (p->opener)
