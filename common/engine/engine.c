@@ -33,7 +33,7 @@ typedef struct run {
     cadence_outputs *outs;
     const cadence_event *ev; /* the event being folded in (the input, or a held one) */
     json_t *notes;
-    int cal;     /* the lead's holiday calendar (-1 none) */
+    int cal;      /* the lead's holiday calendar (-1 none) */
     int64_t now;  /* the lead's clock: the newest occurred_at the lead has seen */
     int deriving; /* the status change being made is derived (see state.h: derived) */
 } run;
@@ -951,8 +951,8 @@ static void on_outcome(run *r, const cadence_event *ev)
             /* the status the engine derived (from a reach-out, the cadence or follow-ups
              * running out) came after this one in time: put this one in its place; what it
              * derived is judged again against it below */
-            note(r, "%s dated before the %s it led to: the status is judged again",
-                 rule->reason, cadence_status_name(st->status));
+            note(r, "%s dated before the %s it led to: the status is judged again", rule->reason,
+                 cadence_status_name(st->status));
             st->status_at = at;
             st->reeval_follow_up = 0;
         }

@@ -97,8 +97,9 @@ typedef struct cadence_event {
     int64_t next_contact_at; /* 0 when absent */
     char no_reason[501];
     int64_t return_date; /* 0 when absent */
-    /* Not from the JSON: when the event reached the worker (Unix ms; 0 = unknown). The
-     * engine's "now" is the newest of this and every occurred_at the lead has seen. */
+    /* Not from the JSON: when the event reached the worker (Unix ms; 0 = unknown), for the
+     * caller's logs. The engine decides nothing from it: its "now" is the newest occurred_at
+     * the lead has seen, so a delayed event decides as in time order. */
     int64_t received_at;
 } cadence_event;
 

@@ -27,8 +27,8 @@ cadence_store_capacity *cadence_store_capacity_new(cadence_redis *r, char *errst
     }
     c->redis = r;
     c->take = cadence_redis_script_add(r, cadence_lua_take_capacity, errstr, errstr_size);
-    c->defer = c->take ? cadence_redis_script_add(r, cadence_lua_defer_task, errstr, errstr_size)
-                       : NULL;
+    c->defer =
+        c->take ? cadence_redis_script_add(r, cadence_lua_defer_task, errstr, errstr_size) : NULL;
     if (!c->defer) {
         free(c);
         return NULL;
@@ -82,8 +82,8 @@ enum cadence_redis_status cadence_store_capacity_take(cadence_store_capacity *c,
                                                       const int *must, cadence_store_take_cb cb,
                                                       void *arg)
 {
-    if (!c || !cadence_id_valid(rep_id) || !valid_day(day) || capacity < 1 || ttl_s < 1 ||
-        n < 1 || n > CADENCE_STORE_CAPACITY_MAX_TAKE || !task_ids || !must || !cb)
+    if (!c || !cadence_id_valid(rep_id) || !valid_day(day) || capacity < 1 || ttl_s < 1 || n < 1 ||
+        n > CADENCE_STORE_CAPACITY_MAX_TAKE || !task_ids || !must || !cb)
         return CADENCE_REDIS_INVALID;
     char key[CADENCE_KEY_MAX], cap[24], ttl[24];
     /* the rep's slot, as the rep's queue (store/keys.h) */
@@ -154,7 +154,7 @@ enum cadence_redis_status cadence_store_capacity_defer(cadence_store_capacity *c
     call->arg = arg;
     const char *argv[] = {k_due, k_tasks, k_inflight, task_id, lease, claimed_json, due, new_json};
     size_t lens[] = {strlen(k_due), strlen(k_tasks), strlen(k_inflight), strlen(task_id),
-                     strlen(lease), claimed_len,    strlen(due),         strlen(new_json)};
+                     strlen(lease), claimed_len,     strlen(due),        strlen(new_json)};
     enum cadence_redis_status st =
         cadence_redis_evalsha(c->redis, c->defer, 3, 8, argv, lens, on_defer, call);
     if (st != CADENCE_REDIS_OK)

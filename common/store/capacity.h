@@ -36,8 +36,7 @@ void cadence_store_capacity_free(cadence_store_capacity *c);
  * Called once per take: `error` NULL on success and `granted[i]` (1 = a place today, 0 = the
  * day is full) for each of the `n` tasks asked for; borrowed for the call.
  */
-typedef void (*cadence_store_take_cb)(const char *error, const int *granted, size_t n,
-                                      void *arg);
+typedef void (*cadence_store_take_cb)(const char *error, const int *granted, size_t n, void *arg);
 
 /*
  * Asks for places in rep `rep_id`'s day `day` ("YYYY-MM-DD") for `n` tasks (1 ≤ n ≤

@@ -114,9 +114,9 @@ int scheduler_plan_touch_class(const char *json, size_t len, scheduler_touch_cla
         goto done;
     }
     snprintf(out->rep, sizeof(out->rep), "%s", rep);
-    const char *zone =
-        json_string_value(json_object_get(json_object_get(v, "lead"), "timezone"));
-    snprintf(out->zone, sizeof(out->zone), "%s", zone && strlen(zone) < sizeof(out->zone) ? zone : "");
+    const char *zone = json_string_value(json_object_get(json_object_get(v, "lead"), "timezone"));
+    snprintf(out->zone, sizeof(out->zone), "%s",
+             zone && strlen(zone) < sizeof(out->zone) ? zone : "");
     rc = 0;
 done:
     json_decref(v);

@@ -84,12 +84,12 @@ enum scheduler_priority {
 
 /* What a capacity decision needs of one touch. */
 typedef struct scheduler_touch_class {
-    int priority;    /* enum scheduler_priority */
-    char zone[65];   /* lead.timezone ("" = the playbook's default) */
-    int64_t due_ms;  /* due_at */
-    const char *id;  /* task id (borrowed), the last tie-break */
+    int priority;                /* enum scheduler_priority */
+    char zone[65];               /* lead.timezone ("" = the playbook's default) */
+    int64_t due_ms;              /* due_at */
+    const char *id;              /* task id (borrowed), the last tie-break */
     char rep[SCHEDULER_ID_SIZE]; /* rep_id */
-    char day[11];    /* the rep's day: "YYYY-MM-DD" (scheduler_plan_rep_day) */
+    char day[11];                /* the rep's day: "YYYY-MM-DD" (scheduler_plan_rep_day) */
 } scheduler_touch_class;
 
 /* Reads a stored touch_due's class (priority, rep, zone, due time; not `day` nor `id`).
@@ -108,22 +108,20 @@ void scheduler_plan_rank(const scheduler_touch_class *t, size_t n, size_t *order
 
 /* The rep's day of a touch published at `now_ms` for a lead in `zone` ("" or unknown: the
  * playbook's default zone): "YYYY-MM-DD" into `out` (11 bytes). Returns 0, or -1. */
-int scheduler_plan_rep_day(const cadence_playbook *pb, cadence_tzcache *tz,
-                           const char *zone, int64_t now_ms, char out[11]);
+int scheduler_plan_rep_day(const cadence_playbook *pb, cadence_tzcache *tz, const char *zone,
+                           int64_t now_ms, char out[11]);
 
 /* The start of business hours on the next business day after `now_ms`'s local date in
  * `zone` (working days and holidays of the zone's calendar); -1 when none within a year. */
-int64_t scheduler_plan_next_business_day(const cadence_playbook *pb,
-                                         cadence_tzcache *tz, const char *zone,
-                                         int64_t now_ms);
+int64_t scheduler_plan_next_business_day(const cadence_playbook *pb, cadence_tzcache *tz,
+                                         const char *zone, int64_t now_ms);
 
 /*
  * The stored touch_due `json` moved to `to_ms` (in `zone`'s local time) for `reason`: due_at
  * replaced, {reason, from: the old due_at} appended to `moved` (the oldest dropped past 10).
  * Returns a new string (free with free()), or NULL when `json` is not a touch.
  */
-char *scheduler_plan_move(const char *json, size_t len, int64_t to_ms,
-                          const cadence_playbook *pb, cadence_tzcache *tz,
-                          const char *zone, const char *reason);
+char *scheduler_plan_move(const char *json, size_t len, int64_t to_ms, const cadence_playbook *pb,
+                          cadence_tzcache *tz, const char *zone, const char *reason);
 
 #endif

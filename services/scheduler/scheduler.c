@@ -40,7 +40,7 @@ enum step {
     STEP_ACKING,
     STEP_UNQUEUE,
     STEP_UNQUEUEING,
-    STEP_ADMIT,    /* waiting for a place in its rep's day (rep capacity) */
+    STEP_ADMIT, /* waiting for a place in its rep's day (rep capacity) */
     STEP_ADMITTING,
     STEP_DEFER, /* no place: to be moved to the next business day */
     STEP_DEFERRING
@@ -58,9 +58,9 @@ struct task {
     int reclaimed;       /* taken over after an expired lease */
     int bad;             /* unreadable: not published, only dropped from the in-flight set */
     enum step step;
-    int parked;            /* on the retry list */
-    struct task *next;     /* retry list */
-    struct task *ack_next; /* acks waiting for the next flush */
+    int parked;              /* on the retry list */
+    struct task *next;       /* retry list */
+    struct task *ack_next;   /* acks waiting for the next flush */
     struct task *admit_next; /* claimed together, waiting for a rep capacity decision */
     scheduler_touch_class cls;
     char *moved_json; /* owned: the task moved for rep capacity (STEP_DEFER) */
@@ -73,8 +73,9 @@ struct scheduler {
     const cadence_redis_script *claim, *ack, *queue, *unqueue;
     cadence_store_capacity *capacity; /* NULL: no rep capacity */
     cadence_tzcache *tz;
-    long rep_capacity; /* touches per rep per day (0 = no limit) */
-    struct task *admit_head;          /* tasks of the claim being taken, for one decision */
+    long rep_capacity;       /* touches per rep per day (0 = no limit) */
+    struct task *admit_head; /* claimed tasks waiting for one capacity decision per sweep */
+    size_t n_admit;
     GHashTable *tasks; /* task id → struct task*, every task in flight */
     size_t in_flight;
     uint32_t *pending; /* ring of shards waiting for a claim */
@@ -605,11 +606,11 @@ static void on_deferred(const char *error, int moved, void *arg)
     if (moved) {
         char to[64];
         cadence_time_format_utc(t->moved_due, to, sizeof(to));
-        cadence_metrics_add(s->d.metrics, "cadence_scheduler_moved_total", "reason=\"rep_capacity\"",
-                            1);
+        cadence_metrics_add(s->d.metrics, "cadence_scheduler_moved_total",
+                            "reason=\"rep_capacity\"", 1);
         cadence_log_json(CADENCE_LOG_INFO, "rep's day full; touch moved to the next business day",
-                         json_pack("{s:s,s:s,s:s,s:s}", "task_id", t->id, "rep_id",
-                                   t->info.rep_id, "day", t->cls.day, "due_at", to));
+                         json_pack("{s:s,s:s,s:s,s:s}", "task_id", t->id, "rep_id", t->info.rep_id,
+                                   "day", t->cls.day, "due_at", to));
     }
     task_done(t);
 }
@@ -621,8 +622,8 @@ static void defer(struct task *t)
         t->moved_due =
             scheduler_plan_next_business_day(s->d.playbook, s->tz, t->cls.zone, wall_ms());
         if (t->moved_due > 0)
-            t->moved_json = scheduler_plan_move(t->json, t->len, t->moved_due, s->d.playbook,
-                                                s->tz, t->cls.zone, "rep_capacity");
+            t->moved_json = scheduler_plan_move(t->json, t->len, t->moved_due, s->d.playbook, s->tz,
+                                                t->cls.zone, "rep_capacity");
         if (!t->moved_json) { /* no business day within a year: publish rather than lose it */
             t->step = STEP_PUBLISH;
             run_step(t);
@@ -714,6 +715,7 @@ static void admit_claimed(scheduler *s)
         cls[n] = t->cls;
         n++;
     }
+    s->n_admit = 0;
     if (n == 0)
         return;
     scheduler_plan_rank(cls, n, order);
@@ -788,13 +790,13 @@ static void take(scheduler *s, uint32_t shard, const char *lease, const redisRep
         t->step = STEP_PUBLISH;
         if (s->capacity &&
             scheduler_plan_touch_class(t->json, t->len, &t->cls, why, sizeof(why)) == 0 &&
-            scheduler_plan_rep_day(s->d.playbook, s->tz, t->cls.zone, wall_ms(), t->cls.day) ==
-                0) {
+            scheduler_plan_rep_day(s->d.playbook, s->tz, t->cls.zone, wall_ms(), t->cls.day) == 0) {
             /* decided with the rest of this claim (admit_claimed) */
             t->cls.id = t->id;
             t->step = STEP_ADMIT;
             t->admit_next = s->admit_head;
             s->admit_head = t;
+            s->n_admit++;
             return;
         }
     }
@@ -820,6 +822,8 @@ static void on_claimed(cadence_redis *r, const redisReply *reply, const char *er
         cadence_log_json(CADENCE_LOG_WARN, "claim failed",
                          json_pack("{s:i,s:s}", "shard", (int)shard, "error",
                                    error ? error : "unexpected reply"));
+        if (s->admit_head && s->claims_out == 0)
+            admit_claimed(s);
         check_drained(s);
         return;
     }
@@ -832,10 +836,13 @@ static void on_claimed(cadence_redis *r, const redisReply *reply, const char *er
             continue;
         take(s, shard, lease, id, json, re->integer != 0);
     }
-    admit_claimed(s);
     if (scanned >= SCHEDULER_CLAIM_BATCH)
         push_shard(s, shard); /* a full batch: there may be more, claim again at once */
     pump(s);
+    /* Rep capacity ranks what a whole sweep claimed (every shard's due touches together),
+     * once its claims are in, or sooner when a batch's worth is waiting. */
+    if (s->admit_head && (s->claims_out == 0 || s->n_admit >= SCHEDULER_CLAIM_BATCH))
+        admit_claimed(s);
     check_drained(s);
 }
 

@@ -47,7 +47,7 @@
  * per shard). */
 #define SCHEDULER_ACK_BATCH 512
 /* How long a rep's day of places (rep capacity) is kept in Redis: past the day in any zone. */
-#define SCHEDULER_CAPACITY_TTL_S (3 * 24 * 3600)
+#define SCHEDULER_CAPACITY_TTL_S (3L * 24 * 3600)
 /* Delay before a step refused for lack of room (producer queue, Redis down) is tried again. */
 #define SCHEDULER_RETRY_MS 100
 

@@ -124,17 +124,18 @@ Test(scheduler_plan, callbacks_come_first_then_warm_then_cold_first_time_calls_t
                  SCHEDULER_PRIORITY_WARM_FIRST);
     cr_assert_eq(scheduler_plan_priority(0, "first_time_call", "cold"),
                  SCHEDULER_PRIORITY_COLD_FIRST);
-    cr_assert_eq(scheduler_plan_priority(0, "first_time_call", NULL),
-                 SCHEDULER_PRIORITY_COLD_FIRST, "an unknown type counts as cold");
+    cr_assert_eq(scheduler_plan_priority(0, "first_time_call", NULL), SCHEDULER_PRIORITY_COLD_FIRST,
+                 "an unknown type counts as cold");
     cr_assert_eq(scheduler_plan_priority(0, "follow_up", "warm"), SCHEDULER_PRIORITY_FOLLOW_UP);
     cr_assert_eq(scheduler_plan_priority(0, "re_evaluate", "warm"), SCHEDULER_PRIORITY_FOLLOW_UP);
 }
 
 Test(scheduler_plan, a_stored_touch_gives_its_class_rep_and_zone)
 {
-    const char *j = "{\"task_id\":\"t1\",\"rep_id\":\"r1\",\"due_at\":\"2026-12-01T09:00:00-05:00\","
-                    "\"objective\":\"first_time_call\",\"lead_type\":\"warm\","
-                    "\"lead\":{\"timezone\":\"Europe/Berlin\"}}";
+    const char *j =
+        "{\"task_id\":\"t1\",\"rep_id\":\"r1\",\"due_at\":\"2026-12-01T09:00:00-05:00\","
+        "\"objective\":\"first_time_call\",\"lead_type\":\"warm\","
+        "\"lead\":{\"timezone\":\"Europe/Berlin\"}}";
     scheduler_touch_class c;
     char err[128];
     cr_assert_eq(scheduler_plan_touch_class(j, strlen(j), &c, err, sizeof err), 0, "%s", err);
@@ -203,17 +204,17 @@ Test(scheduler_plan, a_moved_touch_goes_to_the_next_business_day_past_weekends_a
     cadence_playbook *pb = shipped_playbook();
     cadence_tzcache *tz = cadence_tzcache_new();
     /* Friday 2026-12-04 in New York: next business day Monday 08:00 local */
-    cr_assert_eq(scheduler_plan_next_business_day(pb, tz, "America/New_York",
-                                                  at("2026-12-04T15:00:00Z")),
-                 at("2026-12-07T08:00:00-05:00"));
+    cr_assert_eq(
+        scheduler_plan_next_business_day(pb, tz, "America/New_York", at("2026-12-04T15:00:00Z")),
+        at("2026-12-07T08:00:00-05:00"));
     /* Thursday 2026-12-24 in New York: Friday is Christmas, so Monday 28th */
-    cr_assert_eq(scheduler_plan_next_business_day(pb, tz, "America/New_York",
-                                                  at("2026-12-24T15:00:00Z")),
-                 at("2026-12-28T08:00:00-05:00"));
+    cr_assert_eq(
+        scheduler_plan_next_business_day(pb, tz, "America/New_York", at("2026-12-24T15:00:00Z")),
+        at("2026-12-28T08:00:00-05:00"));
     /* the same day in London: 25th and 28th are UK holidays (26th a Saturday) */
-    cr_assert_eq(scheduler_plan_next_business_day(pb, tz, "Europe/London",
-                                                  at("2026-12-24T15:00:00Z")),
-                 at("2026-12-29T08:00:00Z"));
+    cr_assert_eq(
+        scheduler_plan_next_business_day(pb, tz, "Europe/London", at("2026-12-24T15:00:00Z")),
+        at("2026-12-29T08:00:00Z"));
     cadence_tzcache_free(tz);
     cadence_playbook_free(pb);
 }

@@ -168,8 +168,8 @@ static void on_defer(const char *error, int moved, void *arg)
 static void defer(const char *lease, const char *claimed, const char *json)
 {
     F.done = 0;
-    cr_assert_eq(cadence_store_capacity_defer(F.cap, 3, "t1", lease, claimed, strlen(claimed),
-                                              2000, json, on_defer, NULL),
+    cr_assert_eq(cadence_store_capacity_defer(F.cap, 3, "t1", lease, claimed, strlen(claimed), 2000,
+                                              json, on_defer, NULL),
                  CADENCE_REDIS_OK);
     RUN_UNTIL(F.done);
     cr_assert(F.done);
