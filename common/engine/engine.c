@@ -34,7 +34,7 @@ typedef struct run {
     cadence_outputs *outs;
     const cadence_event *ev; /* the event being folded in (the input, or a held one) */
     json_t *notes;
-    int cal;     /* the lead's holiday calendar (-1 none) */
+    int cal;      /* the lead's holiday calendar (-1 none) */
     int64_t now;  /* the lead's clock: the newest occurred_at the lead has seen */
     int deriving; /* the status change being made is derived (see state.h: derived) */
 } run;
@@ -1005,8 +1005,8 @@ static void on_outcome(run *r, const cadence_event *ev)
             /* the status the engine derived (from a reach-out, the cadence or follow-ups
              * running out) came after this one in time: put this one in its place; what it
              * derived is judged again against it below */
-            note(r, "%s dated before the %s it led to: the status is judged again",
-                 rule->reason, cadence_status_name(st->status));
+            note(r, "%s dated before the %s it led to: the status is judged again", rule->reason,
+                 cadence_status_name(st->status));
             st->status_at = at;
             st->reeval_follow_up = 0;
         }
@@ -1125,7 +1125,8 @@ typedef struct plan_t {
     const char *objective;
     const char *channel;
     int voicemail, email, script, ftc_attempt, step;
-    int opener; /* the touch carries an opener */
+    int opener;   /* the touch carries an opener */
+    int callback; /* answers the prospect's reach-out (due at once) */
     const char *suggestion;
     moved moved[MAX_MOVED];
     int n_moved;
@@ -1322,6 +1323,7 @@ static void plan_immediate(run *r, plan_t *p, int64_t at)
 {
     snprintf(p->key, sizeof p->key, "callback:%lld", (long long)at);
     p->has = 1;
+    p->callback = 1;
     p->channel = "call";
     p->step = -1;
     first_time_or_follow_up(r, p);
@@ -1457,6 +1459,10 @@ static json_t *touch_json(run *r, const plan_t *p, const char *task_id)
     if (p->ftc_attempt)
         json_object_set_new_nocheck(v, "ftc_attempt", json_integer(p->ftc_attempt));
     set_str(v, "cadence", st->cadence);
+    if (p->callback)
+        json_object_set_new_nocheck(v, "callback", json_true());
+    if (strcmp(st->lead_type, "warm") == 0 || strcmp(st->lead_type, "cold") == 0)
+        json_object_set_new_nocheck(v, "lead_type", json_string_nocheck(st->lead_type));
     if (p->step >= 0)
         json_object_set_new_nocheck(v, "step", json_integer(p->step));
     if (p->opener)

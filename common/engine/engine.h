@@ -36,13 +36,20 @@
  * Order: decisions compare `occurred_at`, never arrival order. Events before the lead event are
  * held in the state (bounded) and folded in, in time order, when it arrives. The state keeps
  * time-stamped facts (sorted attempts, the latest status with its time, the time of the "no"),
- * so any order of the same events converges to the same state, with one documented exception:
- * a hot-page view that arrives *before* an earlier-dated "no" is judged against the status at
- * arrival (a hot_page_active alert may already have gone out, and alerts cannot be recalled).
- * When the "no" then arrives, the engine re-judges the remembered hot views: one dated after
- * the "no" raises `former_no_revisit` (subject to the cooldown) — the same trigger the in-order
- * run raises, possibly preceded by the hot_page_active alert. Touches already published by the
- * scheduler cannot be recalled either; the open touch is cancelled.
+ * and marks a status the engine derived itself (a reach-out bringing a resting lead back, the
+ * cadence or the follow-ups running out) with the time of the status it came from: a status
+ * event dated in between that arrives late is put in its place and the derivation judged
+ * again. So any order of the same events converges to the same state and open task
+ * (tests/engine/test_engine_property.c: 1000 generated histories × 3 shuffles per playbook).
+ * Alerts are the exception, because they cannot be recalled: a trigger (hot view, reach-out)
+ * is judged against the stage known when it arrives (a hot_page_active alert may have gone
+ * out before an earlier-dated "no" arrives); when the "no" arrives, the remembered views and
+ * reach-outs after it are judged again and raise former_no_revisit / former_no_callback —
+ * the same alert id as the time-order run — while they are fresh: at most
+ * alerts.revisit_freshness_hours older than the lead's newest occurred_at ("now" is the
+ * lead's own clock, never the arrival time, so a lagging partition decides as time order
+ * would). Touches already published by the scheduler cannot be recalled either; the open
+ * touch is cancelled.
  *
  * Replays: the state remembers the last CADENCE_STATE_MAX_EVENT_IDS event ids; a replayed one
  * returns CADENCE_ENGINE_DUPLICATE with no outputs and the state unchanged.

@@ -101,8 +101,9 @@ typedef struct cadence_event {
     int64_t return_date;  /* 0 when absent */
     int64_t snooze_until; /* with snoozed: not before then (0 when absent) */
     char notes[501];      /* the rep's own words (a snooze's reason, call notes) */
-    /* Not from the JSON: when the event reached the worker (Unix ms; 0 = unknown). The
-     * engine's "now" is the newest of this and every occurred_at the lead has seen. */
+    /* Not from the JSON: when the event reached the worker (Unix ms; 0 = unknown), for the
+     * caller's logs. The engine decides nothing from it: its "now" is the newest occurred_at
+     * the lead has seen, so a delayed event decides as in time order. */
     int64_t received_at;
 } cadence_event;
 

@@ -47,6 +47,7 @@ struct cadence_playbook {
     uint32_t holidays[CADENCE_PLAYBOOK_MAX_HOLIDAYS];
     size_t n_holidays;
     int daily_cap;
+    int rep_capacity; /* touches per rep per day (scheduler); 0 = no limit */
     int64_t cooldown_ms;
     int64_t vm_gap_ms, vm_pause_ms;
     int vm_max_without;
@@ -510,6 +511,7 @@ cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, si
     }
 
     pb->daily_cap = (int)get_int(&c, doc, "", "daily_touch_cap", 3, 1, 24);
+    pb->rep_capacity = (int)get_int(&c, doc, "", "rep_daily_capacity", 60, 0, 10000);
     const json_t *alerts = json_object_get(doc, "alerts");
     pb->cooldown_ms = get_int(&c, alerts, "/alerts", "cooldown_hours", 24, 0, 8760) * 3600000LL;
     const json_t *vm = json_object_get(doc, "voicemail");
@@ -873,6 +875,11 @@ cadence_playbook_slot cadence_playbook_business_hours(const cadence_playbook *pb
 {
     return pb->hours;
 }
+int cadence_playbook_rep_daily_capacity(const cadence_playbook *pb)
+{
+    return pb->rep_capacity;
+}
+
 int cadence_playbook_daily_touch_cap(const cadence_playbook *pb)
 {
     return pb->daily_cap;

@@ -136,6 +136,8 @@ const char *cadence_playbook_default_timezone(const cadence_playbook *pb);
 int cadence_playbook_default_potential(const cadence_playbook *pb);
 cadence_playbook_slot cadence_playbook_business_hours(const cadence_playbook *pb);
 int cadence_playbook_daily_touch_cap(const cadence_playbook *pb);
+/* Touches per rep per day across the rep's leads, applied by the scheduler (0 = no limit). */
+int cadence_playbook_rep_daily_capacity(const cadence_playbook *pb);
 int64_t cadence_playbook_alert_cooldown_ms(const cadence_playbook *pb);
 int64_t cadence_playbook_voicemail_min_gap_ms(const cadence_playbook *pb);
 int64_t cadence_playbook_voicemail_pause_ms(const cadence_playbook *pb);

@@ -40,7 +40,7 @@ static const char usage_text[] =
     "`type`: \"lead\" (leads.v1), \"site_visit\" (site-visits.v1; `email` instead of\n"
     "`lead_id` is resolved to the lead with that email), \"call_outcome\" (call-outcomes.v1).\n"
     "Blank lines are skipped; a bad line is reported on stderr with its number (exit 1) and\n"
-    "the rest still runs. \"Now\" is the newest occurred_at read so far.\n"
+    "the rest still runs. \"Now\" is, per lead, the newest occurred_at it has seen.\n"
     "\n"
     "Output: one JSON line {\"topic\": T, \"value\": V} per item, for each event in turn:\n"
     "  event            V = {at, event_id, event, status (after), notes[]}: what was decided\n"

@@ -19,6 +19,7 @@
 #include "http/server.h"
 #include "core/log.h"
 #include "kafka/producer.h"
+#include "schema/playbook_file.h"
 #include "store/redis.h"
 #include "scheduler.h"
 #include "core/service.h"
@@ -35,6 +36,7 @@ struct app {
     cadence_producer *producer;
     scheduler *sched;
     cadence_service_stopper *stopper;
+    cadence_playbook *playbook; /* rep_daily_capacity and calendars */
 };
 
 static int health(void *arg, char *why, size_t n)
@@ -114,7 +116,10 @@ static int start(struct app *a, char *err, size_t n)
     a->producer = cadence_producer_new(a->base, &a->cfg, "cadence-scheduler", err, n);
     if (!a->producer)
         return -1;
-    scheduler_deps deps = {a->base, &a->cfg, a->redis, a->producer, a->metrics};
+    a->playbook = cadence_playbook_load(a->cfg.playbook_path, a->cfg.schemas_dir, err, n);
+    if (!a->playbook)
+        return -1;
+    scheduler_deps deps = {a->base, &a->cfg, a->redis, a->producer, a->metrics, a->playbook};
     a->sched = scheduler_new(&deps, err, n);
     if (!a->sched)
         return -1;
@@ -143,6 +148,7 @@ static void finish(struct app *a)
     cadence_redis_free(a->redis);
     cadence_producer_free(a->producer);
     scheduler_free(a->sched);
+    cadence_playbook_free(a->playbook);
     cadence_http_free(a->http);
     cadence_service_stopper_free(a->stopper);
     cadence_metrics_free(a->metrics);

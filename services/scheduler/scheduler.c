@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/capacity.h"
 #include "store/keys.h"
 #include "core/log.h"
 #include "plan.h"
@@ -38,7 +39,11 @@ enum step {
     STEP_ACK_QUEUED,
     STEP_ACKING,
     STEP_UNQUEUE,
-    STEP_UNQUEUEING
+    STEP_UNQUEUEING,
+    STEP_ADMIT, /* waiting for a place in its rep's day (rep capacity) */
+    STEP_ADMITTING,
+    STEP_DEFER, /* no place: to be moved to the next business day */
+    STEP_DEFERRING
 };
 
 struct task {
@@ -53,15 +58,24 @@ struct task {
     int reclaimed;       /* taken over after an expired lease */
     int bad;             /* unreadable: not published, only dropped from the in-flight set */
     enum step step;
-    int parked;            /* on the retry list */
-    struct task *next;     /* retry list */
-    struct task *ack_next; /* acks waiting for the next flush */
+    int parked;              /* on the retry list */
+    struct task *next;       /* retry list */
+    struct task *ack_next;   /* acks waiting for the next flush */
+    struct task *admit_next; /* claimed together, waiting for a rep capacity decision */
+    scheduler_touch_class cls;
+    char *moved_json; /* owned: the task moved for rep capacity (STEP_DEFER) */
+    int64_t moved_due;
 };
 
 struct scheduler {
     scheduler_deps d;
     uint32_t shards;
     const cadence_redis_script *claim, *ack, *queue, *unqueue;
+    cadence_store_capacity *capacity; /* NULL: no rep capacity */
+    cadence_tzcache *tz;
+    long rep_capacity;       /* touches per rep per day (0 = no limit) */
+    struct task *admit_head; /* claimed tasks waiting for one capacity decision per sweep */
+    size_t n_admit;
     GHashTable *tasks; /* task id → struct task*, every task in flight */
     size_t in_flight;
     uint32_t *pending; /* ring of shards waiting for a claim */
@@ -119,6 +133,8 @@ static void set_gauge(scheduler *s)
 
 static void pump(scheduler *s);
 static void run_step(struct task *t);
+static void admit_one(struct task *t);
+static void defer(struct task *t);
 
 /* ------------------------------------------------------------------ tasks */
 
@@ -126,6 +142,7 @@ static void task_free(struct task *t)
 {
     free(t->id);
     free(t->json);
+    free(t->moved_json);
     free(t);
 }
 
@@ -526,6 +543,12 @@ static void run_step(struct task *t)
     case STEP_UNQUEUE:
         unqueue(t);
         break;
+    case STEP_ADMIT:
+        admit_one(t);
+        break;
+    case STEP_DEFER:
+        defer(t);
+        break;
     default:
         break;
     }
@@ -557,6 +580,165 @@ static uint32_t pop_shard(scheduler *s)
     s->pend_len--;
     s->queued[shard] = 0;
     return shard;
+}
+
+/* ---------------------------------------------------------- rep capacity */
+
+/* One take_capacity call: the tasks of one rep's day, in priority order. */
+struct admit_ctx {
+    scheduler *s;
+    size_t n;
+    struct task *t[SCHEDULER_PLAN_MAX_RANK];
+};
+
+static void on_deferred(const char *error, int moved, void *arg)
+{
+    struct task *t = arg;
+    scheduler *s = t->s;
+    if (s->closing)
+        return; /* scheduler_free frees the task; its lease brings it back */
+    if (error) {
+        count_error(s, "redis");
+        t->step = STEP_DEFER;
+        park(t);
+        return;
+    }
+    if (moved) {
+        char to[64];
+        cadence_time_format_utc(t->moved_due, to, sizeof(to));
+        cadence_metrics_add(s->d.metrics, "cadence_scheduler_moved_total",
+                            "reason=\"rep_capacity\"", 1);
+        cadence_log_json(CADENCE_LOG_INFO, "rep's day full; touch moved to the next business day",
+                         json_pack("{s:s,s:s,s:s,s:s}", "task_id", t->id, "rep_id", t->info.rep_id,
+                                   "day", t->cls.day, "due_at", to));
+    }
+    task_done(t);
+}
+
+static void defer(struct task *t)
+{
+    scheduler *s = t->s;
+    if (!t->moved_json) {
+        t->moved_due =
+            scheduler_plan_next_business_day(s->d.playbook, s->tz, t->cls.zone, wall_ms());
+        if (t->moved_due > 0)
+            t->moved_json = scheduler_plan_move(t->json, t->len, t->moved_due, s->d.playbook, s->tz,
+                                                t->cls.zone, "rep_capacity");
+        if (!t->moved_json) { /* no business day within a year: publish rather than lose it */
+            t->step = STEP_PUBLISH;
+            run_step(t);
+            return;
+        }
+    }
+    t->step = STEP_DEFERRING;
+    if (cadence_store_capacity_defer(s->capacity, t->shard, t->id, t->lease, t->json, t->len,
+                                     t->moved_due, t->moved_json, on_deferred,
+                                     t) != CADENCE_REDIS_OK) {
+        t->step = STEP_DEFER;
+        park(t);
+    }
+}
+
+static void on_admitted(const char *error, const int *granted, size_t n, void *arg)
+{
+    struct admit_ctx *c = arg;
+    scheduler *s = c->s;
+    if (!s->closing) {
+        for (size_t i = 0; i < c->n; i++) {
+            struct task *t = c->t[i];
+            if (error) {
+                count_error(s, "redis");
+                t->step = STEP_ADMIT;
+                park(t);
+                continue;
+            }
+            t->step = i < n && granted[i] ? STEP_PUBLISH : STEP_DEFER;
+            run_step(t);
+        }
+        pump(s);
+    }
+    free(c);
+}
+
+/* Asks for places for c->t[0..n-1] (one rep's day, in priority order). */
+static void admit_send(struct admit_ctx *c)
+{
+    scheduler *s = c->s;
+    const char *ids[SCHEDULER_PLAN_MAX_RANK];
+    int must[SCHEDULER_PLAN_MAX_RANK];
+    for (size_t i = 0; i < c->n; i++) {
+        ids[i] = c->t[i]->id;
+        must[i] = c->t[i]->cls.priority == SCHEDULER_PRIORITY_CALLBACK;
+        c->t[i]->step = STEP_ADMITTING;
+    }
+    /* the day's set outlives the day in every zone */
+    if (cadence_store_capacity_take(s->capacity, c->t[0]->info.rep_id, c->t[0]->cls.day,
+                                    s->rep_capacity, SCHEDULER_CAPACITY_TTL_S, c->n, ids, must,
+                                    on_admitted, c) != CADENCE_REDIS_OK) {
+        for (size_t i = 0; i < c->n; i++) {
+            c->t[i]->step = STEP_ADMIT;
+            park(c->t[i]);
+        }
+        free(c);
+    }
+}
+
+/* A task whose admission failed, alone. */
+static void admit_one(struct task *t)
+{
+    struct admit_ctx *c = calloc(1, sizeof(*c));
+    if (!c) {
+        park(t);
+        return;
+    }
+    c->s = t->s;
+    c->n = 1;
+    c->t[0] = t;
+    admit_send(c);
+}
+
+/* The tasks this claim took, grouped by rep and day, each group in priority order. */
+static void admit_claimed(scheduler *s)
+{
+    scheduler_touch_class cls[SCHEDULER_PLAN_MAX_RANK];
+    struct task *tasks[SCHEDULER_PLAN_MAX_RANK];
+    size_t order[SCHEDULER_PLAN_MAX_RANK], n = 0;
+    while (s->admit_head) {
+        struct task *t = s->admit_head;
+        s->admit_head = t->admit_next;
+        t->admit_next = NULL;
+        if (n == SCHEDULER_PLAN_MAX_RANK) {
+            admit_one(t);
+            continue;
+        }
+        tasks[n] = t;
+        cls[n] = t->cls;
+        n++;
+    }
+    s->n_admit = 0;
+    if (n == 0)
+        return;
+    scheduler_plan_rank(cls, n, order);
+    struct admit_ctx *c = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct task *t = tasks[order[i]];
+        if (c && (strcmp(c->t[0]->info.rep_id, t->info.rep_id) != 0 ||
+                  strcmp(c->t[0]->cls.day, t->cls.day) != 0)) {
+            admit_send(c);
+            c = NULL;
+        }
+        if (!c) {
+            c = calloc(1, sizeof(*c));
+            if (!c) {
+                park(t);
+                continue;
+            }
+            c->s = s;
+        }
+        c->t[c->n++] = t;
+    }
+    if (c)
+        admit_send(c);
 }
 
 /* Takes one claimed entry: a new task, or a lease refresh of one we still hold. */
@@ -606,6 +788,17 @@ static void take(scheduler *s, uint32_t shard, const char *lease, const redisRep
             cadence_log_json(CADENCE_LOG_INFO, "lease expired; publishing again",
                              json_pack("{s:s,s:s}", "task_id", t->id, "lead_id", t->info.lead_id));
         t->step = STEP_PUBLISH;
+        if (s->capacity &&
+            scheduler_plan_touch_class(t->json, t->len, &t->cls, why, sizeof(why)) == 0 &&
+            scheduler_plan_rep_day(s->d.playbook, s->tz, t->cls.zone, wall_ms(), t->cls.day) == 0) {
+            /* decided with the rest of this claim (admit_claimed) */
+            t->cls.id = t->id;
+            t->step = STEP_ADMIT;
+            t->admit_next = s->admit_head;
+            s->admit_head = t;
+            s->n_admit++;
+            return;
+        }
     }
     run_step(t);
 }
@@ -629,6 +822,8 @@ static void on_claimed(cadence_redis *r, const redisReply *reply, const char *er
         cadence_log_json(CADENCE_LOG_WARN, "claim failed",
                          json_pack("{s:i,s:s}", "shard", (int)shard, "error",
                                    error ? error : "unexpected reply"));
+        if (s->admit_head && s->claims_out == 0)
+            admit_claimed(s);
         check_drained(s);
         return;
     }
@@ -644,6 +839,10 @@ static void on_claimed(cadence_redis *r, const redisReply *reply, const char *er
     if (scanned >= SCHEDULER_CLAIM_BATCH)
         push_shard(s, shard); /* a full batch: there may be more, claim again at once */
     pump(s);
+    /* Rep capacity ranks what a whole sweep claimed (every shard's due touches together),
+     * once its claims are in, or sooner when a batch's worth is waiting. */
+    if (s->admit_head && (s->claims_out == 0 || s->n_admit >= SCHEDULER_CLAIM_BATCH))
+        admit_claimed(s);
     check_drained(s);
 }
 
@@ -732,6 +931,10 @@ static void declare(cadence_metrics *m)
                             sizeof(lag_buckets) / sizeof(lag_buckets[0]));
     cadence_metrics_declare(m, "cadence_scheduler_tasks_in_flight", CADENCE_METRIC_GAUGE,
                             "Tasks claimed and not yet acknowledged", NULL, 0);
+    cadence_metrics_declare(m, "cadence_scheduler_moved_total", CADENCE_METRIC_COUNTER,
+                            "Tasks moved to a later day instead of published, by reason "
+                            "(rep_capacity)",
+                            NULL, 0);
     cadence_metrics_set(m, "cadence_scheduler_tasks_in_flight", NULL, 0);
     cadence_metrics_add(m, "cadence_scheduler_claimed_total", NULL, 0);
     cadence_metrics_add(m, "cadence_scheduler_published_total", NULL, 0);
@@ -778,6 +981,15 @@ scheduler *scheduler_new(const scheduler_deps *deps, char *errstr, size_t errstr
     if (!s->claim || !s->ack || !s->queue || !s->unqueue) {
         scheduler_free(s);
         return NULL;
+    }
+    s->rep_capacity = deps->playbook ? cadence_playbook_rep_daily_capacity(deps->playbook) : 0;
+    if (s->rep_capacity > 0) {
+        s->tz = cadence_tzcache_new();
+        s->capacity = cadence_store_capacity_new(deps->redis, errstr, errstr_size);
+        if (!s->tz || !s->capacity) {
+            scheduler_free(s);
+            return NULL;
+        }
     }
     declare(deps->metrics);
     struct timeval tv = {deps->cfg->tick_ms / 1000, (deps->cfg->tick_ms % 1000) * 1000};
@@ -861,5 +1073,7 @@ void scheduler_free(scheduler *s)
         event_free(s->flush_ev);
     free(s->pending);
     free(s->queued);
+    cadence_store_capacity_free(s->capacity);
+    cadence_tzcache_free(s->tz);
     free(s);
 }

@@ -27,6 +27,7 @@
 
 #include "core/config.h"
 #include "core/metrics.h"
+#include "engine/playbook.h"
 #include "kafka/producer.h"
 #include "store/redis.h"
 
@@ -45,6 +46,8 @@
 /* Most tasks acknowledged by one pipelined batch (one queue script per rep, one ack script
  * per shard). */
 #define SCHEDULER_ACK_BATCH 512
+/* How long a rep's day of places (rep capacity) is kept in Redis: past the day in any zone. */
+#define SCHEDULER_CAPACITY_TTL_S (3L * 24 * 3600)
 /* Delay before a step refused for lack of room (producer queue, Redis down) is tried again. */
 #define SCHEDULER_RETRY_MS 100
 
@@ -57,6 +60,8 @@ typedef struct scheduler_deps {
     cadence_redis *redis;
     cadence_producer *producer;
     cadence_metrics *metrics; /* the scheduler declares its families in it */
+    /* rep_daily_capacity and the calendars for moving touches (NULL: no rep capacity) */
+    const cadence_playbook *playbook;
 } scheduler_deps;
 
 /* Creates the scheduler and starts ticking. Returns NULL with errstr on failure. */

@@ -7,6 +7,9 @@
 - A scheduler killed with SIGKILL between claim and publish: its task is published again, with
   the same task_id, by another scheduler once the lease expired, and the metric counts it.
 - A task cancelled while a dead scheduler held it is not published.
+- Rep capacity: with rep_daily_capacity N, N+k touches of one rep due the same day → the N of
+  highest priority are published (callbacks, warm first-time calls, cold first-time calls,
+  follow-ups) and k are moved to the next business day with `moved` reason rep_capacity.
 
 Due entries are written in the exact format the worker uses (services/worker/apply_script.c):
 ZADD cad:{s<N>}:due <due ms> <task_id> and HSET cad:{s<N>}:tasks <task_id> <touch_due JSON>.
@@ -50,6 +53,17 @@ def touch(task_id, lead_id, rep_id, due_ms):
             "channel": "call", "voicemail": False, "email": False,
             "objective": "first_time_call", "ftc_attempt": 1, "cadence": "zero_to_ten", "step": 0,
             "warnings": [], "moved": [], "lead": {"first_name": "Pat"}}
+
+
+def playbook_file(directory, **patch):
+    """The shipped playbook with top-level keys replaced, written to `directory`."""
+    with open(PLAYBOOK) as f:
+        pb = json.load(f)
+    pb.update(patch)
+    path = os.path.join(directory, "playbook-%s.json" % "-".join(f"{k}{v}" for k, v in patch.items()))
+    with open(path, "w") as f:
+        json.dump(pb, f)
+    return path
 
 
 def seed_due(st, tasks):
@@ -103,8 +117,8 @@ def validate(values):
 
 class SchedulerTest(unittest.TestCase):
     def start_scheduler(self, st, name="scheduler", **env):
-        e = st.env(CADENCE_SHARDS=SHARDS, CADENCE_TICK_MS=50, CADENCE_SCHEMAS_DIR=SCHEMAS,
-                   CADENCE_PLAYBOOK=PLAYBOOK, **env)
+        e = st.env(**{**dict(CADENCE_SHARDS=SHARDS, CADENCE_TICK_MS=50, CADENCE_SCHEMAS_DIR=SCHEMAS,
+                             CADENCE_PLAYBOOK=PLAYBOOK), **env})
         p = st.spawn(name, [binary("cadence-scheduler")], env=e)
         addr = e["CADENCE_HTTP_ADDR"]
         wait_for(lambda: healthz(addr) is not None or p.poll() is not None, what=f"{name} HTTP")
@@ -122,8 +136,10 @@ class SchedulerTest(unittest.TestCase):
                        now + 3600_000) for i in range(10)]
             seed_due(st, due + future)
             self.assertEqual(total(st, "due"), 3010)
-            a, addr_a = self.start_scheduler(st, "scheduler-a")
-            b, addr_b = self.start_scheduler(st, "scheduler-b")
+            # 150 touches per rep: no rep capacity here (the next test covers it)
+            unlimited = playbook_file(st.dir, rep_daily_capacity=0)
+            a, addr_a = self.start_scheduler(st, "scheduler-a", CADENCE_PLAYBOOK=unlimited)
+            b, addr_b = self.start_scheduler(st, "scheduler-b", CADENCE_PLAYBOOK=unlimited)
             wait_for(lambda: healthz(addr_a) == 200 and healthz(addr_b) == 200, timeout=30,
                      what="both schedulers healthy (Redis and Kafka reachable)")
 
@@ -162,6 +178,69 @@ class SchedulerTest(unittest.TestCase):
             self.assertEqual(queued, 3000)
             self.assertEqual(st.stop(a), 0)
             self.assertEqual(st.stop(b), 0)
+            st.check_sanitizers()
+
+    def test_a_full_reps_day_moves_the_lowest_priority_touches_to_the_next_business_day(self):
+        import datetime
+        import zoneinfo
+        N, K = 5, 3
+        with Stack("scheduler-capacity") as st:
+            st.start_redis()
+            st.start_devbroker(partitions=2)
+            now = int(time.time() * 1000)
+
+            def t(task_id, minutes_ago, objective="first_time_call", lead_type=None, callback=False):
+                due = now - minutes_ago * 60_000
+                v = touch(task_id, "lead-" + task_id, "rep.cap", due)
+                v["objective"] = objective
+                v["lead"]["timezone"] = "America/New_York"
+                if lead_type:
+                    v["lead_type"] = lead_type
+                if callback:
+                    v["callback"] = True
+                if objective != "first_time_call":
+                    del v["ftc_attempt"], v["step"]
+                return v, due
+            # N + K touches of one rep, all due today; the oldest are the lowest priority
+            tasks = [t("fu-1", 50, "follow_up"), t("fu-2", 40, "follow_up"),
+                     t("cold-1", 30, lead_type="cold"), t("cold-2", 25, lead_type="cold"),
+                     t("warm-1", 20, lead_type="warm"), t("warm-2", 10, lead_type="warm"),
+                     t("cb-1", 5, "follow_up", callback=True), t("cb-2", 1, "follow_up", callback=True)]
+            keep = {"cb-1", "cb-2", "warm-1", "warm-2", "cold-1"}
+            seed_due(st, tasks)
+            sched, addr = self.start_scheduler(
+                st, CADENCE_PLAYBOOK=playbook_file(st.dir, rep_daily_capacity=N))
+            wait_for(lambda: metrics(addr)["cadence_scheduler_published_total"] == N and
+                     metrics(addr).get('cadence_scheduler_moved_total{reason="rep_capacity"}') == K and
+                     total(st, "inflight") == 0, timeout=60, what=f"{N} published, {K} moved")
+            msgs = wait_for(lambda: (lambda m: m if len(m) >= N else None)(st.kcat_consume_all(TOPIC)),
+                            timeout=30, what=f"{N} messages")
+            self.assertEqual({json.loads(m["value"])["task_id"] for m in msgs}, keep,
+                             "callbacks, then warm, then the earliest cold first-time call")
+            self.assertEqual(validate([m["value"] for m in msgs]), [])
+            # the moved ones wait in the due set for the next business day, 08:00 local
+            ny = zoneinfo.ZoneInfo("America/New_York")
+            today = datetime.datetime.now(ny).date()
+            moved = []
+            for v, due in tasks:
+                if v["task_id"] in keep:
+                    continue
+                s = shard_of(v["lead_id"])
+                stored = st.redis_cli("HGET", f"cad:{{s{s}}}:tasks", v["task_id"]).strip()
+                moved.append(stored)
+                m = json.loads(stored)
+                self.assertEqual(m["moved"][-1], {"reason": "rep_capacity", "from": v["due_at"]})
+                new_due = datetime.datetime.fromisoformat(m["due_at"]).astimezone(ny)
+                self.assertGreater(new_due.date(), today)
+                self.assertLess(new_due.date(), today + datetime.timedelta(days=7))
+                self.assertEqual(new_due.weekday() < 5 and (new_due.hour, new_due.minute), (8, 0))
+                score = int(float(st.redis_cli("ZSCORE", f"cad:{{s{s}}}:due", v["task_id"]).strip()))
+                self.assertEqual(score, int(new_due.timestamp() * 1000))
+            self.assertEqual(validate(moved), [])
+            self.assertEqual(total(st, "due"), K, "only the moved touches are left")
+            # the rep's day (the lead's local date) holds the N places given
+            self.assertEqual(st.redis_cli("SCARD", f"cad:{{r:rep.cap}}:cap:{today.isoformat()}").strip(), str(N))
+            self.assertEqual(st.stop(sched), 0)
             st.check_sanitizers()
 
     def test_a_task_held_by_a_killed_scheduler_is_published_again_after_its_lease(self):

@@ -12,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Stack, TopicReader, metric, redis_cluster_wanted, wait_for, wait_processed  # noqa: E402
+from harness import SOURCE_DIR, Stack, TopicReader, metric, redis_cluster_wanted, wait_for, wait_processed  # noqa: E402
 
 from confluent_kafka import Producer  # noqa: E402
 
@@ -221,6 +221,40 @@ class WorkerScenarioTest(unittest.TestCase):
             for k in ("lead_id", "event_ids", "first_name", "email", "rep_id"):
                 s.pop(k, None)
         self.assertEqual(a, b)
+
+    def test_a_hot_view_applied_before_an_earlier_no_is_judged_as_in_time_order(self):
+        # Arrival order: lead, hot view, then the "no" dated before the view (its topic lagged).
+        # L-9: the view is the lead's newest event when the "no" arrives (fresh): the same
+        # former_no_revisit alert (same alert_id) as the time-order run, after the
+        # hot_page_active the view raised on arrival (alerts are not recalled).
+        # L-10: a later event moved the lead's clock past alerts.revisit_freshness_hours
+        # (2 h) before the "no" arrived: the stale view raises nothing more.
+        self.feed.send([lead(9), lead(10)])
+        self.wait_status("L-9", "active")
+        self.wait_status("L-10", "active")
+        self.feed.send([visit(9, day=1.05), visit(10, day=1.05),
+                        visit(10, day=3.0, url="https://example.com/blog")])
+        wait_for(lambda: self.applied("site-visits.v1") >= 3, what="the visits applied")
+        self.feed.send([no(9), no(10)])
+        self.wait_status("L-9", "nurture")
+        self.wait_status("L-10", "nurture")
+        wait_processed(self.st.bootstrap)
+        self.reader.sync()
+        got = {(a["lead_id"], a["reason"]): a for a in self.reader.values("alerts.v1")}
+        self.assertIn(("L-9", "hot_page_active"), got)
+        self.assertIn(("L-9", "former_no_revisit"), got)
+        self.assertEqual(got[("L-9", "former_no_revisit")]["trigger"]["event_id"], "visit-9-1.05")
+        self.assertIn(("L-10", "hot_page_active"), got)
+        self.assertNotIn(("L-10", "former_no_revisit"), got)
+        # The time-order run (cadence simulate, the same engine) makes the same alert id.
+        history = "\n".join(json.dumps(e) for e in (lead(9), no(9), visit(9, day=1.05))) + "\n"
+        out = subprocess.run([os.path.join(os.environ["CADENCE_BIN_DIR"], "cadence"), "simulate",
+                              "--playbook", os.path.join(SOURCE_DIR, "examples", "playbook.json")],
+                             input=history, capture_output=True, text=True, check=True)
+        in_order = [json.loads(line)["value"] for line in out.stdout.splitlines()
+                    if json.loads(line)["topic"] == "alerts.v1"]
+        self.assertEqual([a["reason"] for a in in_order], ["former_no_revisit"])
+        self.assertEqual(got[("L-9", "former_no_revisit")]["alert_id"], in_order[0]["alert_id"])
 
     def test_a_leads_status_changes_are_emitted_in_the_order_they_happened(self):
         # The "no" is produced first (another topic), the lead a moment later: the lead's
