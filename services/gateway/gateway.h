@@ -90,7 +90,7 @@ int gw_require(gateway *g, struct evhttp_request *req, const char *route, unsign
 /* The request body as a contiguous buffer (borrowed from the request) and its length. */
 const char *gw_body(struct evhttp_request *req, size_t *len);
 
-/* Wall clock in Unix milliseconds. */
+/* Wall clock in Unix milliseconds (cadence_clock_now_ms, base/clock.h). */
 long long gw_now_ms(void);
 
 /*

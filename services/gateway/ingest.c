@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "base/id.h"
+#include "base/clock.h"
 #include "gateway.h"
 #include "webhook_map.h"
 #include "store/keys.h"
@@ -58,13 +59,6 @@ struct ingest_ctx {
     long long started_ns;
 };
 
-static long long mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void ctx_finish(struct ingest_ctx *c)
 {
     gateway *g = c->g;
@@ -84,7 +78,7 @@ static void ctx_finish(struct ingest_ctx *c)
     char labels[64];
     snprintf(labels, sizeof(labels), "route=\"%s\"", c->route);
     cadence_metrics_observe(g->metrics, GW_M_INGEST_SECONDS, labels,
-                            (double)(mono_ns() - c->started_ns) / 1e9);
+                            (double)(cadence_clock_mono_ns() - c->started_ns) / 1e9);
     json_decref(c->accepted);
     json_decref(c->extra);
     free(c);
@@ -340,7 +334,7 @@ static int ingest_auth(gateway *g, struct evhttp_request *req, const char *route
 
 void gw_ingest_events(gateway *g, struct evhttp_request *req, const char *route)
 {
-    long long started = mono_ns();
+    long long started = cadence_clock_mono_ns();
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     const char *topic = NULL;
     for (size_t i = 0; i < sizeof(event_routes) / sizeof(event_routes[0]); i++)
@@ -374,7 +368,7 @@ void gw_ingest_events(gateway *g, struct evhttp_request *req, const char *route)
 
 void gw_ingest_segment(gateway *g, struct evhttp_request *req, const char *route)
 {
-    long long started = mono_ns();
+    long long started = cadence_clock_mono_ns();
     size_t len;
     const char *body = read_body(g, req, route, &len);
     if (!body)
@@ -440,7 +434,7 @@ void gw_ingest_segment(gateway *g, struct evhttp_request *req, const char *route
 
 void gw_ingest_mautic(gateway *g, struct evhttp_request *req, const char *route)
 {
-    long long started = mono_ns();
+    long long started = cadence_clock_mono_ns();
     size_t len;
     const char *body = read_body(g, req, route, &len);
     if (!body)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/id.h"
-#include "engine/tzcache.h"
+#include "base/rfc3339.h"
 
 uint32_t scheduler_plan_sweep_start(uint64_t seed, uint64_t sweep, uint32_t shards)
 {
@@ -60,7 +60,7 @@ int scheduler_plan_task_read(const char *json, size_t len, scheduler_task_info *
         read_id(v, "rep_id", out->rep_id, errstr, errstr_size))
         goto done;
     const char *due = json_string_value(json_object_get(v, "due_at"));
-    if (!due || cadence_time_parse(due, &out->due_ms) != 0) {
+    if (!due || cadence_rfc3339_parse(due, &out->due_ms) != 0) {
         snprintf(errstr, errstr_size, "due_at: missing or not an RFC 3339 time");
         goto done;
     }

@@ -16,13 +16,13 @@
  * unqueued by us; one cancelled after it is unqueued by the worker.
  */
 #include "scheduler.h"
+#include "base/clock.h"
 
 #include <glib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "store/keys.h"
@@ -82,26 +82,12 @@ struct scheduler {
     void *drained_arg;
 };
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Messages wait for Kafka and no report came for a while: Kafka is not taking them. */
 static int stalled(const scheduler *s)
 {
     long limit =
         s->d.cfg->lease_ms / 2 < SCHEDULER_STALL_MS ? s->d.cfg->lease_ms / 2 : SCHEDULER_STALL_MS;
-    return s->delivering > 0 && mono_ms() - s->progress_ms > limit;
+    return s->delivering > 0 && cadence_clock_mono_ms() - s->progress_ms > limit;
 }
 
 static void count_error(scheduler *s, const char *kind)
@@ -198,7 +184,7 @@ static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partitio
     struct task *t = opaque;
     scheduler *s = t->s;
     s->delivering--;
-    s->progress_ms = mono_ms();
+    s->progress_ms = cadence_clock_mono_ms();
     if (s->closing) {
         task_done(t);
         return;
@@ -213,7 +199,7 @@ static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partitio
         task_done(t);
         return;
     }
-    int64_t now = wall_ms();
+    int64_t now = cadence_clock_now_ms();
     s->delivery_error[0] = '\0';
     cadence_metrics_add(s->d.metrics, "cadence_scheduler_published_total", NULL, 1);
     if (t->reclaimed)
@@ -237,7 +223,7 @@ static void publish(struct task *t)
         return;
     }
     if (s->delivering++ == 0)
-        s->progress_ms = mono_ms();
+        s->progress_ms = cadence_clock_mono_ms();
 }
 
 /* ------------------------------------------------------------ acknowledge */
@@ -654,7 +640,8 @@ static enum cadence_redis_status send_claim(scheduler *s, uint32_t shard)
     cadence_keys_tasks(k_tasks, shard);
     cadence_keys_inflight(k_inflight, shard);
     scheduler_claim_args a;
-    if (scheduler_plan_claim_args(&a, wall_ms(), s->d.cfg->lease_ms, SCHEDULER_CLAIM_BATCH) != 0)
+    if (scheduler_plan_claim_args(&a, cadence_clock_now_ms(), s->d.cfg->lease_ms,
+                                  SCHEDULER_CLAIM_BATCH) != 0)
         return CADENCE_REDIS_INVALID;
     struct claim_ctx *c = malloc(sizeof(*c));
     if (!c)
@@ -740,9 +727,8 @@ static void declare(cadence_metrics *m)
 
 static uint64_t make_seed(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
+    uint64_t us = (uint64_t)cadence_clock_now_us();
+    uint64_t x = us ^ (us << 20) ^ ((uint64_t)getpid() << 40);
     x ^= x >> 33; /* splitmix-style finaliser */
     x *= 0xff51afd7ed558ccdULL;
     x ^= x >> 33;
@@ -805,7 +791,7 @@ int scheduler_deliveries_ok(const scheduler *s, char *why, size_t why_size)
     }
     if (stalled(s)) {
         snprintf(why, why_size, "kafka: %zu messages waiting, no delivery report for %lld ms",
-                 s->delivering, (long long)(mono_ms() - s->progress_ms));
+                 s->delivering, (long long)(cadence_clock_mono_ms() - s->progress_ms));
         return 0;
     }
     return 1;
