@@ -26,9 +26,9 @@ int scheduler_plan_claim_args(scheduler_claim_args *a, int64_t now_ms, long leas
 {
     if (lease_ms <= 0 || limit <= 0)
         return -1;
-    snprintf(a->now, sizeof(a->now), "%lld", (long long)now_ms);
-    snprintf(a->deadline, sizeof(a->deadline), "%lld", (long long)now_ms + (long long)lease_ms);
-    snprintf(a->limit, sizeof(a->limit), "%ld", limit);
+    a->now_ms = now_ms;
+    a->deadline_ms = now_ms + lease_ms;
+    a->limit = limit;
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "store/keys.h"
 #include "store/apply.h"
 #include "store/reads.h"
+#include "store/queue.h"
 #include "store/writes.h"
 #include "lead_cache.h"
 #include "core/log.h"
@@ -876,7 +877,7 @@ static void send_side_writes(struct batch *b, struct item *it)
         struct apply_ctx *ctx = side_ctx(b, it);
         side_sent(
             b, it, ctx,
-            cadence_store_drop_rep_task(r, rep, it->outs.cancelled_task_id, on_side_write, ctx));
+            cadence_store_unqueue_task(r, rep, it->outs.cancelled_task_id, on_side_write, ctx));
     }
 }
 
