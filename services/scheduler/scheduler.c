@@ -1,11 +1,12 @@
 /*
  * scheduler — claim, publish, acknowledge. See scheduler.h for the flow and failure model.
  *
- * A task moves through these steps; a step that cannot be submitted now (producer queue
- * full, Redis busy or down) parks the task on the retry list, served every
- * SCHEDULER_RETRY_MS:
+ * A task moves through these steps; a step that cannot be submitted now (Redis busy or down)
+ * parks the task on the retry list, served every SCHEDULER_RETRY_MS:
  *
- *   PUBLISH  → produce to touches-due.v1; the delivery report moves it on
+ *   PUBLISH  → produce to touches-due.v1 (kafka/redeliver.h, shared with the worker, sends it
+ *              again every SCHEDULER_RETRY_MS while the producer's queue is full); the
+ *              delivery report moves it on; a failed delivery leaves it to its lease
  *   ACK      → queued; a flush right after the current callbacks sends the acks of up to
  *              SCHEDULER_ACK_BATCH tasks as one pipelined batch: one queue script per rep
  *              (rep slot), then one ack script per shard (shard slot)
@@ -27,6 +28,7 @@
 
 #include "core/log.h"
 #include "plan.h"
+#include "kafka/redeliver.h"
 #include "store/due.h"
 #include "store/queue.h"
 #include "base/topics.h"
@@ -62,7 +64,8 @@ struct scheduler {
     scheduler_deps d;
     uint32_t shards;
     cadence_store_due_scripts scripts;
-    GHashTable *tasks; /* task id → struct task*, every task in flight */
+    cadence_redeliver *out; /* publishes touches (a failed delivery is left to the lease) */
+    GHashTable *tasks;      /* task id → struct task*, every task in flight */
     size_t in_flight;
     uint32_t *pending; /* ring of shards waiting for a claim */
     uint8_t *queued;   /* queued[shard]: in the ring */
@@ -177,10 +180,8 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 
 /* --------------------------------------------------------------- publish */
 
-static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partition, int64_t offset)
+static void on_delivered(void *opaque, rd_kafka_resp_err_t err)
 {
-    (void)partition;
-    (void)offset;
     struct task *t = opaque;
     scheduler *s = t->s;
     s->delivering--;
@@ -210,20 +211,25 @@ static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partitio
     run_step(t);
 }
 
+/* The producer refused a touch at once (its queue is full): the redeliverer sends it again. */
+static void on_refused(void *opaque, const char *topic, int refused, rd_kafka_resp_err_t err)
+{
+    (void)topic;
+    (void)refused;
+    (void)err;
+    struct task *t = opaque;
+    count_error(t->s, "produce");
+}
+
+/* Publishes the touch; kafka/redeliver.h sends it again while the producer refuses it. */
 static void publish(struct task *t)
 {
     scheduler *s = t->s;
-    char err[256];
     t->step = STEP_DELIVERING;
-    if (cadence_producer_send(s->d.producer, CADENCE_TOPIC_TOUCHES_DUE, t->info.lead_id, t->json,
-                              t->len, on_delivered, t, err, sizeof(err)) != 0) {
-        t->step = STEP_PUBLISH;
-        count_error(s, "produce");
-        park(t);
-        return;
-    }
     if (s->delivering++ == 0)
         s->progress_ms = cadence_clock_mono_ms();
+    cadence_redeliver_send(s->out, CADENCE_TOPIC_TOUCHES_DUE, t->info.lead_id, t->json, t->len,
+                           on_delivered, t);
 }
 
 /* ------------------------------------------------------------ acknowledge */
@@ -627,7 +633,12 @@ scheduler *scheduler_new(const scheduler_deps *deps, char *errstr, size_t errstr
         scheduler_free(s);
         return NULL;
     }
-    if (cadence_store_due_scripts_add(deps->redis, &s->scripts, errstr, errstr_size) != 0) {
+    /* refused at once: again after SCHEDULER_RETRY_MS; a failed delivery is reported (the
+     * lease brings the task back to a later claim) */
+    const cadence_redeliver_policy out = {SCHEDULER_RETRY_MS, 0, on_refused};
+    s->out = cadence_redeliver_new(deps->base, deps->producer, &out, errstr, errstr_size);
+    if (!s->out ||
+        cadence_store_due_scripts_add(deps->redis, &s->scripts, errstr, errstr_size) != 0) {
         scheduler_free(s);
         return NULL;
     }
@@ -695,6 +706,7 @@ void scheduler_free(scheduler *s)
 {
     if (!s)
         return;
+    cadence_redeliver_free(s->out); /* drops touches waiting to be sent again */
     if (s->tasks) {
         GHashTableIter it;
         gpointer k, v;
