@@ -20,6 +20,10 @@ extern const char cadence_lua_queue_tasks[];
 extern const char cadence_lua_read_queue[];
 /* Appends an alert to a rep's stream once per alert id (rep slot; lua/append_alert.lua). */
 extern const char cadence_lua_append_alert[];
+/* Replaces a lead's terms and card in its rep's search index (rep slot; lua/index_lead.lua). */
+extern const char cadence_lua_index_lead[];
+/* A rep's leads by name, company, email or id prefix (rep slot; lua/search_leads.lua). */
+extern const char cadence_lua_search_leads[];
 
 /* How long the apply script keeps an applied event's record (its outbox), in seconds. */
 #define CADENCE_STORE_EVENT_RECORD_TTL_S (7 * 24 * 3600)

@@ -75,8 +75,12 @@ void gw_api_me(gateway *g, struct evhttp_request *req, const char *route)
                        GW_ROLE_BIT(GW_ROLE_INGEST),
                    &who) != 0)
         return;
+    char date[11];
+    long long start = 0, end = 0;
+    gw_rep_day(who.timezone, gw_now_ms(), &start, &end, date);
     gw_reply(g, req, route, 200,
-             json_pack("{s:s,s:s}", "role", gw_role_name(who.role), "rep_id", who.rep_id));
+             json_pack("{s:s,s:s,s:s,s:s}", "role", gw_role_name(who.role), "rep_id", who.rep_id,
+                       "timezone", who.timezone[0] ? who.timezone : "UTC", "today", date));
 }
 
 /* ------------------------------------------------------------------ GET /v1/queue */
@@ -98,10 +102,15 @@ static void on_queue(const cadence_store_queued *queued, size_t n, const char *e
         return;
     }
     json_t *tasks = json_array();
+    char date[11], zone[65];
+    long long day_start = 0, day_end = 0;
+    gw_auth_rep_timezone(c->g->auth, c->id, zone, sizeof(zone));
+    gw_rep_day(zone, c->now_ms, &day_start, &day_end, date);
     for (size_t i = 0; i < n; i++) {
         const cadence_store_queued *q = &queued[i];
-        json_t *t = json_pack("{s:s%,s:I,s:b}", "task_id", q->task_id, q->task_id_len, "due_ms",
-                              (json_int_t)q->due_ms, "overdue", q->due_ms < c->now_ms);
+        json_t *t = json_pack("{s:s%,s:I,s:b,s:s}", "task_id", q->task_id, q->task_id_len,
+                              "due_ms", (json_int_t)q->due_ms, "overdue", q->due_ms < c->now_ms,
+                              "day", q->due_ms < day_start ? "overdue" : "today");
         if (q->task_json)
             json_object_set_new(t, "task", parse_or_string(q->task_json, q->task_json_len));
         else
@@ -109,8 +118,10 @@ static void on_queue(const cadence_store_queued *queued, size_t n, const char *e
         json_array_append_new(tasks, t);
     }
     gw_reply(c->g, c->req, c->route, 200,
-             json_pack("{s:s,s:I,s:o}", "rep_id", c->id, "now_ms", (json_int_t)c->now_ms, "tasks",
-                       tasks));
+             json_pack("{s:s,s:I,s:{s:s,s:s,s:I,s:I},s:o}", "rep_id", c->id, "now_ms",
+                       (json_int_t)c->now_ms, "today", "date", date, "timezone",
+                       zone[0] ? zone : "UTC", "start_ms", (json_int_t)day_start, "end_ms",
+                       (json_int_t)day_end, "tasks", tasks));
     free(c);
 }
 
@@ -145,9 +156,12 @@ void gw_api_queue(gateway *g, struct evhttp_request *req, const char *route)
     if (!c)
         return;
     snprintf(c->id, sizeof(c->id), "%s", rep);
-    /* Due and overdue today: everything up to the end of the current UTC day. */
-    long long day_ms = 86400000LL;
-    long long until = (c->now_ms / day_ms + 1) * day_ms - 1;
+    /* Due and overdue today: everything up to the end of the rep's local day. */
+    char date[11], zone[65];
+    long long day_start = 0, day_end = 0;
+    gw_auth_rep_timezone(g->auth, rep, zone, sizeof(zone));
+    gw_rep_day(zone, c->now_ms, &day_start, &day_end, date);
+    long long until = day_end - 1;
     enum cadence_redis_status st =
         cadence_store_read_queue(g->redis, g->queue_script, rep, until, QUEUE_MAX, on_queue, c);
     if (st != CADENCE_REDIS_OK)
