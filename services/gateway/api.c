@@ -108,9 +108,9 @@ static void on_queue(const cadence_store_queued *queued, size_t n, const char *e
     gw_rep_day(zone, c->now_ms, &day_start, &day_end, date);
     for (size_t i = 0; i < n; i++) {
         const cadence_store_queued *q = &queued[i];
-        json_t *t = json_pack("{s:s%,s:I,s:b,s:s}", "task_id", q->task_id, q->task_id_len,
-                              "due_ms", (json_int_t)q->due_ms, "overdue", q->due_ms < c->now_ms,
-                              "day", q->due_ms < day_start ? "overdue" : "today");
+        json_t *t = json_pack("{s:s%,s:I,s:b,s:s}", "task_id", q->task_id, q->task_id_len, "due_ms",
+                              (json_int_t)q->due_ms, "overdue", q->due_ms < c->now_ms, "day",
+                              q->due_ms < day_start ? "overdue" : "today");
         if (q->task_json)
             json_object_set_new(t, "task", parse_or_string(q->task_json, q->task_json_len));
         else
