@@ -62,6 +62,10 @@ static const struct var vars[] = {
      "scheduler claim lease: a claimed task not acknowledged by then is handed out again"},
     {"CADENCE_MAX_BODY_BYTES", K_LONG, OFF(max_body_bytes), "1048576", 1024, 67108864,
      "gateway: largest accepted request body (413 above)"},
+    {"CADENCE_STATS_RETENTION_DAYS", K_LONG, OFF(stats_retention_days), "400", 1, 36600,
+     "worker: days the managers' daily counters are kept in Redis (older days expire)"},
+    {"CADENCE_STATS_MAX_DAYS", K_LONG, OFF(stats_max_days), "366", 1, 36600,
+     "gateway: longest date range of one GET /v1/stats (400 above)"},
     {"CADENCE_NOTIFY_ROUTES", K_OPT_FILE, OFF(notify_routes), NULL, 0, 0,
      "notifier: routes file, lines of '<rep_id or *> slack <url>' or '<rep_id or *> webhook <url> "
      "<secret>' (re-read on SIGHUP; required by the notifier)"},

@@ -43,6 +43,8 @@ typedef struct cadence_config {
     long tick_ms;                     /* CADENCE_TICK_MS: scheduler tick */
     long lease_ms;                    /* CADENCE_LEASE_MS: scheduler claim lease */
     long max_body_bytes;              /* CADENCE_MAX_BODY_BYTES: gateway request bodies */
+    long stats_retention_days;        /* CADENCE_STATS_RETENTION_DAYS: worker, counters kept */
+    long stats_max_days;              /* CADENCE_STATS_MAX_DAYS: gateway, longest stats range */
     /* cadence-notifier (services/notifier/) */
     char *notify_routes;             /* CADENCE_NOTIFY_ROUTES, NULL when unset */
     char *console_url;               /* CADENCE_CONSOLE_URL: base of the lead links */

@@ -1,6 +1,6 @@
 /*
- * The store's typed operations on due touches, reps' queues, alerts, statistics and the
- * gateway's lead view (store/due.h, queue.h, alerts.h, stats.h, reads.h) through the async
+ * The store's typed operations on due touches, reps' queues, alerts and the gateway's lead
+ * view (store/due.h, queue.h, alerts.h, reads.h) through the async
  * client against a private redis-server: each names its keys (store/keys.h), packs its
  * arguments and parses its replies, so callers see ids, times and JSON only.
  */
@@ -18,7 +18,6 @@
 #include "store/keys.h"
 #include "store/queue.h"
 #include "store/reads.h"
-#include "store/stats.h"
 #include "store/writes.h"
 
 #define WAIT_MS 5000
@@ -405,42 +404,6 @@ Test(store_rep, alerts_are_appended_once_per_dedupe_id_and_read_back_in_order)
 }
 
 /* ------------------------------------------------------------------ stats, lead view, links */
-
-struct stats_got {
-    int calls;
-    long long attempts, wins, other;
-    size_t n;
-};
-
-static void on_stats(const cadence_store_stat *s, size_t n, const char *error, void *arg)
-{
-    struct stats_got *g = arg;
-    cr_assert_null(error, "%s", error);
-    g->calls++;
-    g->n = n;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(s[i].name, "attempts") == 0)
-            g->attempts = s[i].value;
-        else if (strcmp(s[i].name, "wins") == 0)
-            g->wins = s[i].value;
-        else
-            g->other += s[i].value;
-    }
-}
-
-Test(store_rep, statistics_are_summed_over_every_shard)
-{
-    char k[CADENCE_KEY_MAX];
-    freeReplyObject(redisCommand(F.sync, "HSET %s attempts 3 wins 1", cadence_keys_stats(k, 0)));
-    freeReplyObject(redisCommand(F.sync, "HSET %s attempts 4", cadence_keys_stats(k, 2)));
-    freeReplyObject(redisCommand(F.sync, "HSET %s attempts 100", cadence_keys_stats(k, 7)));
-    struct stats_got g = {0};
-    cr_assert_eq(cadence_store_read_stats(F.r, 4, on_stats, &g), CADENCE_REDIS_OK);
-    RUN_UNTIL(g.calls == 1);
-    cr_assert_eq(g.n, 2);
-    cr_assert_eq(g.attempts, 7, "shard 7 is not among 4 shards");
-    cr_assert_eq(g.wins, 1);
-}
 
 struct view_got {
     int calls;
