@@ -6,14 +6,15 @@
  */
 #include "core/log.h"
 
+#include "base/clock.h"
+#include "base/rfc3339.h"
+
 #include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 static char log_svc[64] = "cadence";
@@ -62,13 +63,8 @@ void cadence_log_json(enum cadence_log_level level, const char *msg, json_t *fie
         json_decref(fields);
         return;
     }
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
-    char ts[96];
-    snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000));
+    char ts[CADENCE_RFC3339_SIZE];
+    cadence_rfc3339_format_ms(cadence_clock_now_ms(), ts, sizeof(ts));
 
     json_t *line = json_object();
     json_object_set_new(line, "ts", json_string(ts));

@@ -162,7 +162,7 @@ static void emit(run *r, const char *topic, json_t *value)
 static void set_time_utc(json_t *o, const char *key, int64_t ms)
 {
     char buf[40];
-    cadence_time_format_utc(ms, buf, sizeof buf);
+    cadence_rfc3339_format(ms, buf, sizeof buf);
     json_object_set_new_nocheck(o, key, json_string_nocheck(buf));
 }
 
@@ -634,7 +634,7 @@ static void on_lead(run *r, const cadence_event *ev)
             note(r, "reenroll ignored: the lead is %s", cadence_status_name(st->status));
         } else if (ev->occurred_at < ready) {
             char buf[40];
-            cadence_time_format_utc(ready, buf, sizeof buf);
+            cadence_rfc3339_format(ready, buf, sizeof buf);
             note(r, "reenroll refused: the cool-off lasts until %s", buf);
         } else {
             enrol(r, ev->occurred_at, "reenrolled");

@@ -119,7 +119,7 @@ static int get_time(const json_t *doc, const char *key, int64_t *out, int requir
             snprintf(errstr, errstr_size, "/%s: required", key);
         return required ? -1 : 0;
     }
-    if (cadence_time_parse(json_string_value(v), out) != 0) {
+    if (cadence_rfc3339_parse(json_string_value(v), out) != 0) {
         snprintf(errstr, errstr_size, "/%s: not an RFC 3339 date-time", key);
         return -1;
     }
@@ -186,7 +186,7 @@ static int parse_conversation(const json_t *c, cadence_event *ev, char *errstr, 
         }
     }
     v = json_object_get(c, "next_contact_at");
-    if (v && cadence_time_parse(json_string_value(v), &ev->next_contact_at) != 0) {
+    if (v && cadence_rfc3339_parse(json_string_value(v), &ev->next_contact_at) != 0) {
         snprintf(errstr, n, "/conversation/next_contact_at: not an RFC 3339 date-time");
         return -1;
     }
@@ -313,7 +313,7 @@ int cadence_event_from_json(const json_t *doc, cadence_event *ev, char *errstr, 
 static void set_time(json_t *o, const char *key, int64_t ms)
 {
     char buf[40];
-    cadence_time_format_utc(ms, buf, sizeof buf);
+    cadence_rfc3339_format(ms, buf, sizeof buf);
     json_object_set_new(o, key, json_string(buf));
 }
 

@@ -7,6 +7,8 @@
  */
 #include "engine/tzcache.h"
 
+#include "base/rfc3339.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -115,23 +117,6 @@ static int32_t offset_at(cadence_tz *tz, int64_t secs)
     return off;
 }
 
-int cadence_time_parse(const char *text, int64_t *ms)
-{
-    if (!text || strlen(text) < 20 || strlen(text) > 40 || (text[10] != 'T' && text[10] != 't'))
-        return -1;
-    /* RFC 3339 needs an explicit offset: "Z" or ±hh:mm at the end. */
-    size_t n = strlen(text);
-    char last = text[n - 1];
-    if (last != 'Z' && last != 'z' && !(n > 6 && (text[n - 6] == '+' || text[n - 6] == '-')))
-        return -1;
-    GDateTime *dt = g_date_time_new_from_iso8601(text, NULL);
-    if (!dt)
-        return -1;
-    *ms = g_date_time_to_unix(dt) * 1000 + g_date_time_get_microsecond(dt) / 1000;
-    g_date_time_unref(dt);
-    return 0;
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
     return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
@@ -139,20 +124,6 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 /* GDate Julian day number of 1970-01-01 (day 1 = 0001-01-01). */
 #define UNIX_EPOCH_JULIAN 719163
-
-/* Civil date of a day count since 1970-01-01 (H. Hinnant's algorithm; no allocation). */
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
 
 /* Local wall-clock seconds of UTC `secs` in `zone`, and the UTC offset used. */
 static int64_t to_local(int64_t secs, cadence_tz *zone, int32_t *offset)
@@ -163,70 +134,15 @@ static int64_t to_local(int64_t secs, cadence_tz *zone, int32_t *offset)
     return secs + off;
 }
 
-static char *put2(char *p, int v)
-{
-    *p++ = (char)('0' + v / 10 % 10);
-    *p++ = (char)('0' + v % 10);
-    return p;
-}
-
-/* RFC 3339 by hand (snprintf is most of the cost of formatting a time). */
-static void format(int64_t ms, int64_t local_secs, int32_t offset, int utc, char *out,
-                   size_t out_size)
-{
-    int y, mo, d;
-    int64_t days = floor_div(local_secs, 86400);
-    int64_t rem = local_secs - days * 86400;
-    civil_from_days(days, &y, &mo, &d);
-    int frac = (int)(ms - floor_div(ms, 1000) * 1000);
-    char buf[40], *p = buf;
-    if (y < 0 || y > 9999)
-        y = 0;
-    p = put2(p, y / 100);
-    p = put2(p, y % 100);
-    *p++ = '-';
-    p = put2(p, mo);
-    *p++ = '-';
-    p = put2(p, d);
-    *p++ = 'T';
-    p = put2(p, (int)(rem / 3600));
-    *p++ = ':';
-    p = put2(p, (int)(rem / 60 % 60));
-    *p++ = ':';
-    p = put2(p, (int)(rem % 60));
-    if (frac) {
-        *p++ = '.';
-        *p++ = (char)('0' + frac / 100);
-        p = put2(p, frac % 100);
-    }
-    if (utc) {
-        *p++ = 'Z';
-    } else {
-        int a = offset < 0 ? -offset : offset;
-        *p++ = offset < 0 ? '-' : '+';
-        p = put2(p, a / 3600);
-        *p++ = ':';
-        p = put2(p, a / 60 % 60);
-    }
-    *p = '\0';
-    g_strlcpy(out, buf, out_size);
-}
-
-void cadence_time_format_utc(int64_t ms, char *out, size_t out_size)
-{
-    int64_t secs = floor_div(ms, 1000);
-    format(ms, secs, 0, 1, out, out_size);
-}
-
 void cadence_time_format_local(int64_t ms, cadence_tz *zone, char *out, size_t out_size)
 {
     if (!zone) {
-        cadence_time_format_utc(ms, out, out_size);
+        cadence_rfc3339_format(ms, out, out_size);
         return;
     }
     int32_t off;
-    int64_t local = to_local(floor_div(ms, 1000), zone, &off);
-    format(ms, local, off, 0, out, out_size);
+    (void)to_local(floor_div(ms, 1000), zone, &off);
+    cadence_rfc3339_format_offset(ms, off, out, out_size);
 }
 
 uint32_t cadence_time_local_day(int64_t ms, cadence_tz *zone, int *minute)

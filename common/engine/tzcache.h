@@ -17,6 +17,8 @@
 
 #include <glib.h>
 
+#include "base/rfc3339.h" /* parsing and UTC formatting */
+
 typedef struct cadence_tzcache cadence_tzcache;
 
 /*
@@ -40,16 +42,8 @@ cadence_tz *cadence_tzcache_get(cadence_tzcache *tz, const char *name);
 /* The zone's GTimeZone (borrowed). */
 GTimeZone *cadence_tz_gtimezone(const cadence_tz *zone);
 
-/*
- * Parses an RFC 3339 date-time ("2026-11-23T09:00:00Z", "…+01:00") into Unix ms.
- * Returns 0, or -1 when `text` is not such a time (an offset is required).
- */
-int cadence_time_parse(const char *text, int64_t *ms);
-
-/* Formats `ms` as RFC 3339 in UTC ("2026-11-23T09:00:00Z"; ".123" when ms are not 0). */
-void cadence_time_format_utc(int64_t ms, char *out, size_t out_size);
-
-/* Formats `ms` as RFC 3339 with the local offset of `zone` ("2026-11-23T09:00:00-05:00"). */
+/* Formats `ms` as RFC 3339 with the local offset of `zone` ("2026-11-23T09:00:00-05:00"; UTC
+ * with "Z" when `zone` is NULL). Parsing and UTC formatting: base/rfc3339.h. */
 void cadence_time_format_local(int64_t ms, cadence_tz *zone, char *out, size_t out_size);
 
 /* The local calendar date of `ms` in `zone` as a GDate Julian day, and the minutes after local

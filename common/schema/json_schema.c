@@ -14,6 +14,8 @@
  */
 #include "schema/json_schema.h"
 
+#include "base/rfc3339.h"
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -296,61 +298,9 @@ static int equal(const json_t *a, const json_t *b)
 
 /* ---------------------------------------------------------------- RFC 3339 date-time */
 
-static int digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* Parses the offset at s[0..len) ("Z" or "+HH:MM"); returns minutes east of UTC via *minutes. */
-static int parse_offset(const char *s, size_t len, int *minutes)
-{
-    int oh, om;
-    if (len == 1 && (s[0] == 'Z' || s[0] == 'z')) {
-        *minutes = 0;
-        return 1;
-    }
-    if (len != 6 || (s[0] != '+' && s[0] != '-') || !digits(s + 1, 2, &oh) || s[3] != ':' ||
-        !digits(s + 4, 2, &om) || oh > 23 || om > 59)
-        return 0;
-    *minutes = (s[0] == '-' ? -1 : 1) * (oh * 60 + om);
-    return 1;
-}
-
 int cadence_json_schema_is_date_time(const char *s, size_t len)
 {
-    int y, mo, d, h, mi, sec, off;
-    if (len < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-        !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
-        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
-        return 0;
-    size_t i = 19;
-    if (s[i] == '.') {
-        size_t start = ++i;
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == start)
-            return 0;
-    }
-    if (!parse_offset(s + i, len - i, &off))
-        return 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
-        return 0;
-    /* A leap second is always 23:59:60 in UTC. */
-    return sec < 60 || ((h * 60 + mi - off) % 1440 + 1440) % 1440 == 23 * 60 + 59;
+    return cadence_rfc3339_valid(s, len);
 }
 
 /* Formats `format` can check; NULL check = annotation only (used by the draft-07 metaschema). */

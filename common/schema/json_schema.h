@@ -61,7 +61,8 @@ int cadence_json_schema_validate(const cadence_json_schema *schema, const json_t
 /*
  * True (1) when the `len` bytes at `s` are an RFC 3339 date-time (section 5.6): `T`/`Z` in
  * either case, a real calendar day, hour ≤ 23, minute ≤ 59, offset hours ≤ 23, and second 60
- * only as a leap second (23:59:60 in UTC once the offset is applied). 0 otherwise.
+ * only as a leap second (23:59:60 in UTC once the offset is applied). 0 otherwise. The `date-time`
+ * format; the rule itself is cadence_rfc3339_valid (base/rfc3339.h).
  */
 int cadence_json_schema_is_date_time(const char *s, size_t len);
 

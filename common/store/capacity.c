@@ -1,6 +1,7 @@
 /* capacity — see capacity.h. */
 #include "store/capacity.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,12 +135,12 @@ static void on_defer(cadence_redis *r, const redisReply *reply, const char *erro
 }
 
 enum cadence_redis_status cadence_store_capacity_defer(cadence_store_capacity *c, uint32_t shard,
-                                                       const char *task_id, const char *lease,
+                                                       const char *task_id, int64_t lease_ms,
                                                        const char *claimed_json, size_t claimed_len,
                                                        int64_t due_ms, const char *new_json,
                                                        cadence_store_defer_cb cb, void *arg)
 {
-    if (!c || !cadence_id_valid(task_id) || !lease || !lease[0] || !claimed_json || !new_json ||
+    if (!c || !cadence_id_valid(task_id) || lease_ms <= 0 || !claimed_json || !new_json ||
         !new_json[0] || !cb)
         return CADENCE_REDIS_INVALID;
     char k_due[CADENCE_KEY_MAX], k_tasks[CADENCE_KEY_MAX], k_inflight[CADENCE_KEY_MAX], due[24];
@@ -152,6 +153,8 @@ enum cadence_redis_status cadence_store_capacity_defer(cadence_store_capacity *c
         return CADENCE_REDIS_NOMEM;
     call->cb = cb;
     call->arg = arg;
+    char lease[24];
+    snprintf(lease, sizeof(lease), "%" PRId64, lease_ms);
     const char *argv[] = {k_due, k_tasks, k_inflight, task_id, lease, claimed_json, due, new_json};
     size_t lens[] = {strlen(k_due), strlen(k_tasks), strlen(k_inflight), strlen(task_id),
                      strlen(lease), claimed_len,     strlen(due),        strlen(new_json)};

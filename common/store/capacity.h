@@ -56,12 +56,12 @@ typedef void (*cadence_store_defer_cb)(const char *error, int moved, void *arg);
 
 /*
  * Moves claimed task `task_id` of shard `shard` to `due_ms` with `new_json`, if the lease
- * `lease` (as the claim wrote it) is still ours and the stored JSON is still `claimed_json`
+ * `lease_ms` (as the claim wrote it) is still ours and the stored JSON is still `claimed_json`
  * (`claimed_len` bytes). Everything borrowed for the call. On CADENCE_REDIS_OK `cb` is called
  * exactly once.
  */
 enum cadence_redis_status cadence_store_capacity_defer(cadence_store_capacity *c, uint32_t shard,
-                                                       const char *task_id, const char *lease,
+                                                       const char *task_id, int64_t lease_ms,
                                                        const char *claimed_json, size_t claimed_len,
                                                        int64_t due_ms, const char *new_json,
                                                        cadence_store_defer_cb cb, void *arg);

@@ -2,6 +2,7 @@
 #include "store/reads.h"
 #include "store/keys.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 struct leads_call {
@@ -124,4 +125,64 @@ enum cadence_redis_status cadence_store_find_leads_by_email(cadence_redis *r,
         built = cadence_redis_batch_add_argv(b, 2, argv, NULL) == 0;
     }
     return send_batch(r, b, built, on_emails, c);
+}
+
+struct view_call {
+    cadence_store_lead_view_cb cb;
+    void *arg;
+};
+
+static void on_view(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct view_call c = *(struct view_call *)arg;
+    free(arg);
+    const char *why = NULL;
+    if (!reply_ok(reply, error, 2, "bad reply to the lead read", &why)) {
+        c.cb(NULL, why, c.arg);
+        return;
+    }
+    const redisReply *st = reply->element[0], *tl = reply->element[1];
+    size_t n = tl->type == REDIS_REPLY_ARRAY ? tl->elements : 0;
+    const char **texts = calloc(n ? n : 1, sizeof(*texts));
+    size_t *lens = calloc(n ? n : 1, sizeof(*lens));
+    if (!texts || !lens) {
+        free(texts);
+        free(lens);
+        c.cb(NULL, "out of memory", c.arg);
+        return;
+    }
+    cadence_store_lead_view v = {NULL, 0, texts, lens, 0};
+    if (st->type == REDIS_REPLY_STRING) {
+        v.state = st->str;
+        v.state_len = st->len;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (tl->element[i]->str) {
+            texts[v.n_timeline] = tl->element[i]->str;
+            lens[v.n_timeline++] = tl->element[i]->len;
+        }
+    c.cb(&v, NULL, c.arg);
+    free(texts);
+    free(lens);
+}
+
+enum cadence_redis_status cadence_store_read_lead_view(cadence_redis *r, const char *lead_id,
+                                                       uint32_t shards, long timeline_max,
+                                                       cadence_store_lead_view_cb cb, void *arg)
+{
+    if (timeline_max < 1 || shards == 0)
+        return CADENCE_REDIS_INVALID;
+    struct view_call *c = malloc(sizeof(*c));
+    if (c)
+        *c = (struct view_call){cb, arg};
+    cadence_redis_batch *b = cadence_redis_batch_new();
+    char k_state[CADENCE_KEY_MAX], k_tl[CADENCE_KEY_MAX], last[24];
+    snprintf(last, sizeof(last), "%ld", timeline_max - 1);
+    uint32_t shard = cadence_keys_shard(lead_id, shards);
+    const char *get[] = {"HGET", cadence_keys_lead_state(k_state, shard, lead_id), "s"};
+    const char *range[] = {"LRANGE", cadence_keys_timeline(k_tl, shard, lead_id), "0", last};
+    int built = b && cadence_redis_batch_add_argv(b, 3, get, NULL) == 0 &&
+                cadence_redis_batch_add_argv(b, 4, range, NULL) == 0;
+    return send_batch(r, b, built, on_view, c);
 }

@@ -1,7 +1,8 @@
 /*
- * reads — the worker's batched reads as typed operations: the stored state of many leads, and
- * the leads that emails are linked to (store/writes.h links them). One pipelined round trip
- * each; the store names the keys.
+ * reads — reads of the leads as typed operations: the worker's batched reads (the stored
+ * state of many leads, the leads that emails are linked to — store/writes.h links them) and
+ * the gateway's view of one lead (its state and timeline). One pipelined round trip each; the
+ * store names the keys.
  */
 #ifndef CADENCE_STORE_READS_H
 #define CADENCE_STORE_READS_H
@@ -48,5 +49,26 @@ enum cadence_redis_status cadence_store_find_leads_by_email(cadence_redis *r,
                                                             const char *const *emails, size_t n,
                                                             uint32_t shards,
                                                             cadence_store_emails_cb cb, void *arg);
+
+/* One lead as the gateway shows it; strings borrowed for the callback. */
+typedef struct cadence_store_lead_view {
+    const char *state; /* the state JSON; NULL when the lead has none */
+    size_t state_len;
+    const char *const *timeline; /* newest first, n_timeline entries (JSON texts) */
+    const size_t *timeline_len;
+    size_t n_timeline;
+} cadence_store_lead_view;
+
+/* `view` NULL with `error` set when the read failed. */
+typedef void (*cadence_store_lead_view_cb)(const cadence_store_lead_view *view, const char *error,
+                                           void *arg);
+
+/*
+ * Reads the state of lead `lead_id` (a validated id; sharded over `shards`) and its newest
+ * `timeline_max` (≥ 1) timeline entries. On CADENCE_REDIS_OK `cb` is called exactly once.
+ */
+enum cadence_redis_status cadence_store_read_lead_view(cadence_redis *r, const char *lead_id,
+                                                       uint32_t shards, long timeline_max,
+                                                       cadence_store_lead_view_cb cb, void *arg);
 
 #endif

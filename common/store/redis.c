@@ -40,6 +40,7 @@
 #include <hiredis/adapters/libevent.h>
 #include <openssl/sha.h>
 
+#include "base/clock.h"
 #include "core/log.h"
 #include "store/cluster.h"
 
@@ -138,9 +139,7 @@ struct cadence_redis {
 
 static uint64_t now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return (uint64_t)cadence_clock_mono_ns();
 }
 
 static uint64_t now_ms(void)

@@ -16,8 +16,6 @@ extern const char cadence_lua_claim_due[];
 extern const char cadence_lua_ack_due[];
 /* Records a rep's open tasks (rep slot; lua/queue_tasks.lua). */
 extern const char cadence_lua_queue_tasks[];
-/* Removes a cancelled task from a rep's queue (rep slot; lua/unqueue_task.lua). */
-extern const char cadence_lua_unqueue_task[];
 /* Reads a rep's open tasks with their JSON (rep slot; lua/read_queue.lua). */
 extern const char cadence_lua_read_queue[];
 /* Appends an alert to a rep's stream once per alert id (rep slot; lua/append_alert.lua). */

@@ -66,21 +66,22 @@ enum cadence_redis_status cadence_store_link_email(cadence_redis *r, const char 
     return st;
 }
 
-enum cadence_redis_status cadence_store_drop_rep_task(cadence_redis *r, const char *rep_id,
-                                                      const char *task_id, cadence_store_done_cb cb,
-                                                      void *arg)
+enum cadence_redis_status cadence_store_link_emails(cadence_redis *r,
+                                                    const cadence_store_email_lead *links, size_t n,
+                                                    uint32_t shards, cadence_store_done_cb cb,
+                                                    void *arg)
 {
-    struct done_call *c = done_call_new(cb, arg);
+    struct done_call *c = n > 0 ? done_call_new(cb, arg) : NULL;
     cadence_redis_batch *b = cadence_redis_batch_new();
-    char queue[CADENCE_KEY_MAX], tasks[CADENCE_KEY_MAX];
-    cadence_keys_rep_queue(queue, rep_id);
-    cadence_keys_rep_tasks(tasks, rep_id);
-    const char *zrem[] = {"ZREM", queue, task_id};
-    const char *hdel[] = {"HDEL", tasks, task_id};
-    enum cadence_redis_status st = CADENCE_REDIS_INVALID;
-    if (c && b && cadence_redis_batch_add_argv(b, 3, zrem, NULL) == 0 &&
-        cadence_redis_batch_add_argv(b, 3, hdel, NULL) == 0)
-        st = cadence_redis_batch_send(r, b, on_batch_done, c);
+    int built = c && b;
+    for (size_t i = 0; built && i < n; i++) {
+        char key[CADENCE_KEY_MAX];
+        const char *argv[] = {"SET", cadence_keys_email(key, links[i].email, shards),
+                              links[i].lead_id};
+        built = cadence_redis_batch_add_argv(b, 3, argv, NULL) == 0;
+    }
+    enum cadence_redis_status st =
+        built ? cadence_redis_batch_send(r, b, on_batch_done, c) : CADENCE_REDIS_INVALID;
     if (st != CADENCE_REDIS_OK)
         free(c);
     cadence_redis_batch_free(b);

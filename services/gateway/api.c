@@ -17,17 +17,14 @@
 
 #include "base/id.h"
 #include "gateway.h"
-#include "store/keys.h"
-#include "store/scripts.h"
+#include "store/queue.h"
+#include "store/reads.h"
 #include "core/log.h"
 
-#define QUEUE_MAX "500"
-#define TIMELINE_MAX "199"
-
-const cadence_redis_script *gw_api_queue_script(cadence_redis *r, char *errstr, size_t errstr_size)
-{
-    return cadence_redis_script_add(r, cadence_lua_read_queue, errstr, errstr_size);
-}
+/* Most tasks one GET /v1/queue returns. */
+#define QUEUE_MAX 500
+/* Newest timeline entries one GET /v1/leads/{id} returns. */
+#define TIMELINE_MAX 200
 
 struct api_ctx {
     gateway *g;
@@ -87,17 +84,20 @@ void gw_api_me(gateway *g, struct evhttp_request *req, const char *route)
 
 /* ------------------------------------------------------------------ GET /v1/queue */
 
-static void on_queue(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+/* A read failed: the driver's or a script's text stays in the log, never in a response. */
+static void read_failed(struct api_ctx *c, const char *error)
 {
-    (void)r;
+    cadence_log_json(CADENCE_LOG_WARN, "redis read failed",
+                     json_pack("{s:s,s:s}", "route", c->route, "error", error));
+    gw_reply_error(c->g, c->req, c->route, 503, "redis unavailable");
+    free(c);
+}
+
+static void on_queue(const cadence_store_queued *queued, size_t n, const char *error, void *arg)
+{
     struct api_ctx *c = arg;
-    if (error || !reply || reply->type != REDIS_REPLY_ARRAY) {
-        /* The driver's or a script's text stays in the log, never in a response. */
-        if (error)
-            cadence_log_json(CADENCE_LOG_WARN, "redis read failed",
-                             json_pack("{s:s,s:s}", "route", c->route, "error", error));
-        gw_reply_error(c->g, c->req, c->route, 503, "redis unavailable");
-        free(c);
+    if (error) {
+        read_failed(c, error);
         return;
     }
     json_t *tasks = json_array();
@@ -105,15 +105,13 @@ static void on_queue(cadence_redis *r, const redisReply *reply, const char *erro
     long long day_start = 0, day_end = 0;
     gw_auth_rep_timezone(c->g->auth, c->id, zone, sizeof(zone));
     gw_rep_day(zone, c->now_ms, &day_start, &day_end, date);
-    for (size_t i = 0; i + 2 < reply->elements; i += 3) {
-        const redisReply *id = reply->element[i], *score = reply->element[i + 1],
-                         *task = reply->element[i + 2];
-        long long due = score->str ? strtoll(score->str, NULL, 10) : 0;
-        json_t *t = json_pack("{s:s,s:I,s:b,s:s}", "task_id", id->str ? id->str : "", "due_ms",
-                              (json_int_t)due, "overdue", due < c->now_ms, "day",
-                              due < day_start ? "overdue" : "today");
-        if (task->str && task->len)
-            json_object_set_new(t, "task", parse_or_string(task->str, task->len));
+    for (size_t i = 0; i < n; i++) {
+        const cadence_store_queued *q = &queued[i];
+        json_t *t = json_pack("{s:s%,s:I,s:b,s:s}", "task_id", q->task_id, q->task_id_len, "due_ms",
+                              (json_int_t)q->due_ms, "overdue", q->due_ms < c->now_ms, "day",
+                              q->due_ms < day_start ? "overdue" : "today");
+        if (q->task_json)
+            json_object_set_new(t, "task", parse_or_string(q->task_json, q->task_json_len));
         else
             json_object_set_new(t, "task", json_null());
         json_array_append_new(tasks, t);
@@ -163,34 +161,22 @@ void gw_api_queue(gateway *g, struct evhttp_request *req, const char *route)
     gw_auth_rep_timezone(g->auth, rep, zone, sizeof(zone));
     gw_rep_day(zone, c->now_ms, &day_start, &day_end, date);
     long long until = day_end - 1;
-    char k_queue[CADENCE_KEY_MAX], k_tasks[CADENCE_KEY_MAX], max[32];
-    cadence_keys_rep_queue(k_queue, rep);
-    cadence_keys_rep_tasks(k_tasks, rep);
-    snprintf(max, sizeof(max), "%lld", until);
-    const char *argv[] = {k_queue, k_tasks, max, QUEUE_MAX};
     enum cadence_redis_status st =
-        cadence_redis_evalsha(g->redis, g->queue_script, 2, 4, argv, NULL, on_queue, c);
+        cadence_store_read_queue(g->redis, g->queue_script, rep, until, QUEUE_MAX, on_queue, c);
     if (st != CADENCE_REDIS_OK)
         submit_failed(c, st);
 }
 
 /* ------------------------------------------------------------------ GET /v1/leads/{id} */
 
-static void on_lead(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+static void on_lead(const cadence_store_lead_view *v, const char *error, void *arg)
 {
-    (void)r;
     struct api_ctx *c = arg;
-    if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
-        /* The driver's or a script's text stays in the log, never in a response. */
-        if (error)
-            cadence_log_json(CADENCE_LOG_WARN, "redis read failed",
-                             json_pack("{s:s,s:s}", "route", c->route, "error", error));
-        gw_reply_error(c->g, c->req, c->route, 503, "redis unavailable");
-        free(c);
+    if (error) {
+        read_failed(c, error);
         return;
     }
-    const redisReply *s = reply->element[0], *tl = reply->element[1];
-    json_t *state = s->type == REDIS_REPLY_STRING ? json_loadb(s->str, s->len, 0, NULL) : NULL;
+    json_t *state = v->state ? json_loadb(v->state, v->state_len, 0, NULL) : NULL;
     const char *owner = json_string_value(json_object_get(state, "rep_id"));
     int visible = state && gw_may_read_rep(&c->who, owner);
     if (!visible) {
@@ -200,10 +186,8 @@ static void on_lead(cadence_redis *r, const redisReply *reply, const char *error
         return;
     }
     json_t *timeline = json_array();
-    for (size_t i = 0; tl->type == REDIS_REPLY_ARRAY && i < tl->elements; i++)
-        if (tl->element[i]->str)
-            json_array_append_new(timeline,
-                                  parse_or_string(tl->element[i]->str, tl->element[i]->len));
+    for (size_t i = 0; i < v->n_timeline; i++)
+        json_array_append_new(timeline, parse_or_string(v->timeline[i], v->timeline_len[i]));
     gw_reply(c->g, c->req, c->route, 200,
              json_pack("{s:s,s:s?,s:o,s:o}", "lead_id", c->id, "rep_id", owner, "state", state,
                        "timeline", timeline));
@@ -230,22 +214,8 @@ void gw_api_lead(gateway *g, struct evhttp_request *req, const char *route)
     }
     snprintf(c->id, sizeof(c->id), "%s", id);
     free(id);
-    uint32_t shard = cadence_keys_shard(c->id, (uint32_t)g->cfg.shards);
-    char k_state[CADENCE_KEY_MAX], k_tl[CADENCE_KEY_MAX];
-    cadence_keys_lead_state(k_state, shard, c->id);
-    cadence_keys_timeline(k_tl, shard, c->id);
-    cadence_redis_batch *b = cadence_redis_batch_new();
-    const char *get[] = {"HGET", k_state, "s"};
-    const char *range[] = {"LRANGE", k_tl, "0", TIMELINE_MAX};
-    if (!b || cadence_redis_batch_add_argv(b, 3, get, NULL) != 0 ||
-        cadence_redis_batch_add_argv(b, 4, range, NULL) != 0) {
-        cadence_redis_batch_free(b);
-        gw_reply_error(g, req, route, 500, "out of memory");
-        free(c);
-        return;
-    }
-    enum cadence_redis_status st = cadence_redis_batch_send(g->redis, b, on_lead, c);
-    cadence_redis_batch_free(b);
+    enum cadence_redis_status st = cadence_store_read_lead_view(
+        g->redis, c->id, (uint32_t)g->cfg.shards, TIMELINE_MAX, on_lead, c);
     if (st != CADENCE_REDIS_OK)
         submit_failed(c, st);
 }

@@ -2,14 +2,13 @@
  * fanin — alerts.v1 into per-rep Redis streams, so any number of gateways can serve any rep.
  *
  * The gateways share one consumer group (CADENCE_GROUP_ID, default cadence-gateway) on
- * alerts.v1. Each alert is appended to `cad:{r:<rep>}:alerts` (XADD MAXLEN ~ GW_STREAM_MAXLEN)
- * by a Lua script that first checks the rep's dedupe zset `cad:{r:<rep>}:alert_ids` (bounded to
- * the newest GW_ALERT_IDS_MAX ids), so a re-delivered or re-emitted alert (same alert_id) is
- * appended once. Both keys share the rep's hash tag. Offsets are stored only after the script
- * ran (auto-commit then commits them); a Redis failure keeps the batch and retries it, so
- * nothing is skipped. The consumer is served on the loop by the common Kafka wake-up
- * (kafka_wake.h): librdkafka signals when alerts arrive, and a FANIN_TICK_MS tick retries a
- * batch Redis refused and keeps serving the queue while a batch is in flight.
+ * alerts.v1. Each alert is appended to its rep's stream (at most ~GW_STREAM_MAXLEN entries) once
+ * per alert id: the store checks the rep's dedupe set (the newest GW_ALERT_IDS_MAX ids) first,
+ * so a re-delivered or re-emitted alert (same alert_id) is appended once (store/alerts.h). Offsets
+ * are stored only after the script ran (auto-commit then commits them); a Redis failure keeps the
+ * batch and retries it, so nothing is skipped. The consumer is served on the loop by the common
+ * Kafka wake-up (kafka_wake.h): librdkafka signals when alerts arrive, and a FANIN_TICK_MS tick
+ * retries a batch Redis refused and keeps serving the queue while a batch is in flight.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +19,11 @@
 #include "core/log.h"
 #include "kafka/conf.h"
 #include "kafka/wake.h"
-#include "store/keys.h"
-#include "store/scripts.h"
+#include "store/alerts.h"
 
-#define GW_STREAM_MAXLEN "1000"
-#define GW_ALERT_IDS_MAX "10000"
+/* Entries a rep's alert stream keeps (approximately), and alert ids its dedupe set keeps. */
+#define GW_STREAM_MAXLEN 1000
+#define GW_ALERT_IDS_MAX 10000
 #define FANIN_BATCH_MAX 256
 #define FANIN_TICK_MS 250
 #define FANIN_RETRY_MS 250
@@ -65,9 +64,8 @@ static void release_batch(gw_fanin *f, int store)
 
 static void serve(void *arg);
 
-static void on_appended(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+static void on_appended(const int *appended, size_t n, const char *error, void *arg)
 {
-    (void)r;
     gw_fanin *f = arg;
     f->inflight = 0;
     if (error) {
@@ -77,9 +75,8 @@ static void on_appended(cadence_redis *r, const redisReply *reply, const char *e
         return;
     }
     size_t added = 0, dup = 0;
-    for (size_t i = 0; reply && i < reply->elements; i++) {
-        const redisReply *e = reply->element[i];
-        if (e->type == REDIS_REPLY_INTEGER && e->integer == 1)
+    for (size_t i = 0; i < n; i++) {
+        if (appended[i])
             added++;
         else
             dup++;
@@ -95,11 +92,10 @@ static void on_appended(cadence_redis *r, const redisReply *reply, const char *e
 /* Sends the batch's scripts; messages that are not valid alerts are stored and skipped. */
 static void send_batch(gw_fanin *f)
 {
-    cadence_redis_batch *b = cadence_redis_batch_new();
-    if (!b)
-        return;
-    char now[32];
-    snprintf(now, sizeof(now), "%lld", gw_now_ms());
+    cadence_store_alert_in alerts[FANIN_BATCH_MAX];
+    json_t *docs[FANIN_BATCH_MAX]; /* the alerts' strings are borrowed from their documents */
+    char dedupe[FANIN_BATCH_MAX][96];
+    size_t n = 0;
     for (size_t i = 0; i < f->n; i++) {
         rd_kafka_message_t *m = f->batch[i];
         json_t *alert = NULL;
@@ -121,35 +117,24 @@ static void send_batch(gw_fanin *f)
          * dedupe id is then "<alert_id>#r<revision>", so each revision reaches the rep once. */
         const char *alert_id = json_string_value(json_object_get(alert, "alert_id"));
         json_int_t revision = json_integer_value(json_object_get(alert, "revision"));
-        char dedupe_id[96];
         if (revision > 1)
-            snprintf(dedupe_id, sizeof(dedupe_id), "%s#r%lld", alert_id, (long long)revision);
+            snprintf(dedupe[n], sizeof(dedupe[n]), "%s#r%lld", alert_id, (long long)revision);
         else
-            snprintf(dedupe_id, sizeof(dedupe_id), "%s", alert_id);
-        char k_stream[CADENCE_KEY_MAX], k_ids[CADENCE_KEY_MAX];
-        cadence_keys_rep_alerts(k_stream, rep);
-        cadence_keys_rep_alert_ids(k_ids, rep);
-        const char *argv[] = {
-            k_stream,         k_ids,           dedupe_id, (const char *)m->payload, now,
-            GW_STREAM_MAXLEN, GW_ALERT_IDS_MAX};
-        size_t argvlen[] = {strlen(k_stream),
-                            strlen(k_ids),
-                            strlen(dedupe_id),
-                            m->len,
-                            strlen(now),
-                            strlen(GW_STREAM_MAXLEN),
-                            strlen(GW_ALERT_IDS_MAX)};
-        cadence_redis_batch_add_evalsha(b, f->script, 2, 7, argv, argvlen);
-        json_decref(alert);
+            snprintf(dedupe[n], sizeof(dedupe[n]), "%s", alert_id);
+        alerts[n] = (cadence_store_alert_in){rep, dedupe[n], (const char *)m->payload, m->len};
+        docs[n++] = alert;
     }
-    if (cadence_redis_batch_size(b) == 0) {
+    static const cadence_store_alert_limits limits = {GW_STREAM_MAXLEN, GW_ALERT_IDS_MAX};
+    if (n == 0) {
         release_batch(f, 1);
-    } else if (cadence_redis_batch_send(f->g->redis, b, on_appended, f) == CADENCE_REDIS_OK) {
+    } else if (cadence_store_append_alerts(f->g->redis, f->script, alerts, n, &limits, gw_now_ms(),
+                                           on_appended, f) == CADENCE_REDIS_OK) {
         f->inflight = 1;
     } else {
         f->retry_at_ms = gw_now_ms() + FANIN_RETRY_MS;
     }
-    cadence_redis_batch_free(b);
+    for (size_t i = 0; i < n; i++)
+        json_decref(docs[i]);
 }
 
 /* The wake-up: polls the queue until it is empty (or a batch is full) and sends the batch;
@@ -190,7 +175,7 @@ gw_fanin *gw_fanin_new(gateway *g, char *errstr, size_t errstr_size)
         return NULL;
     }
     f->g = g;
-    f->script = cadence_redis_script_add(g->redis, cadence_lua_append_alert, errstr, errstr_size);
+    f->script = cadence_store_append_alert_script(g->redis, errstr, errstr_size);
     if (!f->script) {
         free(f);
         return NULL;

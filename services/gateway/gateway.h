@@ -50,7 +50,7 @@ typedef struct gateway {
     gw_conns *conns;                  /* conn.c: per-connection limits */
     cadence_service_stopper *stopper; /* SIGTERM/SIGINT: drain ingest, then end the loop */
     struct event *sig_hup, *drain_ev;
-    const cadence_redis_script *queue_script; /* api.c: due tasks with their JSON */
+    const cadence_redis_script *queue_script; /* api.c: store/queue.h's read script */
     char console_dir[512];        /* where index.html, app.js, style.css are read from */
     size_t kafka_max_event_bytes; /* largest event the producer sends (message.max.bytes - key
                                      and record overhead); 0: unknown */
@@ -94,7 +94,7 @@ int gw_require(gateway *g, struct evhttp_request *req, const char *route, unsign
 /* The request body as a contiguous buffer (borrowed from the request) and its length. */
 const char *gw_body(struct evhttp_request *req, size_t *len);
 
-/* Wall clock in Unix milliseconds. */
+/* Wall clock in Unix milliseconds (cadence_clock_now_ms, base/clock.h). */
 long long gw_now_ms(void);
 
 /*
@@ -135,9 +135,6 @@ void gw_messages_list(gateway *g, struct evhttp_request *req, const char *route)
 int gw_rep_day(const char *tz, long long now_ms, long long *start_ms, long long *end_ms,
                char date[11]);
 
-/* api.c: registers the queue script on `r` (owned by the client). NULL with errstr on failure. */
-const cadence_redis_script *gw_api_queue_script(cadence_redis *r, char *errstr, size_t errstr_size);
-
 /* fanin.c: consumes alerts.v1 in cfg.group_id and appends each alert to its rep's stream. */
 gw_fanin *gw_fanin_new(gateway *g, char *errstr, size_t errstr_size);
 int gw_fanin_healthy(const gw_fanin *f, char *why, size_t why_size);
@@ -146,7 +143,7 @@ void gw_fanin_free(gw_fanin *f);
 
 /* sse.c: the connected clients and the per-rep stream polling. */
 gw_sse *gw_sse_new(gateway *g, char *errstr, size_t errstr_size);
-/* Polls the streams of reps with listeners now (e.g. right after this gateway XADDed). */
+/* Polls the streams of reps with listeners now (e.g. right after this gateway appended alerts). */
 void gw_sse_kick(gw_sse *s);
 /* After the tokens were re-read: ends the streams whose token is gone or may no longer read
  * the stream's rep. */

@@ -25,9 +25,10 @@
 #include <time.h>
 
 #include "base/id.h"
+#include "base/clock.h"
 #include "gateway.h"
 #include "webhook_map.h"
-#include "store/keys.h"
+#include "store/writes.h"
 #include "core/log.h"
 #include "base/topics.h"
 
@@ -58,13 +59,6 @@ struct ingest_ctx {
     long long started_ns;
 };
 
-static long long mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void ctx_finish(struct ingest_ctx *c)
 {
     gateway *g = c->g;
@@ -84,7 +78,7 @@ static void ctx_finish(struct ingest_ctx *c)
     char labels[64];
     snprintf(labels, sizeof(labels), "route=\"%s\"", c->route);
     cadence_metrics_observe(g->metrics, GW_M_INGEST_SECONDS, labels,
-                            (double)(mono_ns() - c->started_ns) / 1e9);
+                            (double)(cadence_clock_mono_ns() - c->started_ns) / 1e9);
     json_decref(c->accepted);
     json_decref(c->extra);
     free(c);
@@ -104,10 +98,8 @@ static void on_delivery(void *opaque, rd_kafka_resp_err_t err, int32_t partition
         ctx_finish(c);
 }
 
-static void on_redis_write(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+static void on_linked(const char *error, void *arg)
 {
-    (void)r;
-    (void)reply;
     struct ingest_ctx *c = arg;
     if (error) {
         c->failed = 1;
@@ -135,12 +127,13 @@ static json_t *field_error(long index, const char *msg, int split)
 /*
  * Validates every event of `events` (a JSON array, borrowed) against `topic`, then produces
  * them all and answers from the delivery callbacks; answers 400 with every error instead when
- * any is invalid. `links` (may be NULL; ownership taken) is a Redis batch to write as part of
- * the request (identify calls), `extra` (stolen, may be NULL) members added to the 202 body.
+ * any is invalid. `links` (n_links of them, borrowed; may be NULL) are email links to write as
+ * part of the request (identify calls), `extra` (stolen, may be NULL) members added to the
+ * 202 body.
  */
 static void produce_all(gateway *g, struct evhttp_request *req, const char *route,
-                        const char *topic, json_t *events, cadence_redis_batch *links,
-                        json_t *extra, long long started_ns)
+                        const char *topic, json_t *events, const cadence_store_email_lead *links,
+                        size_t n_links, json_t *extra, long long started_ns)
 {
     size_t n = json_array_size(events);
     json_t *errors = json_array();
@@ -149,7 +142,6 @@ static void produce_all(gateway *g, struct evhttp_request *req, const char *rout
         free(texts);
         json_decref(errors);
         json_decref(extra);
-        cadence_redis_batch_free(links);
         gw_reply_error(g, req, route, 500, "out of memory");
         return;
     }
@@ -188,7 +180,6 @@ static void produce_all(gateway *g, struct evhttp_request *req, const char *rout
         free(texts);
         json_decref(errors);
         json_decref(extra);
-        cadence_redis_batch_free(links);
         gw_reply(g, req, route, 413, json_pack("{s:o}", "errors", too_large));
         return;
     }
@@ -198,7 +189,6 @@ static void produce_all(gateway *g, struct evhttp_request *req, const char *rout
             free(texts[i]);
         free(texts);
         json_decref(extra);
-        cadence_redis_batch_free(links);
         gw_reply(g, req, route, 400, json_pack("{s:o}", "errors", errors));
         return;
     }
@@ -210,7 +200,6 @@ static void produce_all(gateway *g, struct evhttp_request *req, const char *rout
             free(texts[i]);
         free(texts);
         json_decref(extra);
-        cadence_redis_batch_free(links);
         gw_reply_error(g, req, route, 500, "out of memory");
         return;
     }
@@ -222,13 +211,13 @@ static void produce_all(gateway *g, struct evhttp_request *req, const char *rout
     c->extra = extra;
     c->started_ns = started_ns;
     c->pending = 1; /* held until every send below was queued */
-    if (links && cadence_redis_batch_size(links) > 0) {
-        if (cadence_redis_batch_send(g->redis, links, on_redis_write, c) == CADENCE_REDIS_OK)
+    if (n_links > 0) {
+        if (cadence_store_link_emails(g->redis, links, n_links, (uint32_t)g->cfg.shards, on_linked,
+                                      c) == CADENCE_REDIS_OK)
             c->pending++;
         else
             c->failed = 1;
     }
-    cadence_redis_batch_free(links);
     for (size_t i = 0; i < n && !c->failed; i++) {
         json_t *ev = json_array_get(events, i);
         const char *key = json_string_value(json_object_get(ev, "lead_id"));
@@ -340,7 +329,7 @@ static int ingest_auth(gateway *g, struct evhttp_request *req, const char *route
 
 void gw_ingest_events(gateway *g, struct evhttp_request *req, const char *route)
 {
-    long long started = mono_ns();
+    long long started = cadence_clock_mono_ns();
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     const char *topic = NULL;
     for (size_t i = 0; i < sizeof(event_routes) / sizeof(event_routes[0]); i++)
@@ -366,7 +355,7 @@ void gw_ingest_events(gateway *g, struct evhttp_request *req, const char *route)
         json_decref(events);
         return;
     }
-    produce_all(g, req, route, topic, events, NULL, NULL, started);
+    produce_all(g, req, route, topic, events, NULL, 0, NULL, started);
     json_decref(events);
 }
 
@@ -374,7 +363,7 @@ void gw_ingest_events(gateway *g, struct evhttp_request *req, const char *route)
 
 void gw_ingest_segment(gateway *g, struct evhttp_request *req, const char *route)
 {
-    long long started = mono_ns();
+    long long started = cadence_clock_mono_ns();
     size_t len;
     const char *body = read_body(g, req, route, &len);
     if (!body)
@@ -401,7 +390,9 @@ void gw_ingest_segment(gateway *g, struct evhttp_request *req, const char *route
         return;
     }
     json_t *events = json_array();
-    cadence_redis_batch *links = cadence_redis_batch_new();
+    /* the links borrow their strings from `calls`, kept until they are sent */
+    cadence_store_email_lead *links = calloc(json_array_size(calls) + 1, sizeof(*links));
+    size_t n_links = 0;
     int ignored = 0;
     size_t i;
     json_t *call;
@@ -417,30 +408,27 @@ void gw_ingest_segment(gateway *g, struct evhttp_request *req, const char *route
         const char *user = json_string_value(json_object_get(call, "userId"));
         if (type && strcmp(type, "identify") == 0 && email && user && cadence_id_valid(user) &&
             strchr(email, '@') && strlen(email) <= 254 && links) {
-            char key[CADENCE_KEY_MAX];
-            cadence_keys_email(key, email, (uint32_t)g->cfg.shards);
-            const char *argv[] = {"SET", key, user};
-            cadence_redis_batch_add_argv(links, 3, argv, NULL);
+            links[n_links++] = (cadence_store_email_lead){email, user};
             continue;
         }
         ignored++;
     }
-    json_decref(calls);
-    json_t *extra = json_pack("{s:i,s:i}", "linked",
-                              links ? (int)cadence_redis_batch_size(links) : 0, "ignored", ignored);
-    if (json_array_size(events) == 0 && (!links || cadence_redis_batch_size(links) == 0)) {
-        cadence_redis_batch_free(links);
+    json_t *extra = json_pack("{s:i,s:i}", "linked", (int)n_links, "ignored", ignored);
+    if (json_array_size(events) == 0 && n_links == 0) {
         json_object_set_new(extra, "accepted", json_array());
         gw_reply(g, req, route, 202, extra);
     } else {
-        produce_all(g, req, route, CADENCE_TOPIC_SITE_VISITS, events, links, extra, started);
+        produce_all(g, req, route, CADENCE_TOPIC_SITE_VISITS, events, links, n_links, extra,
+                    started);
     }
+    free(links);
+    json_decref(calls);
     json_decref(events);
 }
 
 void gw_ingest_mautic(gateway *g, struct evhttp_request *req, const char *route)
 {
-    long long started = mono_ns();
+    long long started = cadence_clock_mono_ns();
     size_t len;
     const char *body = read_body(g, req, route, &len);
     if (!body)
@@ -476,7 +464,7 @@ void gw_ingest_mautic(gateway *g, struct evhttp_request *req, const char *route)
         json_object_set_new(extra, "accepted", json_array());
         gw_reply(g, req, route, 202, extra);
     } else {
-        produce_all(g, req, route, CADENCE_TOPIC_SITE_VISITS, events, NULL, extra, started);
+        produce_all(g, req, route, CADENCE_TOPIC_SITE_VISITS, events, NULL, 0, extra, started);
     }
     json_decref(events);
 }

@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "kafka/conf.h"
 #include "core/service.h"
+#include "store/queue.h"
 
 /* ------------------------------------------------------------------ life cycle */
 
@@ -188,7 +189,7 @@ static int start(gateway *g, char *err, size_t n)
     g->redis = cadence_redis_new(g->base, &g->cfg.redis, &ro, err, n);
     if (!g->redis)
         return -1;
-    g->queue_script = gw_api_queue_script(g->redis, err, n);
+    g->queue_script = cadence_store_read_queue_script(g->redis, err, n);
     if (!g->queue_script)
         return -1;
     g->search = cadence_store_search_new(g->redis, err, n);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base/id.h"
+#include "base/clock.h"
 #include "gateway.h"
 
 void gw_count(gateway *g, const char *route, int status)
@@ -96,9 +97,7 @@ const char *gw_body(struct evhttp_request *req, size_t *len)
 
 long long gw_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)cadence_clock_now_ms();
 }
 
 int gw_may_read_rep(const gw_principal *who, const char *rep_id)

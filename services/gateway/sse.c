@@ -1,16 +1,18 @@
 /*
  * sse — GET /v1/alerts/stream: the rep's call-now alerts as Server-Sent Events, read from the
- * per-rep Redis stream `cad:{r:<rep>}:alerts` (filled by fanin.c of any gateway).
+ * per-rep Redis stream of alerts (filled by fanin.c of any gateway; read through
+ * store/alerts.h).
  *
  * Each event is `id: <stream id>`, `event: call_now`, `data: <alert JSON>`. A client that sends
  * `Last-Event-ID` first gets everything after that id (XRANGE, paged); one without it gets the
  * rep's newest GW_SSE_BACKLOG alerts. Then it joins its rep's live feed.
  *
  * Live feed: one cursor per rep with listeners, however many clients that rep has. Every
- * GW_SSE_POLL_MS (and at once after this gateway appended an alert) one pipelined batch of
- * non-blocking `XREAD COUNT n STREAMS <key> <cursor>` — one per listening rep — goes out on the
- * shared Redis connection; new entries go to that rep's clients. This costs one command per
- * listening rep per tick (1,000 reps → 10,000 cheap commands/s) and no connection per client.
+ * GW_SSE_POLL_MS (and at once after this gateway appended an alert) one poll of every
+ * listening rep's stream after its cursor (a pipelined batch of non-blocking XREADs, one per
+ * rep) goes out on the shared Redis connection; new entries go to that rep's clients. This costs
+ * one command per listening rep per tick (1,000 reps → 10,000 cheap commands/s) and no connection
+ * per client.
  *
  * No gap, no duplicate: each client remembers the last id it got and is sent only newer ids.
  * Catch-up and polls go over the same connection, so they execute in the order sent: a poll
@@ -34,13 +36,13 @@
 #include "gateway.h"
 #include "core/log.h"
 #include "httphead.h"
-#include "store/keys.h"
+#include "store/alerts.h"
 
 #define GW_SSE_POLL_MS 100L
 #define GW_SSE_HEARTBEAT_S 15
-#define GW_SSE_BACKLOG "20"
+#define GW_SSE_BACKLOG 20
 #define GW_SSE_PAGE 500
-#define GW_SSE_READ_COUNT "200"
+#define GW_SSE_READ_COUNT 200
 #define GW_SSE_MAX_BUFFERED ((size_t)1024 * 1024)
 #define GW_SSE_POLL_MAX_REPS 8192
 
@@ -66,7 +68,6 @@ struct client {
 
 struct rep {
     char rep_id[65];
-    char key[CADENCE_KEY_MAX];
     GPtrArray *clients;
     int cursor_set;
     sid cursor;
@@ -169,25 +170,19 @@ static int too_slow(struct client *c)
     return bev && evbuffer_get_length(bufferevent_get_output(bev)) > GW_SSE_MAX_BUFFERED;
 }
 
-/* Writes one stream entry ([id, [field, value, ...]]) to the client if newer than its last. */
-static void send_entry(struct client *c, const redisReply *entry, sid id, struct evbuffer *tmp)
+/* Writes one stream entry to the client if newer than its last. */
+static void send_entry(struct client *c, const cadence_store_alert *entry, sid id,
+                       struct evbuffer *tmp)
 {
     if (sid_cmp(id, c->last) <= 0)
         return;
-    const redisReply *fields = entry->element[1];
-    const char *data = NULL;
-    size_t data_len = 0;
-    for (size_t i = 0; fields && fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements;
-         i += 2)
-        if (strcmp(fields->element[i]->str, "alert") == 0) {
-            data = fields->element[i + 1]->str;
-            data_len = fields->element[i + 1]->len;
-        }
+    const char *data = entry->json;
+    size_t data_len = entry->json_len;
     c->last = id;
     c->last_read = 1;
     if (!data)
         return;
-    evbuffer_add_printf(tmp, "id: %s\nevent: call_now\n", entry->element[0]->str);
+    evbuffer_add_printf(tmp, "id: %s\nevent: call_now\n", entry->id);
     /* One data: line per line of the payload (compact JSON has none, but be safe). */
     const char *p = data, *end = data + data_len;
     while (p < end) {
@@ -202,20 +197,17 @@ static void send_entry(struct client *c, const redisReply *entry, sid id, struct
     cadence_metrics_add(c->s->g->metrics, GW_M_SSE_SENT, "", 1);
 }
 
-/* Sends a list of entries (an XRANGE / XREAD entry array) to one client; 0 or -1 if dropped. */
-static int send_entries(struct client *c, const redisReply *entries, int reverse)
+/* Sends stream entries (oldest first) to one client; 0, or -1 if it was dropped. */
+static int send_entries(struct client *c, const cadence_store_alert *entries, size_t n)
 {
     struct evbuffer *tmp = evbuffer_new();
     if (!tmp)
         return -1;
-    size_t n = entries->elements;
     for (size_t k = 0; k < n; k++) {
-        const redisReply *e = entries->element[reverse ? n - 1 - k : k];
         sid id;
-        if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
-            sid_parse(e->element[0]->str, &id) != 0)
+        if (sid_parse(entries[k].id, &id) != 0)
             continue;
-        send_entry(c, e, id, tmp);
+        send_entry(c, &entries[k], id, tmp);
     }
     if (evbuffer_get_length(tmp) > 0)
         evhttp_send_reply_chunk(c->req, tmp);
@@ -231,23 +223,22 @@ static int send_entries(struct client *c, const redisReply *entries, int reverse
 
 static void catch_up(struct client *c, int backlog);
 
-static void on_catch_up(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+static void on_catch_up(const cadence_store_alert *entries, size_t n, const char *error, void *arg)
 {
-    (void)r;
     struct client *c = arg;
     c->pending--;
     if (c->closed) {
         maybe_free(c);
         return;
     }
-    if (error || !reply || reply->type != REDIS_REPLY_ARRAY) {
+    if (error) {
         end_client(c); /* the client reconnects with Last-Event-ID */
         return;
     }
     int backlog = c->catching_up == 2;
-    if (send_entries(c, reply, backlog) != 0)
+    if (send_entries(c, entries, n) != 0)
         return;
-    if (!backlog && reply->elements == GW_SSE_PAGE) {
+    if (!backlog && n == GW_SSE_PAGE) {
         catch_up(c, 0); /* more after this page */
         return;
     }
@@ -267,13 +258,13 @@ static void catch_up(struct client *c, int backlog)
 {
     char from[64];
     sid_format(c->last, from, sizeof(from));
-    char range_from[66];
-    snprintf(range_from, sizeof(range_from), "(%s", from);
-    const char *xrange[] = {"XRANGE", c->rep->key, range_from, "+", "COUNT", "500"};
-    const char *xrev[] = {"XREVRANGE", c->rep->key, "+", "-", "COUNT", GW_SSE_BACKLOG};
     c->catching_up = backlog ? 2 : 1;
-    if (cadence_redis_command_argv(c->s->g->redis, on_catch_up, c, 6, backlog ? xrev : xrange,
-                                   NULL) == CADENCE_REDIS_OK)
+    cadence_redis *r = c->s->g->redis;
+    enum cadence_redis_status st =
+        backlog
+            ? cadence_store_read_alerts_newest(r, c->rep->rep_id, GW_SSE_BACKLOG, on_catch_up, c)
+            : cadence_store_read_alerts_after(r, c->rep->rep_id, from, GW_SSE_PAGE, on_catch_up, c);
+    if (st == CADENCE_REDIS_OK)
         c->pending++;
     else
         end_client(c);
@@ -286,21 +277,13 @@ struct poll_ctx {
     GPtrArray *rep_ids; /* owned strings, in batch order */
 };
 
-static void deliver(gw_sse *s, const char *rep_id, const redisReply *xread)
+static void deliver(gw_sse *s, const char *rep_id, const cadence_store_alert *entries, size_t n)
 {
     struct rep *rep = g_hash_table_lookup(s->reps, rep_id);
-    if (!rep || xread->type != REDIS_REPLY_ARRAY || xread->elements < 1)
+    if (!rep || n == 0)
         return;
-    const redisReply *stream = xread->element[0];
-    if (stream->type != REDIS_REPLY_ARRAY || stream->elements < 2)
-        return;
-    const redisReply *entries = stream->element[1];
-    if (entries->type != REDIS_REPLY_ARRAY || entries->elements == 0)
-        return;
-    const redisReply *last = entries->element[entries->elements - 1];
     sid id;
-    if (last->type == REDIS_REPLY_ARRAY && last->elements >= 1 &&
-        sid_parse(last->element[0]->str, &id) == 0 && sid_cmp(id, rep->cursor) > 0)
+    if (sid_parse(entries[n - 1].id, &id) == 0 && sid_cmp(id, rep->cursor) > 0)
         rep->cursor = id;
     /* Copy the list: a client dropped for being slow leaves it (and may free the rep). */
     GPtrArray *clients = g_ptr_array_new();
@@ -309,22 +292,21 @@ static void deliver(gw_sse *s, const char *rep_id, const redisReply *xread)
     for (guint i = 0; i < clients->len; i++) {
         struct client *c = g_ptr_array_index(clients, i);
         if (!c->catching_up)
-            send_entries(c, entries, 0);
+            send_entries(c, entries, n);
     }
     g_ptr_array_free(clients, TRUE);
 }
 
 static void poll_now(gw_sse *s);
 
-static void on_poll(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+static void on_poll(const cadence_store_alert *const *entries, const size_t *n, size_t reps,
+                    const char *error, void *arg)
 {
-    (void)r;
     struct poll_ctx *pc = arg;
     gw_sse *s = pc->s;
     s->poll_inflight = 0;
-    if (!error && reply && reply->type == REDIS_REPLY_ARRAY)
-        for (size_t i = 0; i < reply->elements && i < pc->rep_ids->len; i++)
-            deliver(s, g_ptr_array_index(pc->rep_ids, i), reply->element[i]);
+    for (size_t i = 0; !error && i < reps && i < pc->rep_ids->len; i++)
+        deliver(s, g_ptr_array_index(pc->rep_ids, i), entries[i], n[i]);
     g_ptr_array_free(pc->rep_ids, TRUE);
     free(pc);
     if (!error && s->kicked)
@@ -336,11 +318,14 @@ static void poll_now(gw_sse *s)
     s->kicked = 0;
     if (s->poll_inflight || g_hash_table_size(s->reps) == 0 || !s->g->redis)
         return;
-    cadence_redis_batch *b = cadence_redis_batch_new();
     struct poll_ctx *pc = calloc(1, sizeof(*pc));
-    if (!b || !pc) {
-        cadence_redis_batch_free(b);
+    guint most = MIN(g_hash_table_size(s->reps), GW_SSE_POLL_MAX_REPS);
+    cadence_store_alert_cursor *cursors = calloc(most, sizeof(*cursors));
+    char(*ids)[64] = calloc(most, sizeof(*ids));
+    if (!pc || !cursors || !ids) {
         free(pc);
+        free(cursors);
+        free(ids);
         return;
     }
     pc->s = s;
@@ -348,24 +333,25 @@ static void poll_now(gw_sse *s)
     GHashTableIter it;
     gpointer key, value;
     g_hash_table_iter_init(&it, s->reps);
-    while (g_hash_table_iter_next(&it, &key, &value) && pc->rep_ids->len < GW_SSE_POLL_MAX_REPS) {
+    while (g_hash_table_iter_next(&it, &key, &value) && pc->rep_ids->len < most) {
         struct rep *rep = value;
         if (!rep->cursor_set)
             continue;
-        char cur[64];
-        sid_format(rep->cursor, cur, sizeof(cur));
-        const char *argv[] = {"XREAD", "COUNT", GW_SSE_READ_COUNT, "STREAMS", rep->key, cur};
-        if (cadence_redis_batch_add_argv(b, 6, argv, NULL) == 0)
-            g_ptr_array_add(pc->rep_ids, g_strdup(rep->rep_id));
+        guint i = pc->rep_ids->len;
+        sid_format(rep->cursor, ids[i], sizeof(ids[i]));
+        cursors[i] = (cadence_store_alert_cursor){rep->rep_id, ids[i]};
+        g_ptr_array_add(pc->rep_ids, g_strdup(rep->rep_id));
     }
     if (pc->rep_ids->len > 0 &&
-        cadence_redis_batch_send(s->g->redis, b, on_poll, pc) == CADENCE_REDIS_OK) {
+        cadence_store_poll_alerts(s->g->redis, cursors, pc->rep_ids->len, GW_SSE_READ_COUNT,
+                                  on_poll, pc) == CADENCE_REDIS_OK) {
         s->poll_inflight = 1;
     } else {
         g_ptr_array_free(pc->rep_ids, TRUE);
         free(pc);
     }
-    cadence_redis_batch_free(b);
+    free(cursors);
+    free(ids);
 }
 
 void gw_sse_kick(gw_sse *s)
@@ -477,7 +463,6 @@ void gw_sse_stream(gateway *g, struct evhttp_request *req, const char *route)
             return;
         }
         snprintf(rep->rep_id, sizeof(rep->rep_id), "%s", rep_id);
-        cadence_keys_rep_alerts(rep->key, rep_id);
         rep->clients = g_ptr_array_new();
         g_hash_table_insert(s->reps, rep->rep_id, rep);
     }

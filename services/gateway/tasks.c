@@ -24,6 +24,7 @@
 
 #include "auth.h"
 #include "base/id.h"
+#include "base/rfc3339.h"
 #include "base/topics.h"
 #include "core/log.h"
 #include "engine/event.h"
@@ -136,7 +137,7 @@ static int check_members(gateway *g, struct evhttp_request *req, const char *rou
     const char *until = json_string_value(json_object_get(body, "snooze_until"));
     if (strcmp(disp, "snoozed") == 0) {
         int64_t t = 0;
-        if (!until || cadence_time_parse(until, &t) != 0) {
+        if (!until || cadence_rfc3339_parse(until, &t) != 0) {
             bad_request(g, req, route, "/snooze_until",
                         "required with snoozed: an RFC 3339 date-time");
             return -1;
@@ -210,7 +211,7 @@ static void on_task(const char *json, size_t len, long long due_ms, const char *
     const char *channel = json_string_value(json_object_get(task, "channel"));
     snprintf(c->lead_id, sizeof(c->lead_id), "%s", lead);
     char at[40];
-    cadence_time_format_utc(gw_now_ms(), at, sizeof(at));
+    cadence_rfc3339_format(gw_now_ms(), at, sizeof(at));
     json_t *ev = json_deep_copy(c->body);
     if (!ev || new_event_id(c->event_id, sizeof(c->event_id)) != 0) {
         json_decref(ev);

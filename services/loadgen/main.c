@@ -19,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
+#include "base/rfc3339.h"
 #include "core/config.h"
 #include "kafka/conf.h"
 #include "core/log.h"
@@ -34,16 +36,12 @@ struct opts {
 
 static int64_t now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return cadence_clock_mono_ns() / 1000;
 }
 
 static void rfc3339(time_t t, char *out, size_t n)
 {
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cadence_rfc3339_format((int64_t)t * 1000, out, n);
 }
 
 static void usage(FILE *out)
@@ -304,14 +302,14 @@ int main(int argc, char **argv)
     }
     rd_kafka_assign(consumer, asg);
     rd_kafka_topic_partition_list_destroy(asg);
-    snprintf(g.run, sizeof(g.run), "r%lx", (unsigned long)time(NULL) % 0xfffff);
+    snprintf(g.run, sizeof(g.run), "r%lx", (unsigned long)cadence_clock_now_s() % 0xfffff);
     g.sent_at = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g.seed = 12345;
     GArray *lat = g_array_new(FALSE, FALSE, sizeof(int64_t));
     int64_t t0 = now_us();
 
     /* Prelude: the leads and their first outcome, a month ago. */
-    time_t now = time(NULL);
+    time_t now = (time_t)cadence_clock_now_s();
     for (long i = 0; i < o.leads; i++) {
         lead_event(&g, i, now - 30L * 86400);
         outcome_event(&g, i, 0, i % 10 < 3 ? "not_interested" : "no_answer", now - 29L * 86400);
@@ -330,7 +328,7 @@ int main(int argc, char **argv)
     for (long n = 0; n < o.events; n++) {
         long r = (long)(rand_r(&g.seed) % 100);
         long lead = (long)(rand_r(&g.seed) % (unsigned)o.leads);
-        time_t at = time(NULL);
+        time_t at = (time_t)cadence_clock_now_s();
         if (r < 40)
             outcome_event(&g, lead, n + 1, r % 2 ? "no_answer" : "voicemail_left", at - 3600);
         else if (r < 80 || hot_next >= o.leads)

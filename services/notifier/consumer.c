@@ -4,6 +4,7 @@
  * incremental assign/unassign, close through a queue served with a deadline.
  */
 #include "consumer.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +26,6 @@ struct notifier_consumer {
     int64_t last_broker_ok_ms;
     char last_error[256];
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void log_parts(const char *msg, const rd_kafka_topic_partition_list_t *parts)
 {
@@ -121,7 +115,7 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
         const char *state = json_string_value(json_object_get(b, "state"));
         if (state && strcmp(state, "UP") == 0 &&
             json_integer_value(json_object_get(b, "nodeid")) >= 0)
-            c->last_broker_ok_ms = now_ms();
+            c->last_broker_ok_ms = cadence_clock_mono_ms();
     }
     json_decref(st);
     return 0;
@@ -143,7 +137,7 @@ static void serve(void *arg)
             rd_kafka_message_destroy(m);
             continue;
         }
-        c->last_broker_ok_ms = now_ms();
+        c->last_broker_ok_ms = cadence_clock_mono_ms();
         if (c->stopped) {
             rd_kafka_message_destroy(m); /* not stored: read again after the restart */
             continue;
@@ -250,7 +244,7 @@ int notifier_consumer_healthy(const notifier_consumer *c, char *why, size_t why_
         snprintf(why, why_size, "kafka: fatal error: %s", c->last_error);
         return 0;
     }
-    if (c->last_broker_ok_ms == 0 || now_ms() - c->last_broker_ok_ms > 15000) {
+    if (c->last_broker_ok_ms == 0 || cadence_clock_mono_ms() - c->last_broker_ok_ms > 15000) {
         snprintf(why, why_size, "kafka: no broker reachable%s%s", c->last_error[0] ? ": " : "",
                  c->last_error);
         return 0;
@@ -277,8 +271,8 @@ static void close_consumer(notifier_consumer *c, int timeout_ms)
                          json_pack("{s:s}", "error", rd_kafka_error_string(e)));
         rd_kafka_error_destroy(e);
     } else {
-        int64_t deadline = now_ms() + timeout_ms;
-        while (!rd_kafka_consumer_closed(c->rk) && now_ms() < deadline) {
+        int64_t deadline = cadence_clock_mono_ms() + timeout_ms;
+        while (!rd_kafka_consumer_closed(c->rk) && cadence_clock_mono_ms() < deadline) {
             rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
             if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
                 rebalance_cb(c->rk, rd_kafka_event_error(ev),

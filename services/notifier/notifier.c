@@ -2,6 +2,7 @@
  * notifier — alerts, destinations, deliveries, offsets. See notifier.h.
  */
 #include "base/id.h"
+#include "base/clock.h"
 #include "notifier.h"
 
 #include <glib.h>
@@ -86,20 +87,6 @@ struct notifier {
     void (*drain_done)(void *);
     void *drain_arg;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------------ metrics */
 
@@ -353,8 +340,8 @@ static void dead_letter(struct delivery *dv, const char *error)
     const rd_kafka_message_t *m = dv->alert->msg;
     char id[65], at[40], text[2001];
     snprintf(id, sizeof(id), "ntf:%d:%lld:%d", (int)m->partition, (long long)m->offset, dv->index);
-    int64_t now = wall_ms();
-    cadence_time_format_utc(now - now % 1000, at, sizeof(at));
+    int64_t now = cadence_clock_now_ms();
+    cadence_rfc3339_format(now - now % 1000, at, sizeof(at));
     if (dv->dest)
         snprintf(text, sizeof(text), "notifier: %s %s: %s", notifier_kind_name(dv->dest->kind),
                  dv->dest->label, error);
@@ -487,7 +474,8 @@ static int send_one(struct delivery *dv)
     size_t len;
     if (d->kind == NOTIFIER_SLACK) {
         if (!a->slack_body) {
-            json_t *msg = notifier_slack_message(a->ev, n->d.cfg->console_url, wall_ms(), n->tz);
+            json_t *msg =
+                notifier_slack_message(a->ev, n->d.cfg->console_url, cadence_clock_now_ms(), n->tz);
             a->slack_body = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
             json_decref(msg);
             if (!a->slack_body)
@@ -502,8 +490,8 @@ static int send_one(struct delivery *dv)
         notifier_idempotency_key(a->alert_id, a->revision, key, sizeof(key));
         snprintf(line, sizeof(line), "Idempotency-Key: %s", key);
         h = curl_slist_append(h, line);
-        if (notifier_sign(d->secret, (long long)(wall_ms() / 1000), body, len, sig, sizeof(sig)) !=
-            0)
+        if (notifier_sign(d->secret, (long long)(cadence_clock_now_ms() / 1000), body, len, sig,
+                          sizeof(sig)) != 0)
             abort();
         snprintf(line, sizeof(line), "X-Cadence-Signature: %s", sig);
         h = curl_slist_append(h, line);
@@ -517,7 +505,7 @@ static int send_one(struct delivery *dv)
     if (!h)
         abort();
     if (dv->first_ms == 0)
-        dv->first_ms = mono_ms();
+        dv->first_ms = cadence_clock_mono_ms();
     return notifier_http_post(n->d.http, d->url, h, body, len, on_response, dv);
 }
 
@@ -527,7 +515,7 @@ static void pump(struct dest *d)
     if (n->closing)
         return;
     while (d->head && d->inflight < n->d.cfg->notify_concurrency) {
-        int64_t now = mono_ms();
+        int64_t now = cadence_clock_mono_ms();
         if (now < d->next_at) {
             int64_t wait = d->next_at - now;
             struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)((wait % 1000) * 1000)};
@@ -553,7 +541,7 @@ static void retry_or_give_up(struct delivery *dv, int64_t retry_after_ms)
 {
     struct dest *d = dv->dest;
     notifier *n = d->n;
-    int64_t now = mono_ms();
+    int64_t now = cadence_clock_mono_ms();
     dv->attempts++;
     if (now - dv->first_ms >= n->d.cfg->notify_retry_budget_s * 1000) {
         count(n, "cadence_notifier_requests_total", "kind", notifier_kind_name(d->kind), "outcome",
@@ -595,7 +583,7 @@ static void on_response(void *arg, const notifier_http_result *r)
         int64_t ts = rd_kafka_message_timestamp(dv->alert->msg, &tt);
         if (ts > 0)
             cadence_metrics_observe(n->d.metrics, "cadence_notifier_delivery_seconds", NULL,
-                                    (double)(wall_ms() - ts) / 1000.0);
+                                    (double)(cadence_clock_now_ms() - ts) / 1000.0);
         cadence_log_json(CADENCE_LOG_DEBUG, "delivered",
                          json_pack("{s:s,s:s,s:i}", "alert_id", dv->alert->alert_id, "kind",
                                    notifier_kind_name(d->kind), "attempts", dv->attempts + 1));
@@ -611,7 +599,8 @@ static void on_response(void *arg, const notifier_http_result *r)
         if (retryable) {
             int64_t ra = -1;
             if (r->status == 429 || r->status == 503)
-                ra = notifier_retry_after_ms(r->retry_after, (long long)(wall_ms() / 1000));
+                ra = notifier_retry_after_ms(r->retry_after,
+                                             (long long)(cadence_clock_now_ms() / 1000));
             retry_or_give_up(dv, ra);
         } else {
             dv->attempts++;

@@ -124,7 +124,7 @@ static void no_words(const json_t *no, char *out, size_t n)
     int64_t at = 0;
     char date[64] = "";
     const char *at_text = str(no, "at");
-    if (at_text && cadence_time_parse(at_text, &at) == 0)
+    if (at_text && cadence_rfc3339_parse(at_text, &at) == 0)
         format_time(at, NULL, "%-d %b %Y", date, sizeof(date));
     char reason[1600] = "";
     if (str(no, "reason"))

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "base/id.h"
-#include "engine/tzcache.h"
+#include "base/rfc3339.h"
 
 uint32_t scheduler_plan_sweep_start(uint64_t seed, uint64_t sweep, uint32_t shards)
 {
@@ -27,9 +27,9 @@ int scheduler_plan_claim_args(scheduler_claim_args *a, int64_t now_ms, long leas
 {
     if (lease_ms <= 0 || limit <= 0)
         return -1;
-    snprintf(a->now, sizeof(a->now), "%lld", (long long)now_ms);
-    snprintf(a->deadline, sizeof(a->deadline), "%lld", (long long)now_ms + (long long)lease_ms);
-    snprintf(a->limit, sizeof(a->limit), "%ld", limit);
+    a->now_ms = now_ms;
+    a->deadline_ms = now_ms + lease_ms;
+    a->limit = limit;
     return 0;
 }
 
@@ -61,7 +61,7 @@ int scheduler_plan_task_read(const char *json, size_t len, scheduler_task_info *
         read_id(v, "rep_id", out->rep_id, errstr, errstr_size))
         goto done;
     const char *due = json_string_value(json_object_get(v, "due_at"));
-    if (!due || cadence_time_parse(due, &out->due_ms) != 0) {
+    if (!due || cadence_rfc3339_parse(due, &out->due_ms) != 0) {
         snprintf(errstr, errstr_size, "due_at: missing or not an RFC 3339 time");
         goto done;
     }
@@ -101,7 +101,7 @@ int scheduler_plan_touch_class(const char *json, size_t len, scheduler_touch_cla
     }
     int rc = -1;
     const char *due = json_string_value(json_object_get(v, "due_at"));
-    if (!due || cadence_time_parse(due, &out->due_ms) != 0) {
+    if (!due || cadence_rfc3339_parse(due, &out->due_ms) != 0) {
         snprintf(errstr, errstr_size, "due_at: missing or not an RFC 3339 time");
         goto done;
     }

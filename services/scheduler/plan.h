@@ -36,11 +36,11 @@ uint32_t scheduler_plan_sweep_start(uint64_t seed, uint64_t sweep, uint32_t shar
 /* The i-th shard (0 ≤ i < shards) a sweep starting at `start` visits: every shard once. */
 uint32_t scheduler_plan_sweep_shard(uint32_t start, uint32_t i, uint32_t shards);
 
-/* The claim script's ARGV, as decimal strings the caller passes on. */
+/* What one claim asks for (cadence_store_claim_due's arguments). */
 typedef struct scheduler_claim_args {
-    char now[24];      /* wall clock, Unix ms: entries due at or before it are claimed */
-    char deadline[24]; /* now + lease: the lease written into the in-flight set */
-    char limit[24];    /* most entries one claim takes */
+    int64_t now_ms;      /* wall clock, Unix ms: entries due at or before it are claimed */
+    int64_t deadline_ms; /* now + lease: the lease written into the in-flight set */
+    long limit;          /* most entries one claim takes */
 } scheduler_claim_args;
 
 /* Fills `a`. Returns 0, or -1 when lease_ms or limit is not positive. */

@@ -1,11 +1,12 @@
 /*
  * scheduler — claim, publish, acknowledge. See scheduler.h for the flow and failure model.
  *
- * A task moves through these steps; a step that cannot be submitted now (producer queue
- * full, Redis busy or down) parks the task on the retry list, served every
- * SCHEDULER_RETRY_MS:
+ * A task moves through these steps; a step that cannot be submitted now (Redis busy or down)
+ * parks the task on the retry list, served every SCHEDULER_RETRY_MS:
  *
- *   PUBLISH  → produce to touches-due.v1; the delivery report moves it on
+ *   PUBLISH  → produce to touches-due.v1 (kafka/redeliver.h, shared with the worker, sends it
+ *              again every SCHEDULER_RETRY_MS while the producer's queue is full); the
+ *              delivery report moves it on; a failed delivery leaves it to its lease
  *   ACK      → queued; a flush right after the current callbacks sends the acks of up to
  *              SCHEDULER_ACK_BATCH tasks as one pipelined batch: one queue script per rep
  *              (rep slot), then one ack script per shard (shard slot)
@@ -16,20 +17,21 @@
  * unqueued by us; one cancelled after it is unqueued by the worker.
  */
 #include "scheduler.h"
+#include "base/clock.h"
 
 #include <glib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "store/capacity.h"
-#include "store/keys.h"
 #include "core/log.h"
 #include "plan.h"
-#include "store/scripts.h"
+#include "kafka/redeliver.h"
+#include "store/due.h"
+#include "store/queue.h"
 #include "base/topics.h"
 
 enum step {
@@ -53,10 +55,10 @@ struct task {
     size_t len;
     scheduler_task_info info;
     uint32_t shard;
-    char lease[24];      /* our lease deadline (ms), as written by the claim */
-    char lease_sent[24]; /* the lease the ack in flight carries */
-    int reclaimed;       /* taken over after an expired lease */
-    int bad;             /* unreadable: not published, only dropped from the in-flight set */
+    int64_t lease_ms;      /* our lease deadline (Unix ms), as written by the claim */
+    int64_t lease_sent_ms; /* the lease the ack in flight carries */
+    int reclaimed;         /* taken over after an expired lease */
+    int bad;               /* unreadable: not published, only dropped from the in-flight set */
     enum step step;
     int parked;              /* on the retry list */
     struct task *next;       /* retry list */
@@ -70,7 +72,8 @@ struct task {
 struct scheduler {
     scheduler_deps d;
     uint32_t shards;
-    const cadence_redis_script *claim, *ack, *queue, *unqueue;
+    cadence_store_due_scripts scripts;
+    cadence_redeliver *out;           /* publishes touches (a failed delivery is left to the lease) */
     cadence_store_capacity *capacity; /* NULL: no rep capacity */
     cadence_tzcache *tz;
     long rep_capacity;       /* touches per rep per day (0 = no limit) */
@@ -96,26 +99,12 @@ struct scheduler {
     void *drained_arg;
 };
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Messages wait for Kafka and no report came for a while: Kafka is not taking them. */
 static int stalled(const scheduler *s)
 {
     long limit =
         s->d.cfg->lease_ms / 2 < SCHEDULER_STALL_MS ? s->d.cfg->lease_ms / 2 : SCHEDULER_STALL_MS;
-    return s->delivering > 0 && mono_ms() - s->progress_ms > limit;
+    return s->delivering > 0 && cadence_clock_mono_ms() - s->progress_ms > limit;
 }
 
 static void count_error(scheduler *s, const char *kind)
@@ -208,14 +197,12 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 
 /* --------------------------------------------------------------- publish */
 
-static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partition, int64_t offset)
+static void on_delivered(void *opaque, rd_kafka_resp_err_t err)
 {
-    (void)partition;
-    (void)offset;
     struct task *t = opaque;
     scheduler *s = t->s;
     s->delivering--;
-    s->progress_ms = mono_ms();
+    s->progress_ms = cadence_clock_mono_ms();
     if (s->closing) {
         task_done(t);
         return;
@@ -230,7 +217,7 @@ static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partitio
         task_done(t);
         return;
     }
-    int64_t now = wall_ms();
+    int64_t now = cadence_clock_now_ms();
     s->delivery_error[0] = '\0';
     cadence_metrics_add(s->d.metrics, "cadence_scheduler_published_total", NULL, 1);
     if (t->reclaimed)
@@ -241,33 +228,37 @@ static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partitio
     run_step(t);
 }
 
+/* The producer refused a touch at once (its queue is full): the redeliverer sends it again. */
+static void on_refused(void *opaque, const char *topic, int refused, rd_kafka_resp_err_t err)
+{
+    (void)topic;
+    (void)refused;
+    (void)err;
+    struct task *t = opaque;
+    count_error(t->s, "produce");
+}
+
+/* Publishes the touch; kafka/redeliver.h sends it again while the producer refuses it. */
 static void publish(struct task *t)
 {
     scheduler *s = t->s;
-    char err[256];
     t->step = STEP_DELIVERING;
-    if (cadence_producer_send(s->d.producer, CADENCE_TOPIC_TOUCHES_DUE, t->info.lead_id, t->json,
-                              t->len, on_delivered, t, err, sizeof(err)) != 0) {
-        t->step = STEP_PUBLISH;
-        count_error(s, "produce");
-        park(t);
-        return;
-    }
     if (s->delivering++ == 0)
-        s->progress_ms = mono_ms();
+        s->progress_ms = cadence_clock_mono_ms();
+    cadence_redeliver_send(s->out, CADENCE_TOPIC_TOUCHES_DUE, t->info.lead_id, t->json, t->len,
+                           on_delivered, t);
 }
 
 /* ------------------------------------------------------------ acknowledge */
 
-static void on_unqueued(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+static void on_unqueued(const char *error, void *arg)
 {
-    (void)r;
     struct task *t = arg;
     if (t->s->closing) {
         task_done(t);
         return;
     }
-    if (error || !reply) {
+    if (error) {
         count_error(t->s, "redis");
         t->step = STEP_UNQUEUE;
         park(t);
@@ -278,13 +269,8 @@ static void on_unqueued(cadence_redis *r, const redisReply *reply, const char *e
 
 static void unqueue(struct task *t)
 {
-    scheduler *s = t->s;
-    char k_queue[CADENCE_KEY_MAX], k_tasks[CADENCE_KEY_MAX];
-    cadence_keys_rep_queue(k_queue, t->info.rep_id);
-    cadence_keys_rep_tasks(k_tasks, t->info.rep_id);
-    const char *argv[] = {k_queue, k_tasks, t->id};
     t->step = STEP_UNQUEUEING;
-    if (cadence_redis_evalsha(s->d.redis, s->unqueue, 2, 3, argv, NULL, on_unqueued, t) !=
+    if (cadence_store_unqueue_task(t->s->d.redis, t->info.rep_id, t->id, on_unqueued, t) !=
         CADENCE_REDIS_OK) {
         t->step = STEP_UNQUEUE;
         park(t);
@@ -292,10 +278,10 @@ static void unqueue(struct task *t)
 }
 
 /* The outcome of one task's ack: `open` is the ack script's verdict. */
-static void acked(struct task *t, long long open)
+static void acked(struct task *t, int open)
 {
     scheduler *s = t->s;
-    if (strcmp(t->lease, t->lease_sent) != 0 && open) {
+    if (t->lease_ms != t->lease_sent_ms && open) {
         /* our lease was renewed by a claim while the ack was on its way: ack the new one */
         t->step = STEP_ACK;
         run_step(t);
@@ -310,28 +296,12 @@ static void acked(struct task *t, long long open)
     task_done(t);
 }
 
-/* One flush of acks: its tasks sorted by shard, and how many queue scripts lead the batch. */
+/* One flush of acks: its tasks, in the order of the verdicts. */
 struct ack_ctx {
     scheduler *s;
-    size_t nrep; /* replies of the queue scripts (one per rep), before the ack scripts */
     size_t n;
     struct task *tasks[];
 };
-
-static int by_shard(const void *a, const void *b)
-{
-    const struct task *x = *(struct task *const *)a, *y = *(struct task *const *)b;
-    return (x->shard > y->shard) - (x->shard < y->shard);
-}
-
-/* End of the run of tasks of one shard starting at i. */
-static size_t shard_run_end(struct task *const *tasks, size_t n, size_t i)
-{
-    size_t j = i + 1;
-    while (j < n && tasks[j]->shard == tasks[i]->shard)
-        j++;
-    return j;
-}
 
 static void retry_acks(struct ack_ctx *c)
 {
@@ -341,9 +311,9 @@ static void retry_acks(struct ack_ctx *c)
     }
 }
 
-static void on_acked(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+static void on_acked(const int *open, size_t n, const char *error, void *arg)
 {
-    (void)r;
+    (void)n;
     struct ack_ctx *c = arg;
     scheduler *s = c->s;
     if (s->closing) {
@@ -352,138 +322,42 @@ static void on_acked(cadence_redis *r, const redisReply *reply, const char *erro
         free(c);
         return;
     }
-    int ok = !error && reply && reply->type == REDIS_REPLY_ARRAY;
-    for (size_t i = 0; ok && i < reply->elements; i++)
-        if (reply->element[i]->type == REDIS_REPLY_ERROR) {
-            cadence_log_json(CADENCE_LOG_ERROR, "ack script error",
-                             json_pack("{s:s}", "error", reply->element[i]->str));
-            ok = 0;
-        }
-    /* check every shard's verdicts before acting on any */
-    size_t g = c->nrep;
-    for (size_t i = 0; ok && i < c->n; g++) {
-        size_t j = shard_run_end(c->tasks, c->n, i);
-        const redisReply *v = g < reply->elements ? reply->element[g] : NULL;
-        if (!v || v->type != REDIS_REPLY_ARRAY || v->elements != j - i)
-            ok = 0;
-        for (size_t k = 0; ok && k < v->elements; k++)
-            if (v->element[k]->type != REDIS_REPLY_INTEGER)
-                ok = 0;
-        i = j;
-    }
-    if (!ok) {
+    if (error) {
+        cadence_log_json(CADENCE_LOG_WARN, "ack failed", json_pack("{s:s}", "error", error));
         count_error(s, "redis");
         retry_acks(c);
         free(c);
         return;
     }
-    g = c->nrep;
-    for (size_t i = 0; i < c->n; g++) {
-        size_t j = shard_run_end(c->tasks, c->n, i);
-        for (size_t k = i; k < j; k++)
-            acked(c->tasks[k], reply->element[g]->element[k - i]->integer);
-        i = j;
-    }
+    for (size_t i = 0; i < c->n; i++)
+        acked(c->tasks[i], open[i]);
     free(c);
 }
 
-/* Appends one EVALSHA of `script` with 2 keys and `m` groups of `per` arguments. */
-static int add_grouped(cadence_redis_batch *b, const cadence_redis_script *script, const char *k1,
-                       const char *k2, size_t m, size_t per, const char **args, const size_t *lens)
-{
-    size_t argc = 2 + m * per;
-    const char **argv = malloc(argc * sizeof(*argv));
-    size_t *argvlen = malloc(argc * sizeof(*argvlen));
-    int rc = -1;
-    if (argv && argvlen) {
-        argv[0] = k1;
-        argvlen[0] = strlen(k1);
-        argv[1] = k2;
-        argvlen[1] = strlen(k2);
-        memcpy(argv + 2, args, m * per * sizeof(*argv));
-        memcpy(argvlen + 2, lens, m * per * sizeof(*argvlen));
-        rc = cadence_redis_batch_add_evalsha(b, script, 2, (int)argc, argv, argvlen);
-    }
-    free(argv);
-    free(argvlen);
-    return rc;
-}
-
 /*
- * Sends the acks of `n` tasks as one pipelined batch: first one queue script per rep (all
- * their tasks), then one ack script per shard. Returns 0, or -1 (nothing sent).
+ * Sends the acks of `n` tasks as one pipelined round trip: each readable task joins its rep's
+ * queue, then all leave the in-flight sets (store/due.h). Returns 0, or -1 (nothing sent).
  */
 static int send_acks(scheduler *s, struct ack_ctx *c)
 {
-    qsort(c->tasks, c->n, sizeof(struct task *), by_shard);
-    cadence_redis_batch *b = cadence_redis_batch_new();
-    GHashTable *reps =
-        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_ptr_array_unref);
-    const char **args = malloc(c->n * 3 * sizeof(*args));
-    size_t *lens = malloc(c->n * 3 * sizeof(*lens));
-    char(*dues)[24] = malloc(c->n * sizeof(*dues));
-    int rc = b && reps && args && lens && dues ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < c->n; i++) {
+    cadence_store_ack_item *items = calloc(c->n, sizeof(*items));
+    if (!items)
+        return -1;
+    for (size_t i = 0; i < c->n; i++) {
         struct task *t = c->tasks[i];
-        if (t->bad)
-            continue;
-        GPtrArray *a = g_hash_table_lookup(reps, t->info.rep_id);
-        if (!a) {
-            a = g_ptr_array_new();
-            g_hash_table_insert(reps, t->info.rep_id, a);
-        }
-        g_ptr_array_add(a, t);
+        t->lease_sent_ms = t->lease_ms;
+        items[i] = (cadence_store_ack_item){
+            t->shard,       t->id,   t->lease_ms, t->bad ? NULL : t->info.rep_id,
+            t->info.due_ms, t->json, t->len};
     }
-    c->nrep = 0;
-    GHashTableIter it;
-    gpointer key, val;
-    if (rc == 0)
-        g_hash_table_iter_init(&it, reps);
-    while (rc == 0 && g_hash_table_iter_next(&it, &key, &val)) {
-        GPtrArray *a = val;
-        char k_queue[CADENCE_KEY_MAX], k_rtasks[CADENCE_KEY_MAX];
-        cadence_keys_rep_queue(k_queue, key);
-        cadence_keys_rep_tasks(k_rtasks, key);
-        for (size_t k = 0; k < a->len; k++) {
-            struct task *t = g_ptr_array_index(a, (guint)k);
-            snprintf(dues[k], sizeof(dues[k]), "%lld", (long long)t->info.due_ms);
-            args[3 * k] = dues[k];
-            lens[3 * k] = strlen(dues[k]);
-            args[3 * k + 1] = t->id;
-            lens[3 * k + 1] = strlen(t->id);
-            args[3 * k + 2] = t->json;
-            lens[3 * k + 2] = t->len;
-        }
-        rc = add_grouped(b, s->queue, k_queue, k_rtasks, a->len, 3, args, lens);
-        c->nrep++;
-    }
-    for (size_t i = 0; rc == 0 && i < c->n;) {
-        size_t j = shard_run_end(c->tasks, c->n, i);
-        char k_inflight[CADENCE_KEY_MAX], k_tasks[CADENCE_KEY_MAX];
-        cadence_keys_inflight(k_inflight, c->tasks[i]->shard);
-        cadence_keys_tasks(k_tasks, c->tasks[i]->shard);
-        for (size_t k = i; k < j; k++) {
-            struct task *t = c->tasks[k];
-            snprintf(t->lease_sent, sizeof(t->lease_sent), "%s", t->lease);
-            args[2 * (k - i)] = t->id;
-            lens[2 * (k - i)] = strlen(t->id);
-            args[2 * (k - i) + 1] = t->lease_sent;
-            lens[2 * (k - i) + 1] = strlen(t->lease_sent);
-        }
-        rc = add_grouped(b, s->ack, k_inflight, k_tasks, j - i, 2, args, lens);
-        i = j;
-    }
-    if (rc == 0 && cadence_redis_batch_send(s->d.redis, b, on_acked, c) != CADENCE_REDIS_OK)
-        rc = -1;
+    int rc = cadence_store_queue_and_ack(s->d.redis, &s->scripts, items, c->n, on_acked, c) ==
+                     CADENCE_REDIS_OK
+                 ? 0
+                 : -1;
+    free(items);
     if (rc == 0)
         for (size_t i = 0; i < c->n; i++)
             c->tasks[i]->step = STEP_ACKING;
-    cadence_redis_batch_free(b);
-    if (reps)
-        g_hash_table_destroy(reps);
-    free(args);
-    free(lens);
-    free(dues);
     return rc;
 }
 
@@ -559,7 +433,7 @@ static void run_step(struct task *t)
 struct claim_ctx {
     scheduler *s;
     uint32_t shard;
-    char lease[24];
+    int64_t lease_ms;
 };
 
 static void push_shard(scheduler *s, uint32_t shard)
@@ -605,7 +479,7 @@ static void on_deferred(const char *error, int moved, void *arg)
     }
     if (moved) {
         char to[64];
-        cadence_time_format_utc(t->moved_due, to, sizeof(to));
+        cadence_rfc3339_format(t->moved_due, to, sizeof(to));
         cadence_metrics_add(s->d.metrics, "cadence_scheduler_moved_total",
                             "reason=\"rep_capacity\"", 1);
         cadence_log_json(CADENCE_LOG_INFO, "rep's day full; touch moved to the next business day",
@@ -620,7 +494,7 @@ static void defer(struct task *t)
     scheduler *s = t->s;
     if (!t->moved_json) {
         t->moved_due =
-            scheduler_plan_next_business_day(s->d.playbook, s->tz, t->cls.zone, wall_ms());
+            scheduler_plan_next_business_day(s->d.playbook, s->tz, t->cls.zone, cadence_clock_now_ms());
         if (t->moved_due > 0)
             t->moved_json = scheduler_plan_move(t->json, t->len, t->moved_due, s->d.playbook, s->tz,
                                                 t->cls.zone, "rep_capacity");
@@ -631,7 +505,7 @@ static void defer(struct task *t)
         }
     }
     t->step = STEP_DEFERRING;
-    if (cadence_store_capacity_defer(s->capacity, t->shard, t->id, t->lease, t->json, t->len,
+    if (cadence_store_capacity_defer(s->capacity, t->shard, t->id, t->lease_ms, t->json, t->len,
                                      t->moved_due, t->moved_json, on_deferred,
                                      t) != CADENCE_REDIS_OK) {
         t->step = STEP_DEFER;
@@ -742,20 +616,26 @@ static void admit_claimed(scheduler *s)
 }
 
 /* Takes one claimed entry: a new task, or a lease refresh of one we still hold. */
-static void take(scheduler *s, uint32_t shard, const char *lease, const redisReply *id,
-                 const redisReply *json, int reclaimed)
+static void take(scheduler *s, uint32_t shard, int64_t lease_ms, const cadence_store_claimed *e)
 {
-    struct task *mine = g_hash_table_lookup(s->tasks, id->str);
+    char id[SCHEDULER_ID_SIZE];
+    if (e->task_id_len >= sizeof(id)) {
+        count_error(s, "bad_task"); /* not an id: no task of ours; the lease brings it back */
+        return;
+    }
+    memcpy(id, e->task_id, e->task_id_len);
+    id[e->task_id_len] = '\0';
+    struct task *mine = g_hash_table_lookup(s->tasks, id);
     if (mine) {
         /* Our own lease ran out while the task was still with us (a slow delivery): keep
          * publishing it once, under the new lease. */
-        snprintf(mine->lease, sizeof(mine->lease), "%s", lease);
+        mine->lease_ms = lease_ms;
         return;
     }
     struct task *t = calloc(1, sizeof(*t));
     if (t) {
-        t->id = strndup(id->str, id->len);
-        t->json = malloc(json->len + 1);
+        t->id = strdup(id);
+        t->json = malloc(e->task_json_len + 1);
     }
     if (!t || !t->id || !t->json) {
         /* out of memory: the lease brings it back */
@@ -764,13 +644,13 @@ static void take(scheduler *s, uint32_t shard, const char *lease, const redisRep
         count_error(s, "memory");
         return;
     }
-    memcpy(t->json, json->str, json->len);
-    t->json[json->len] = '\0';
-    t->len = json->len;
+    memcpy(t->json, e->task_json, e->task_json_len);
+    t->json[e->task_json_len] = '\0';
+    t->len = e->task_json_len;
     t->s = s;
     t->shard = shard;
-    t->reclaimed = reclaimed;
-    snprintf(t->lease, sizeof(t->lease), "%s", lease);
+    t->reclaimed = e->reclaimed;
+    t->lease_ms = lease_ms;
     g_hash_table_insert(s->tasks, t->id, t);
     s->in_flight++;
     cadence_metrics_add(s->d.metrics, "cadence_scheduler_claimed_total", NULL, 1);
@@ -784,13 +664,13 @@ static void take(scheduler *s, uint32_t shard, const char *lease, const redisRep
         t->bad = 1;
         t->step = STEP_ACK;
     } else {
-        if (reclaimed)
+        if (t->reclaimed)
             cadence_log_json(CADENCE_LOG_INFO, "lease expired; publishing again",
                              json_pack("{s:s,s:s}", "task_id", t->id, "lead_id", t->info.lead_id));
         t->step = STEP_PUBLISH;
         if (s->capacity &&
             scheduler_plan_touch_class(t->json, t->len, &t->cls, why, sizeof(why)) == 0 &&
-            scheduler_plan_rep_day(s->d.playbook, s->tz, t->cls.zone, wall_ms(), t->cls.day) == 0) {
+            scheduler_plan_rep_day(s->d.playbook, s->tz, t->cls.zone, cadence_clock_now_ms(), t->cls.day) == 0) {
             /* decided with the rest of this claim (admit_claimed) */
             t->cls.id = t->id;
             t->step = STEP_ADMIT;
@@ -803,39 +683,29 @@ static void take(scheduler *s, uint32_t shard, const char *lease, const redisRep
     run_step(t);
 }
 
-static void on_claimed(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+static void on_claimed(const cadence_store_claimed *tasks, size_t n, long scanned,
+                       const char *error, void *arg)
 {
-    (void)r;
     struct claim_ctx *c = arg;
     scheduler *s = c->s;
     uint32_t shard = c->shard;
-    char lease[24];
-    snprintf(lease, sizeof(lease), "%s", c->lease);
+    int64_t lease_ms = c->lease_ms;
     free(c);
     s->claims_out--;
     if (s->closing)
         return;
-    if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
-        reply->element[0]->type != REDIS_REPLY_INTEGER || (reply->elements - 1) % 3 != 0) {
+    if (error) {
         /* A lost reply may have claimed entries: their lease brings them back. */
         count_error(s, "claim");
         cadence_log_json(CADENCE_LOG_WARN, "claim failed",
-                         json_pack("{s:i,s:s}", "shard", (int)shard, "error",
-                                   error ? error : "unexpected reply"));
+                         json_pack("{s:i,s:s}", "shard", (int)shard, "error", error));
         if (s->admit_head && s->claims_out == 0)
             admit_claimed(s);
         check_drained(s);
         return;
     }
-    long long scanned = reply->element[0]->integer;
-    for (size_t i = 1; i + 2 < reply->elements; i += 3) {
-        const redisReply *id = reply->element[i], *json = reply->element[i + 1],
-                         *re = reply->element[i + 2];
-        if (id->type != REDIS_REPLY_STRING || json->type != REDIS_REPLY_STRING ||
-            re->type != REDIS_REPLY_INTEGER)
-            continue;
-        take(s, shard, lease, id, json, re->integer != 0);
-    }
+    for (size_t i = 0; i < n; i++)
+        take(s, shard, lease_ms, &tasks[i]);
     if (scanned >= SCHEDULER_CLAIM_BATCH)
         push_shard(s, shard); /* a full batch: there may be more, claim again at once */
     pump(s);
@@ -848,22 +718,16 @@ static void on_claimed(cadence_redis *r, const redisReply *reply, const char *er
 
 static enum cadence_redis_status send_claim(scheduler *s, uint32_t shard)
 {
-    char k_due[CADENCE_KEY_MAX], k_tasks[CADENCE_KEY_MAX], k_inflight[CADENCE_KEY_MAX];
-    cadence_keys_due(k_due, shard);
-    cadence_keys_tasks(k_tasks, shard);
-    cadence_keys_inflight(k_inflight, shard);
     scheduler_claim_args a;
-    if (scheduler_plan_claim_args(&a, wall_ms(), s->d.cfg->lease_ms, SCHEDULER_CLAIM_BATCH) != 0)
+    if (scheduler_plan_claim_args(&a, cadence_clock_now_ms(), s->d.cfg->lease_ms,
+                                  SCHEDULER_CLAIM_BATCH) != 0)
         return CADENCE_REDIS_INVALID;
     struct claim_ctx *c = malloc(sizeof(*c));
     if (!c)
         return CADENCE_REDIS_NOMEM;
-    c->s = s;
-    c->shard = shard;
-    snprintf(c->lease, sizeof(c->lease), "%s", a.deadline);
-    const char *argv[] = {k_due, k_tasks, k_inflight, a.now, a.deadline, a.limit};
-    enum cadence_redis_status st =
-        cadence_redis_evalsha(s->d.redis, s->claim, 3, 6, argv, NULL, on_claimed, c);
+    *c = (struct claim_ctx){s, shard, a.deadline_ms};
+    enum cadence_redis_status st = cadence_store_claim_due(s->d.redis, &s->scripts, shard, a.now_ms,
+                                                           a.deadline_ms, a.limit, on_claimed, c);
     if (st != CADENCE_REDIS_OK)
         free(c);
     return st;
@@ -943,9 +807,8 @@ static void declare(cadence_metrics *m)
 
 static uint64_t make_seed(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
+    uint64_t us = (uint64_t)cadence_clock_now_us();
+    uint64_t x = us ^ (us << 20) ^ ((uint64_t)getpid() << 40);
     x ^= x >> 33; /* splitmix-style finaliser */
     x *= 0xff51afd7ed558ccdULL;
     x ^= x >> 33;
@@ -973,12 +836,12 @@ scheduler *scheduler_new(const scheduler_deps *deps, char *errstr, size_t errstr
         scheduler_free(s);
         return NULL;
     }
-    s->claim = cadence_redis_script_add(deps->redis, cadence_lua_claim_due, errstr, errstr_size);
-    s->ack = cadence_redis_script_add(deps->redis, cadence_lua_ack_due, errstr, errstr_size);
-    s->queue = cadence_redis_script_add(deps->redis, cadence_lua_queue_tasks, errstr, errstr_size);
-    s->unqueue =
-        cadence_redis_script_add(deps->redis, cadence_lua_unqueue_task, errstr, errstr_size);
-    if (!s->claim || !s->ack || !s->queue || !s->unqueue) {
+    /* refused at once: again after SCHEDULER_RETRY_MS; a failed delivery is reported (the
+     * lease brings the task back to a later claim) */
+    const cadence_redeliver_policy out = {SCHEDULER_RETRY_MS, 0, on_refused};
+    s->out = cadence_redeliver_new(deps->base, deps->producer, &out, errstr, errstr_size);
+    if (!s->out ||
+        cadence_store_due_scripts_add(deps->redis, &s->scripts, errstr, errstr_size) != 0) {
         scheduler_free(s);
         return NULL;
     }
@@ -1017,7 +880,7 @@ int scheduler_deliveries_ok(const scheduler *s, char *why, size_t why_size)
     }
     if (stalled(s)) {
         snprintf(why, why_size, "kafka: %zu messages waiting, no delivery report for %lld ms",
-                 s->delivering, (long long)(mono_ms() - s->progress_ms));
+                 s->delivering, (long long)(cadence_clock_mono_ms() - s->progress_ms));
         return 0;
     }
     return 1;
@@ -1055,6 +918,7 @@ void scheduler_free(scheduler *s)
 {
     if (!s)
         return;
+    cadence_redeliver_free(s->out); /* drops touches waiting to be sent again */
     if (s->tasks) {
         GHashTableIter it;
         gpointer k, v;

@@ -10,6 +10,7 @@
  *   served with a deadline.
  */
 #include "consumer.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,13 +44,6 @@ struct worker_consumer {
     int64_t last_broker_ok_ms; /* last time a message or stats said a broker is up */
     char last_error[256];
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_paused(worker_consumer *c, int pause)
 {
@@ -227,7 +221,7 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
         const char *state = json_string_value(json_object_get(b, "state"));
         if (state && strcmp(state, "UP") == 0 &&
             json_integer_value(json_object_get(b, "nodeid")) >= 0)
-            c->last_broker_ok_ms = now_ms();
+            c->last_broker_ok_ms = cadence_clock_mono_ms();
     }
     json_int_t lag = 0;
     json_t *t, *p;
@@ -263,7 +257,7 @@ static void serve(worker_consumer *c)
             rd_kafka_message_destroy(m);
             continue;
         }
-        c->last_broker_ok_ms = now_ms();
+        c->last_broker_ok_ms = cadence_clock_mono_ms();
         fifo_push(c, m);
         added++;
         if (c->fifo_len >= c->fifo_max) {
@@ -421,7 +415,7 @@ int worker_consumer_healthy(const worker_consumer *c, char *why, size_t why_size
         snprintf(why, why_size, "kafka: fatal error: %s", c->last_error);
         return 0;
     }
-    if (c->last_broker_ok_ms == 0 || now_ms() - c->last_broker_ok_ms > 15000) {
+    if (c->last_broker_ok_ms == 0 || cadence_clock_mono_ms() - c->last_broker_ok_ms > 15000) {
         snprintf(why, why_size, "kafka: no broker reachable%s%s", c->last_error[0] ? ": " : "",
                  c->last_error);
         return 0;
@@ -451,8 +445,8 @@ void worker_consumer_close(worker_consumer *c, int timeout_ms)
                          json_pack("{s:s}", "error", rd_kafka_error_string(e)));
         rd_kafka_error_destroy(e);
     } else {
-        int64_t deadline = now_ms() + timeout_ms;
-        while (!rd_kafka_consumer_closed(c->rk) && now_ms() < deadline) {
+        int64_t deadline = cadence_clock_mono_ms() + timeout_ms;
+        while (!rd_kafka_consumer_closed(c->rk) && cadence_clock_mono_ms() < deadline) {
             rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
             if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
                 rebalance_cb(c->rk, rd_kafka_event_error(ev),

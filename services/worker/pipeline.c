@@ -8,15 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
-
+#include "base/clock.h"
 #include "base/json_text.h"
 #include "store/keys.h"
 #include "store/apply.h"
 #include "store/search.h"
 #include "store/reads.h"
+#include "store/queue.h"
 #include "store/writes.h"
+#include "dead_letter.h"
+#include "kafka/redeliver.h"
 #include "lead_cache.h"
 #include "core/log.h"
 #include "base/topics.h"
@@ -81,8 +82,8 @@ struct batch {
     int applied;            /* Redis stage done: waits for the older batch to leave first */
     int busy;               /* a Redis-stage round (or its retry) is under way */
     struct event *retry_ev; /* the backoff timer of a retry (owned) */
-    struct timeval started;
-    struct batch *next; /* the produce-stage queue */
+    int64_t started_ns;     /* monotonic */
+    struct batch *next;     /* the produce-stage queue */
 };
 
 struct worker_pipeline {
@@ -91,6 +92,7 @@ struct worker_pipeline {
     cadence_store_search *search; /* the reps' lead search index (side write of lead events) */
     cadence_tzcache *tz;
     worker_lead_cache *cache;
+    cadence_redeliver *out; /* produces outputs and dead letters until Kafka has them */
     /* Lead-state buffers (sizeof(cadence_lead_state) each) kept for the next batches. */
     cadence_lead_state **spare;
     size_t n_spare, spare_cap;
@@ -128,17 +130,6 @@ static void count_event(worker_pipeline *p, const char *topic, const char *resul
     char labels[128];
     snprintf(labels, sizeof(labels), "topic=\"%s\",result=\"%s\"", topic, result);
     cadence_metrics_add(p->d.metrics, "cadence_worker_events_total", labels, 1);
-}
-
-static void now_rfc3339(char *out, size_t n)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, n, "%s.%03dZ", base, (int)(tv.tv_usec / 1000));
 }
 
 static void out_texts_free(struct out_text *a, size_t n)
@@ -349,10 +340,8 @@ static struct batch *batch_take(worker_pipeline *p)
         abort();
     }
     b->n = n;
-    gettimeofday(&b->started, NULL);
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    int64_t now_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    b->started_ns = cadence_clock_mono_ns();
+    int64_t now_ms = cadence_clock_now_ms();
     for (size_t i = 0; i < n; i++) {
         b->items[i].msg = p->take_buf[i];
         cadence_outputs_init(&b->items[i].outs);
@@ -891,7 +880,7 @@ static void send_side_writes(struct batch *b, struct item *it)
         struct apply_ctx *ctx = side_ctx(b, it);
         side_sent(
             b, it, ctx,
-            cadence_store_drop_rep_task(r, rep, it->outs.cancelled_task_id, on_side_write, ctx));
+            cadence_store_unqueue_task(r, rep, it->outs.cancelled_task_id, on_side_write, ctx));
     }
 }
 
@@ -964,104 +953,33 @@ static void step_apply(struct batch *b)
 
 /* ---------------------------------------------------------------- 6. produce */
 
-struct delivery {
-    worker_pipeline *p;
-    struct batch *b;
-    char *topic, *key, *value; /* owned (key may be NULL); kept for a retry */
-};
-
-static void send_delivery(worker_pipeline *p, struct delivery *d);
-
-static void on_redeliver(evutil_socket_t fd, short what, void *arg)
+/* One output of batch `b` acknowledged (a purge at shutdown leaves the batch alone). */
+static void on_delivered(void *arg, rd_kafka_resp_err_t err)
 {
-    (void)fd;
-    (void)what;
-    struct delivery *d = arg;
-    send_delivery(d->p, d);
-}
-
-static void delivery_free(struct delivery *d)
-{
-    free(d->topic);
-    free(d->key);
-    free(d->value);
-    free(d);
-}
-
-static void on_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partition, int64_t offset)
-{
-    (void)partition;
-    (void)offset;
-    struct delivery *d = opaque;
-    worker_pipeline *p = d->p;
-    if (err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
-        delivery_free(d); /* shutting down: the batch's offsets are not stored */
-        return;
-    }
-    if (err) {
-        cadence_log_json(CADENCE_LOG_WARN, "output delivery failed; producing again",
-                         json_pack("{s:s,s:s}", "topic", d->topic, "error", rd_kafka_err2str(err)));
-        struct timeval tv = {0, 500000};
-        event_base_once(p->d.base, -1, EV_TIMEOUT, on_redeliver, d, &tv);
-        return;
-    }
-    struct batch *b = d->b;
-    delivery_free(d);
+    struct batch *b = arg;
+    if (err)
+        return; /* purged: shutting down, the batch's offsets are not stored */
     if (--b->outstanding == 0) {
         b->delivered = 1;
-        finish_delivered(p);
+        finish_delivered(b->p);
     }
 }
 
-static void send_delivery(worker_pipeline *p, struct delivery *d)
+/* A delivery failed or was refused: the redeliverer produces it again. */
+static void on_redelivery(void *arg, const char *topic, int refused, rd_kafka_resp_err_t err)
 {
-    char err[256];
-    if (cadence_producer_send(p->d.producer, d->topic, d->key, d->value, strlen(d->value),
-                              on_delivered, d, err, sizeof(err)) != 0) {
-        struct timeval tv = {0, 100000};
-        event_base_once(p->d.base, -1, EV_TIMEOUT, on_redeliver, d, &tv);
-    }
+    (void)arg;
+    if (!refused)
+        cadence_log_json(CADENCE_LOG_WARN, "output delivery failed; producing again",
+                         json_pack("{s:s,s:s}", "topic", topic, "error", rd_kafka_err2str(err)));
 }
 
-/* Produces `m` for batch `b`; takes its strings (they are NULL afterwards). */
-static void produce(worker_pipeline *p, struct batch *b, struct out_text *m)
+/* Produces one output of batch `b` (the strings are copied). */
+static void produce(worker_pipeline *p, struct batch *b, const char *topic, const char *key,
+                    const char *value)
 {
-    struct delivery *d = calloc(1, sizeof(*d));
-    if (!d)
-        abort();
-    d->p = p;
-    d->b = b;
-    d->topic = m->topic;
-    d->key = m->key;
-    d->value = m->value;
-    m->topic = m->key = m->value = NULL;
     b->outstanding++;
-    send_delivery(p, d);
-}
-
-static json_t *dead_letter(const struct item *it)
-{
-    const rd_kafka_message_t *m = it->msg;
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    char id[CADENCE_ID_SIZE], at[40];
-    snprintf(id, sizeof(id), "dlq:%s:%d:%lld", topic, (int)m->partition, (long long)m->offset);
-    now_rfc3339(at, sizeof(at));
-    const char *bytes = m->payload ? (const char *)m->payload : "";
-    int utf8 = memchr(bytes, '\0', m->len) == NULL && g_utf8_validate(bytes, (gssize)m->len, NULL);
-    char *payload =
-        utf8 ? g_strndup(bytes, m->len) : g_base64_encode((const guchar *)bytes, m->len);
-    char error[2001];
-    snprintf(error, sizeof(error), "%s", it->error ? it->error : "invalid");
-    json_t *key = m->key && g_utf8_validate(m->key, (gssize)m->key_len, NULL)
-                      ? json_stringn(m->key, m->key_len)
-                      : json_null();
-    json_t *v = json_pack("{s:s,s:s,s:s,s:{s:s,s:i,s:I},s:s,s:o,s:s,s:s}", "event_id", id, "type",
-                          "dead_letter", "occurred_at", at, "source", "topic", topic, "partition",
-                          (int)m->partition, "offset", (json_int_t)m->offset, "error", error, "key",
-                          key ? key : json_null(), "payload", payload, "payload_encoding",
-                          utf8 ? "utf-8" : "base64");
-    g_free(payload);
-    return v;
+    cadence_redeliver_send(p->out, topic, key, value, strlen(value), on_delivered, b);
 }
 
 /* Counts the alerts among an applied event's outputs (the engine's, not a replay's). */
@@ -1088,14 +1006,11 @@ static void step_produce(struct batch *b)
     for (size_t k = 0; k < b->n; k++) {
         struct item *it = &b->items[b->order[k]];
         if (it->state == IT_DLQ) {
-            json_t *dl = dead_letter(it);
-            struct out_text m = {dup_or_die(CADENCE_TOPIC_DLQ),
-                                 it->msg->key ? strndup(it->msg->key, it->msg->key_len) : NULL,
-                                 json_dumps(dl, JSON_COMPACT)};
-            json_decref(dl);
-            if (!m.value)
-                abort();
-            produce(p, b, &m);
+            char *key = worker_dead_letter_key(it->msg);
+            char *value = worker_dead_letter_json(it->msg, it->error, cadence_clock_now_ms());
+            produce(p, b, CADENCE_TOPIC_DLQ, key, value);
+            free(key);
+            free(value);
             cadence_metrics_add(p->d.metrics, "cadence_worker_dlq_total", NULL, 1);
             count_event(p, it->topic ? it->topic->name : rd_kafka_topic_name(it->msg->rkt), "dlq");
             cadence_log_json(CADENCE_LOG_WARN, "dead-lettered",
@@ -1110,7 +1025,7 @@ static void step_produce(struct batch *b)
         if (it->fresh)
             count_alerts(p, &it->outs);
         for (size_t j = 0; j < it->n_emit; j++)
-            produce(p, b, &it->emit[j]);
+            produce(p, b, it->emit[j].topic, it->emit[j].key, it->emit[j].value);
     }
     /* Every event is applied: each lead's state is what Redis holds at its version. The
      * Redis stage is free for the next batch; this one waits for its acknowledgements. */
@@ -1169,11 +1084,8 @@ static void finish_delivered(worker_pipeline *p)
             msgs[i] = b->items[i].msg;
         worker_consumer_store(p->d.consumer, msgs, b->n);
         free(msgs);
-        struct timeval end, d;
-        gettimeofday(&end, NULL);
-        timersub(&end, &b->started, &d);
         cadence_metrics_observe(p->d.metrics, "cadence_worker_batch_seconds", NULL,
-                                (double)d.tv_sec + (double)d.tv_usec / 1e6);
+                                (double)(cadence_clock_mono_ns() - b->started_ns) / 1e9);
         batch_free(b);
     }
     if (p->closing)
@@ -1229,10 +1141,16 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
     p->kick_ev = evtimer_new(deps->base, on_kick, p);
     p->take_buf = calloc((size_t)deps->cfg->batch_max, sizeof(rd_kafka_message_t *));
     p->cache = worker_lead_cache_new((size_t)deps->cfg->lead_cache_mb << 20);
+    /* Refused at once (queue full): again after WORKER_REFUSED_RETRY_MS; failed delivery:
+     * again after WORKER_REDELIVER_MS (an output reaches Kafka before offsets are stored). */
+    const cadence_redeliver_policy out = {WORKER_REFUSED_RETRY_MS, WORKER_REDELIVER_MS,
+                                          on_redelivery};
+    p->out = cadence_redeliver_new(deps->base, deps->producer, &out, errstr, errstr_size);
     p->spare_cap = (size_t)deps->cfg->batch_max;
     p->spare = calloc(p->spare_cap, sizeof(cadence_lead_state *));
-    if (!p->apply || !p->search || !p->kick_ev || !p->take_buf || !p->cache || !p->spare) {
-        if (p->apply && p->search)
+    if (!p->apply || !p->search || !p->out || !p->kick_ev || !p->take_buf || !p->cache ||
+        !p->spare) {
+        if (p->apply && p->search && p->out)
             snprintf(errstr, errstr_size, "out of memory");
         worker_pipeline_free(p);
         return NULL;
@@ -1318,6 +1236,7 @@ void worker_pipeline_free(worker_pipeline *p)
     p->prod_tail = NULL;
     if (p->kick_ev)
         event_free(p->kick_ev);
+    cadence_redeliver_free(p->out);
     cadence_tzcache_free(p->tz);
     cadence_store_search_free(p->search);
     worker_lead_cache_free(p->cache);

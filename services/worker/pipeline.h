@@ -21,7 +21,8 @@
  *      due set, timeline, counters and the outbox together); a version conflict re-reads the
  *      lead and recomputes its remaining events; a re-delivered event returns its recorded
  *      outputs, which are emitted again with the same ids;
- *   6. produce the outputs and the dead letters with the idempotent producer;
+ *   6. produce the outputs and the dead letters (dead_letter.h) with the idempotent producer,
+ *      each until Kafka has it (kafka/redeliver.h);
  *   7. when every output is acknowledged, store the offsets of the whole batch.
  * A Redis failure holds the consumer (partitions paused) and retries the batch from step 3
  * with capped backoff; applied events are not applied again (the event-id check), nothing is
@@ -44,6 +45,10 @@
 #define WORKER_MAX_EVENT_BYTES 65536
 /* Batches at most in the produce stage (delivering outputs) behind the one in the Redis stage. */
 #define WORKER_MAX_PRODUCING 8
+/* An output the producer refused at once (its queue is full) is produced again after this. */
+#define WORKER_REFUSED_RETRY_MS 100
+/* An output whose delivery failed is produced again after this (kafka/redeliver.h). */
+#define WORKER_REDELIVER_MS 500
 
 typedef struct worker_pipeline worker_pipeline;
 

@@ -31,9 +31,9 @@ static void walk(const char *tz, const char *lead_at, const walk_row *rows, size
         if (rows[i].message_id)
             cr_assert_str_eq(touch_str(&h, "message_id"), rows[i].message_id, "step %zu", i);
         int64_t due;
-        cr_assert_eq(cadence_time_parse(rows[i].due, &due), 0);
+        cr_assert_eq(cadence_rfc3339_parse(rows[i].due, &due), 0);
         char at[40], id[32];
-        cadence_time_format_utc(due + 10 * 60000, at, sizeof at);
+        cadence_rfc3339_format(due + 10 * 60000, at, sizeof at);
         snprintf(id, sizeof id, "o-%zu", i);
         harness_outcome(&h, id, at, rows[i].disposition);
     }

@@ -201,7 +201,7 @@ Test(engine_dispositions, not_interested_keeps_the_date_and_reason_of_the_no)
                      "\"no_reason\":\"we are all set\"}");
     cr_assert_str_eq(h.st.no_reason, "we are all set");
     char buf[40];
-    cadence_time_format_utc(h.st.no_at, buf, sizeof buf);
+    cadence_rfc3339_format(h.st.no_at, buf, sizeof buf);
     cr_assert_str_eq(buf, "2026-10-05T13:10:00Z");
     cr_assert_null(h.touch);
     harness_fini(&h);

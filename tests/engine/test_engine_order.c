@@ -30,7 +30,7 @@ static int generate(GRand *rng, gen_event *out, int max)
     int64_t t = 1790000000000LL + (int64_t)g_rand_int_range(rng, 0, 1000) * 3600000LL;
     int n = 0;
     char at[40];
-    cadence_time_format_utc(t, at, sizeof at);
+    cadence_rfc3339_format(t, at, sizeof at);
     const char *tzs[] = {"America/New_York", "Europe/Berlin", "Asia/Kolkata", ""};
     snprintf(out[n].json, sizeof out[n].json,
              "{\"type\":\"lead\",\"event_id\":\"lead-0\",\"occurred_at\":\"%s\",\"lead_id\":"
@@ -45,7 +45,7 @@ static int generate(GRand *rng, gen_event *out, int max)
     int count = g_rand_int_range(rng, 3, max);
     for (int k = 0; k < count; k++) {
         t += (int64_t)g_rand_int_range(rng, 20, 4 * 24 * 60) * 60000LL;
-        cadence_time_format_utc(t, at, sizeof at);
+        cadence_rfc3339_format(t, at, sizeof at);
         if (g_rand_int_range(rng, 0, 5) == 0) {
             snprintf(out[n].json, sizeof out[n].json,
                      "{\"type\":\"site_visit\",\"event_id\":\"v-%d\",\"occurred_at\":\"%s\","
@@ -57,7 +57,7 @@ static int generate(GRand *rng, gen_event *out, int max)
             while (w >= outcome_mix[i].weight)
                 w -= outcome_mix[i++].weight;
             char ret[40];
-            cadence_time_format_utc(t + 5 * 86400000LL, ret, sizeof ret);
+            cadence_rfc3339_format(t + 5 * 86400000LL, ret, sizeof ret);
             snprintf(out[n].json, sizeof out[n].json,
                      "{\"type\":\"call_outcome\",\"event_id\":\"o-%d\",\"occurred_at\":\"%s\","
                      "\"lead_id\":\"L1\",\"rep_id\":\"r1\",\"channel\":\"%s\",\"disposition\":"
@@ -100,11 +100,11 @@ static void check_invariants(harness *h, GHashTable *script_owner)
         if (!reason || strcmp(reason, "former_no_revisit") != 0)
             continue;
         int64_t trig, no;
-        cr_assert_eq(cadence_time_parse(json_string_value(json_object_get(
-                                            json_object_get(v, "trigger"), "occurred_at")),
-                                        &trig),
+        cr_assert_eq(cadence_rfc3339_parse(json_string_value(json_object_get(
+                                               json_object_get(v, "trigger"), "occurred_at")),
+                                           &trig),
                      0);
-        cr_assert_eq(cadence_time_parse(
+        cr_assert_eq(cadence_rfc3339_parse(
                          json_string_value(json_object_get(json_object_get(v, "no"), "at")), &no),
                      0);
         cr_assert_gt(trig, no, "an alert for a visit from before the \"no\"");

@@ -38,7 +38,7 @@ static int generate(GRand *rng, gen_event *out, int max)
     int64_t t = 1790000000000LL + (int64_t)g_rand_int_range(rng, 0, 2000) * 3600000LL;
     int n = 0;
     char at[40];
-    cadence_time_format_utc(t, at, sizeof at);
+    cadence_rfc3339_format(t, at, sizeof at);
     const char *tzs[] = {"America/New_York", "Europe/Berlin", "Asia/Kolkata", "Europe/London"};
     snprintf(out[n++].json, sizeof out[0].json,
              "{\"type\":\"lead\",\"event_id\":\"lead-0\",\"occurred_at\":\"%s\",\"lead_id\":"
@@ -53,7 +53,7 @@ static int generate(GRand *rng, gen_event *out, int max)
     for (int k = 0; k < count; k++) {
         /* minutes to days apart: views often land in the same cooldown window */
         t += (int64_t)g_rand_int_range(rng, 10, 3 * 24 * 60) * 60000LL;
-        cadence_time_format_utc(t, at, sizeof at);
+        cadence_rfc3339_format(t, at, sizeof at);
         if (g_rand_int_range(rng, 0, 3) == 0) {
             static const char *urls[] = {"/pricing", "https://x.test/en/Pricing/", "/demo",
                                          "/blog"};
@@ -68,7 +68,7 @@ static int generate(GRand *rng, gen_event *out, int max)
         while (w >= mix[i].weight)
             w -= mix[i++].weight;
         char ret[40];
-        cadence_time_format_utc(t + 2 * 86400000LL, ret, sizeof ret);
+        cadence_rfc3339_format(t + 2 * 86400000LL, ret, sizeof ret);
         snprintf(out[n++].json, sizeof out[0].json,
                  "{\"type\":\"call_outcome\",\"event_id\":\"o-%d\",\"occurred_at\":\"%s\","
                  "\"lead_id\":\"L1\",\"rep_id\":\"r1\",\"channel\":\"%s\",\"disposition\":"
@@ -139,7 +139,7 @@ static int64_t when(const gen_event *e)
 {
     json_t *doc;
     int64_t t = 0;
-    cadence_time_parse(json_string_value(field(e, "occurred_at", &doc)), &t);
+    cadence_rfc3339_parse(json_string_value(field(e, "occurred_at", &doc)), &t);
     json_decref(doc);
     return t;
 }

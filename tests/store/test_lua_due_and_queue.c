@@ -1,6 +1,7 @@
 /*
- * The due-touch and rep-queue scripts (common/store/lua/claim_due, ack_due, queue_tasks,
- * unqueue_task) against a private redis-server:
+ * The due-touch and rep-queue scripts (common/store/lua/claim_due, ack_due, queue_tasks)
+ * against a private redis-server (a task leaves a rep's queue through cadence_store_unqueue_task,
+ * tested in test_store_ops.c):
  * what a claim takes, what an ack keeps, how the rep's queue is kept.
  */
 #include <criterion/criterion.h>
@@ -153,9 +154,6 @@ Test(scheduler_scripts, the_rep_queue_orders_by_due_and_prunes_stale_json)
     cr_assert_eq(integer(CMD("ZCARD", q)), 1);
     cr_assert_leq(integer(CMD("HLEN", h)), 2 * 1 + 16 + 1, "stale JSON is pruned");
     cr_assert_eq(integer(CMD("HEXISTS", h, "t39")), 1, "the open task's JSON stays");
-    cr_assert_eq(integer(CMD("EVAL", cadence_lua_unqueue_task, "2", q, h, "t39")), 1);
-    cr_assert_eq(integer(CMD("ZCARD", q)), 0);
-    cr_assert_eq(integer(CMD("HEXISTS", h, "t39")), 0);
 }
 
 Test(scheduler_scripts, bad_arguments_are_refused_before_any_write)

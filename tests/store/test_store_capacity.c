@@ -165,7 +165,7 @@ static void on_defer(const char *error, int moved, void *arg)
     F.done = 1;
 }
 
-static void defer(const char *lease, const char *claimed, const char *json)
+static void defer(int64_t lease, const char *claimed, const char *json)
 {
     F.done = 0;
     cr_assert_eq(cadence_store_capacity_defer(F.cap, 3, "t1", lease, claimed, strlen(claimed), 2000,
@@ -184,10 +184,10 @@ Test(store_capacity, a_deferred_task_is_due_again_at_its_new_time_with_its_new_j
     cadence_keys_inflight(inflight, 3);
     freeReplyObject(redisCommand(F.sync, "HSET %s t1 old", tasks));
     freeReplyObject(redisCommand(F.sync, "ZADD %s 500 t1", inflight));
-    defer("400", "old", "new"); /* not our lease: nothing */
+    defer(400, "old", "new"); /* not our lease: nothing */
     cr_assert_eq(F.moved, 0);
     cr_assert_eq(sync_int("ZCARD %s", inflight), 1);
-    defer("500", "old", "new");
+    defer(500, "old", "new");
     cr_assert_eq(F.moved, 1);
     cr_assert_eq(sync_int("ZCARD %s", inflight), 0);
     redisReply *rep = redisCommand(F.sync, "HGET %s t1", tasks);
@@ -207,7 +207,7 @@ Test(store_capacity, a_task_the_worker_changed_meanwhile_is_left_to_the_worker)
     freeReplyObject(redisCommand(F.sync, "HSET %s t1 replanned", tasks));
     freeReplyObject(redisCommand(F.sync, "ZADD %s 900 t1", due));
     freeReplyObject(redisCommand(F.sync, "ZADD %s 500 t1", inflight));
-    defer("500", "old", "new");
+    defer(500, "old", "new");
     cr_assert_eq(F.moved, 0);
     cr_assert_eq(sync_int("ZCARD %s", inflight), 0, "our lease is dropped");
     redisReply *rep = redisCommand(F.sync, "HGET %s t1", tasks);

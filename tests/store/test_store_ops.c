@@ -17,6 +17,7 @@
 #include "store/apply.h"
 #include "store/keys.h"
 #include "store/reads.h"
+#include "store/queue.h"
 #include "store/writes.h"
 
 #define WAIT_MS 5000
@@ -229,7 +230,7 @@ Test(store_ops, the_email_link_and_the_rep_task_removal_write_their_keys)
     cadence_keys_rep_tasks(t, "rep-1");
     freeReplyObject(redisCommand(F.sync, "ZADD %s 1 task-1 2 task-2", q));
     freeReplyObject(redisCommand(F.sync, "HSET %s task-1 {} task-2 {}", t));
-    cr_assert_eq(cadence_store_drop_rep_task(F.r, "rep-1", "task-1", on_done, &calls),
+    cr_assert_eq(cadence_store_unqueue_task(F.r, "rep-1", "task-1", on_done, &calls),
                  CADENCE_REDIS_OK);
     RUN_UNTIL(calls == 2);
     cr_assert_eq(calls, 2);
