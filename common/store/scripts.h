@@ -23,8 +23,10 @@ extern const char cadence_lua_read_queue[];
 /* Appends an alert to a rep's stream once per alert id (rep slot; lua/append_alert.lua). */
 extern const char cadence_lua_append_alert[];
 
-/* How long the apply script keeps an applied event's record (its outbox), in seconds. */
-#define CADENCE_STORE_EVENT_RECORD_TTL_S (7 * 24 * 3600)
+/* How many outboxes (the outputs of its events that had any, until the worker drops them once
+ * Kafka acknowledged them) a lead's hash keeps at most, so a redelivered event produces its
+ * outputs again. */
+#define CADENCE_STORE_OUTBOXES 4
 /* How many entries a lead's timeline keeps (the newest). */
 #define CADENCE_STORE_TIMELINE_CAP 200
 
