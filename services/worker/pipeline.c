@@ -911,11 +911,10 @@ static int64_t source_floor(const struct batch *b, size_t k)
         const struct item *o = &b->items[b->order[j]];
         if (j == k || !same_source(it, o))
             continue;
-        if (j < k && o->lead && (o->state == IT_APPLY || o->state == IT_DONE))
+        int before = j < k;
+        if (before && o->lead && (o->state == IT_APPLY || o->state == IT_DONE))
             done = o->msg->offset > done ? o->msg->offset : done;
-        else if (j > k && o->state == IT_APPLY && o->msg->offset < pending)
-            pending = o->msg->offset;
-        else if (j < k && !o->lead && o->state == IT_APPLY && o->msg->offset < pending)
+        else if ((!before || !o->lead) && o->state == IT_APPLY && o->msg->offset < pending)
             pending = o->msg->offset;
     }
     const struct batch *older = b->p->older;
