@@ -655,6 +655,8 @@ typedef enum kind {
     K_SENT,     /* an email went out */
     K_BOUNCE,
     K_OOO,
+    K_SNOOZE, /* the rep put the open touch off */
+    K_SKIP,   /* the rep passed the open touch over */
 } kind;
 
 static const struct disposition_rule {
@@ -680,6 +682,8 @@ static const struct disposition_rule {
     [CADENCE_DISP_REPLIED] = {NULL, K_CALLBACK, 0, 0, 0},
     [CADENCE_DISP_BOUNCED] = {NULL, K_BOUNCE, 0, 0, 0},
     [CADENCE_DISP_OUT_OF_OFFICE] = {NULL, K_OOO, 0, 0, 0},
+    [CADENCE_DISP_SNOOZED] = {NULL, K_SNOOZE, 0, 0, 0},
+    [CADENCE_DISP_SKIPPED] = {NULL, K_SKIP, 0, 0, 0},
 };
 
 static void take_conversation(cadence_lead_state *st, const cadence_event *ev)
@@ -960,7 +964,40 @@ static void on_outcome(run *r, const cadence_event *ev)
         if (ev->return_date > st->ooo_until)
             st->ooo_until = ev->return_date;
         break;
+    case K_SNOOZE:
+        /* only the touch it names (or the open one on its channel); a later snooze replaces */
+        if (answers_open_touch(st, ev)) {
+            st->snooze_until = ev->snooze_until;
+            note(r, "snoozed%s%s", ev->notes[0] ? ": " : "", ev->notes);
+        } else {
+            note(r, "a snooze of a touch that is no longer open: nothing to move");
+        }
+        break;
+    case K_SKIP:
+        /* the step counts as done without a call and without counting as an attempt: the
+         * cadence goes on to its next touch */
+        if (answers_open_touch(st, ev)) {
+            attempt_add(st, at, 0, follow_up, 0, 0);
+            if (follow_up)
+                st->follow_ups++;
+            note(r, "touch skipped%s%s", ev->notes[0] ? ": " : "", ev->notes);
+            if (st->status == CADENCE_STATUS_RE_EVALUATE && at > st->status_at)
+                st->reeval_done = 1;
+            const cadence_playbook_cadence *cd = cadence_playbook_cadence_find(r->pb, st->cadence);
+            if (st->status == CADENCE_STATUS_ACTIVE && cd &&
+                cadence_attempts_before(st, INT64_MAX) >= (int)cd->n_steps) {
+                st->reeval_follow_up = 0;
+                status_from(r, CADENCE_STATUS_RE_EVALUATE, "cadence_complete", last_attempt_at(st));
+            }
+        } else {
+            note(r, "a skip of a touch that is no longer open: nothing to skip");
+        }
+        break;
     }
+    /* a snooze holds only until the rep acts on the lead again */
+    if (st->snooze_until && (at >= st->snooze_until || rule->kind == K_CALLBACK ||
+                             rule->kind == K_CONNECT || rule->kind == K_STATUS))
+        st->snooze_until = 0;
     /* A reach-out newer than a status that arrived late still wins (any order = time order). */
     if (rule->kind != K_CALLBACK && st->callback_at > st->status_at && is_resting(st->status) &&
         st->callback_kind != 2)
@@ -1078,6 +1115,12 @@ static int64_t fit(run *r, plan_t *p, uint32_t day, cadence_playbook_slot slot, 
         if (r->st->ooo_until && t < r->st->ooo_until) {
             push_moved(p, "out_of_office", t);
             earliest = r->st->ooo_until;
+            day = cadence_time_local_day(earliest, r->zone, NULL) - 1;
+            continue;
+        }
+        if (r->st->snooze_until && t < r->st->snooze_until) {
+            push_moved(p, "snoozed", t);
+            earliest = r->st->snooze_until;
             day = cadence_time_local_day(earliest, r->zone, NULL) - 1;
             continue;
         }
@@ -1264,6 +1307,10 @@ static void plan(run *r, plan_t *p)
             if (st->ooo_until > p->due) {
                 push_moved(p, "out_of_office", p->due);
                 p->due = st->ooo_until;
+            }
+            if (st->snooze_until > p->due) {
+                push_moved(p, "snoozed", p->due);
+                p->due = st->snooze_until;
             }
             return;
         }
@@ -1510,6 +1557,10 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
     json_object_set_new_nocheck(tl, "status",
                                 json_string_nocheck(cadence_status_name(out->status)));
     json_object_set_new_nocheck(tl, "notes", r.notes);
+    /* what the rep recorded (conversation, reasons, notes) or the page a visit viewed, for the
+     * lead's history as the console shows it */
+    if (ev->type != CADENCE_EVENT_LEAD)
+        json_object_set_new_nocheck(tl, "detail", cadence_event_to_json(ev));
     json_decref(outs->timeline);
     outs->timeline = tl;
     return CADENCE_ENGINE_OK;

@@ -17,7 +17,8 @@ static const char *const channel_names[] = {"call", "email", "linkedin", "social
 static const char *const disposition_names[] = {
     "no_answer",      "voicemail_left", "gatekeeper", "connected",   "callback_received",
     "not_interested", "meeting_booked", "closed_won", "closed_lost", "wrong_number",
-    "do_not_call",    "sent",           "replied",    "bounced",     "out_of_office"};
+    "do_not_call",    "sent",           "replied",    "bounced",     "out_of_office",
+    "snoozed",        "skipped"};
 static const char *const type_names[] = {"lead", "site_visit", "call_outcome"};
 static const char *const roles[] = {"decision_maker", "influencer", "info_gatherer", "end_user"};
 static const char *const qual_names[] = {"problem", "decision_makers", "timeline", "price"};
@@ -297,6 +298,12 @@ int cadence_event_from_json(const json_t *doc, cadence_event *ev, char *errstr, 
             return -1;
         if (get_time(doc, "return_date", &ev->return_date, 0, errstr, n) != 0)
             return -1;
+        v = json_object_get(doc, "notes");
+        if (v && copy_str(v, ev->notes, sizeof ev->notes, "/notes", errstr, n) != 0)
+            return -1;
+        if (get_time(doc, "snooze_until", &ev->snooze_until,
+                     ev->disposition == CADENCE_DISP_SNOOZED, errstr, n) != 0)
+            return -1;
         break;
     }
     }
@@ -337,6 +344,10 @@ json_t *cadence_event_to_json(const cadence_event *ev)
         json_object_set_new(o, "disposition", json_string(disposition_names[ev->disposition]));
         if (ev->return_date)
             set_time(o, "return_date", ev->return_date);
+        if (ev->snooze_until)
+            set_time(o, "snooze_until", ev->snooze_until);
+        if (ev->notes[0])
+            json_object_set_new(o, "notes", json_string(ev->notes));
         if (ev->has_conversation) {
             json_t *c = json_object();
             json_t *pr = json_array();

@@ -51,6 +51,8 @@ typedef enum cadence_disposition {
     CADENCE_DISP_REPLIED,
     CADENCE_DISP_BOUNCED,
     CADENCE_DISP_OUT_OF_OFFICE,
+    CADENCE_DISP_SNOOZED, /* the rep put the task off until snooze_until (reason in notes) */
+    CADENCE_DISP_SKIPPED, /* the rep passed the task over: the cadence moves to the next touch */
     CADENCE_DISP_COUNT
 } cadence_disposition;
 
@@ -96,7 +98,9 @@ typedef struct cadence_event {
     int qualification, qualification_known;
     int64_t next_contact_at; /* 0 when absent */
     char no_reason[501];
-    int64_t return_date; /* 0 when absent */
+    int64_t return_date;  /* 0 when absent */
+    int64_t snooze_until; /* with snoozed: not before then (0 when absent) */
+    char notes[501];      /* the rep's own words (a snooze's reason, call notes) */
     /* Not from the JSON: when the event reached the worker (Unix ms; 0 = unknown). The
      * engine's "now" is the newest of this and every occurred_at the lead has seen. */
     int64_t received_at;

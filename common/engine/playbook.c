@@ -74,6 +74,9 @@ struct cadence_playbook {
     size_t n_hot;
     char *vm_ids[CADENCE_PLAYBOOK_MAX_SCRIPTS];
     char *em_ids[CADENCE_PLAYBOOK_MAX_SCRIPTS];
+    char *vm_texts[CADENCE_PLAYBOOK_MAX_SCRIPTS]; /* the voicemail's words */
+    char *em_texts[CADENCE_PLAYBOOK_MAX_SCRIPTS]; /* the email's body */
+    char *em_subjects[CADENCE_PLAYBOOK_MAX_SCRIPTS];
     size_t n_vm, n_em;
 };
 
@@ -400,7 +403,7 @@ static void load_steps(ctx *c, cadence_playbook *pb, size_t ci, const json_t *st
 }
 
 static void load_scripts(ctx *c, const json_t *doc, const char *key, char **ids, size_t *n,
-                         const char *text_key)
+                         const char *text_key, char **texts, char **subjects)
 {
     char path[64];
     snprintf(path, sizeof path, "/%s", key);
@@ -418,7 +421,9 @@ static void load_scripts(ctx *c, const json_t *doc, const char *key, char **ids,
         char p[96];
         snprintf(p, sizeof p, "%s/%zu", path, i);
         const char *id = get_str(c, it, p, "id", 1, 64);
-        get_str(c, it, p, text_key, 1, 4000);
+        const char *text = get_str(c, it, p, text_key, 1, 4000);
+        /* optional and may be empty; the schema bounds it (300) */
+        const char *subject = json_string_value(json_object_get(it, "subject"));
         if (!id)
             return;
         if (!cadence_id_valid(id)) {
@@ -431,6 +436,9 @@ static void load_scripts(ctx *c, const json_t *doc, const char *key, char **ids,
                 return;
             }
         ids[i] = g_strdup(id);
+        texts[i] = g_strdup(text ? text : "");
+        if (subjects)
+            subjects[i] = g_strdup(subject ? subject : "");
         *n = i + 1;
     }
 }
@@ -613,8 +621,9 @@ cadence_playbook *cadence_playbook_load_json(const json_t *doc, char *errstr, si
         }
     }
 
-    load_scripts(&c, doc, "voicemail_scripts", pb->vm_ids, &pb->n_vm, "text");
-    load_scripts(&c, doc, "email_scripts", pb->em_ids, &pb->n_em, "body");
+    load_scripts(&c, doc, "voicemail_scripts", pb->vm_ids, &pb->n_vm, "text", pb->vm_texts, NULL);
+    load_scripts(&c, doc, "email_scripts", pb->em_ids, &pb->n_em, "body", pb->em_texts,
+                 pb->em_subjects);
     if (!c.failed && pb->n_vm != pb->n_em)
         fail(&c, "/email_scripts",
              "needs as many email scripts as voicemail scripts (%zu): "
@@ -660,6 +669,9 @@ void cadence_playbook_free(cadence_playbook *pb)
     for (size_t i = 0; i < CADENCE_PLAYBOOK_MAX_SCRIPTS; i++) {
         g_free(pb->vm_ids[i]);
         g_free(pb->em_ids[i]);
+        g_free(pb->vm_texts[i]);
+        g_free(pb->em_texts[i]);
+        g_free(pb->em_subjects[i]);
     }
     g_free(pb);
 }
@@ -822,6 +834,23 @@ const char *cadence_playbook_voicemail_id(const cadence_playbook *pb, size_t i)
 const char *cadence_playbook_email_id(const cadence_playbook *pb, size_t i)
 {
     return i < pb->n_em ? pb->em_ids[i] : NULL;
+}
+
+const char *cadence_playbook_message_text(const cadence_playbook *pb, const char *message_id,
+                                          const char **subject)
+{
+    if (subject)
+        *subject = NULL;
+    for (size_t i = 0; message_id && i < pb->n_vm; i++)
+        if (strcmp(pb->vm_ids[i], message_id) == 0)
+            return pb->vm_texts[i];
+    for (size_t i = 0; message_id && i < pb->n_em; i++)
+        if (strcmp(pb->em_ids[i], message_id) == 0) {
+            if (subject)
+                *subject = pb->em_subjects[i];
+            return pb->em_texts[i];
+        }
+    return NULL;
 }
 
 int cadence_playbook_script_find(const cadence_playbook *pb, const char *message_id)

@@ -120,6 +120,14 @@ int cadence_playbook_is_working_day(const cadence_playbook *pb, int weekday);
 size_t cadence_playbook_script_count(const cadence_playbook *pb);
 const char *cadence_playbook_voicemail_id(const cadence_playbook *pb, size_t i);
 const char *cadence_playbook_email_id(const cadence_playbook *pb, size_t i);
+/*
+ * The words of message `message_id` (a voicemail script's text or an email's body, with the
+ * playbook's placeholders such as {first_name}, {company}, {rep} left in), borrowed from the
+ * playbook; NULL when no script has that id. `subject` (may be NULL) gets an email's subject,
+ * NULL for a voicemail.
+ */
+const char *cadence_playbook_message_text(const cadence_playbook *pb, const char *message_id,
+                                          const char **subject);
 /* The pair index whose voicemail or email id is `message_id`, or -1. */
 int cadence_playbook_script_find(const cadence_playbook *pb, const char *message_id);
 

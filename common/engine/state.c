@@ -63,6 +63,7 @@ static const ifield int_fields[] = {
     I(no_email),
     I(callback_at),
     I(ooo_until),
+    I(snooze_until), /* the rep's snooze of the open touch */
     I(follow_ups),
     I(connected_at),
     I(conversation_at),

@@ -72,6 +72,7 @@ typedef struct cadence_lead_state {
     int64_t cadence_start;   /* attempts before this time belong to an earlier enrolment */
     int64_t callback_at;     /* latest callback_received / replied needing a follow-up */
     int64_t ooo_until;       /* out of office until */
+    int64_t snooze_until;    /* the rep snoozed the open touch until (0 none) */
     int64_t connected_at;    /* first conversation */
     int64_t conversation_at; /* newest conversation taken into the fields below */
     int64_t next_contact_at; /* agreed in the newest conversation */

@@ -100,3 +100,21 @@ char *cadence_keys_rep_alert_ids(char *buf, const char *rep_id)
     snprintf(buf, CADENCE_KEY_MAX, "cad:{r:%.64s}:alert_ids", rep_id);
     return buf;
 }
+
+char *cadence_keys_rep_lead_index(char *buf, const char *rep_id)
+{
+    snprintf(buf, CADENCE_KEY_MAX, "cad:{r:%.64s}:lead_index", rep_id);
+    return buf;
+}
+
+char *cadence_keys_rep_lead_cards(char *buf, const char *rep_id)
+{
+    snprintf(buf, CADENCE_KEY_MAX, "cad:{r:%.64s}:lead_cards", rep_id);
+    return buf;
+}
+
+char *cadence_keys_rep_lead_terms(char *buf, const char *rep_id)
+{
+    snprintf(buf, CADENCE_KEY_MAX, "cad:{r:%.64s}:lead_terms", rep_id);
+    return buf;
+}

@@ -22,6 +22,10 @@
  *                                   (may hold entries no longer in the queue: read ids from
  *                                   the queue zset, then their JSON from here)
  *   cad:{r:<rep_id>}:alert_ids      zset: alert_id → time added (ms), the stream's dedupe — gateway
+ *   cad:{r:<rep_id>}:lead_index     zset (score 0): "<term>\1<lead_id>", the rep's lead search
+ *                                   (lower-case name, company, email, id)      — worker
+ *   cad:{r:<rep_id>}:lead_cards     hash: lead_id → the card a search shows (JSON) — worker
+ *   cad:{r:<rep_id>}:lead_terms     hash: lead_id → its terms ("\1"-joined), to replace them
  */
 #ifndef CADENCE_KEYS_H
 #define CADENCE_KEYS_H
@@ -53,5 +57,8 @@ char *cadence_keys_rep_alerts(char *buf, const char *rep_id);
 char *cadence_keys_rep_queue(char *buf, const char *rep_id);
 char *cadence_keys_rep_tasks(char *buf, const char *rep_id);
 char *cadence_keys_rep_alert_ids(char *buf, const char *rep_id);
+char *cadence_keys_rep_lead_index(char *buf, const char *rep_id);
+char *cadence_keys_rep_lead_cards(char *buf, const char *rep_id);
+char *cadence_keys_rep_lead_terms(char *buf, const char *rep_id);
 
 #endif

@@ -22,6 +22,10 @@ extern const char cadence_lua_unqueue_task[];
 extern const char cadence_lua_read_queue[];
 /* Appends an alert to a rep's stream once per alert id (rep slot; lua/append_alert.lua). */
 extern const char cadence_lua_append_alert[];
+/* Replaces a lead's terms and card in its rep's search index (rep slot; lua/index_lead.lua). */
+extern const char cadence_lua_index_lead[];
+/* A rep's leads by name, company, email or id prefix (rep slot; lua/search_leads.lua). */
+extern const char cadence_lua_search_leads[];
 
 /* How many outboxes (the outputs of its events that had any, until the worker drops them once
  * Kafka acknowledged them) a lead's hash keeps at most, so a redelivered event produces its

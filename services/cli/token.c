@@ -1,13 +1,14 @@
 /*
- * token — `cadence token add --role R [--rep ID]`: makes a new random bearer token for the
- * gateway, prints it once on stdout, and appends `<sha256 hex> <role> <rep_id or *>` to
- * CADENCE_TOKENS_FILE (created with mode 0600). Only the hash is stored: a lost token is
- * replaced, never recovered. Send the gateway SIGHUP to load the new line.
+ * token — `cadence token add --role R [--rep ID] [--timezone ZONE]`: makes a new random bearer
+ * token for the gateway, prints it once on stdout, and appends `<sha256 hex> <role> <rep_id or
+ * *> [tz=<ZONE>]` to CADENCE_TOKENS_FILE (created with mode 0600). Only the hash is stored: a lost
+ * token is replaced, never recovered. Send the gateway SIGHUP to load the new line.
  *
  * The token is 32 bytes from OpenSSL's RAND_bytes, base64url without padding (43 characters).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -26,11 +27,13 @@ static const char *const token_roles[] = {"rep", "manager", "ingest"};
 
 static int usage(FILE *out, int status)
 {
-    fprintf(out, "usage: cadence token add --role rep|manager|ingest [--rep REP_ID]\n\n"
+    fprintf(out, "usage: cadence token add --role rep|manager|ingest [--rep REP_ID]\n"
+                 "                         [--timezone IANA_ZONE]\n\n"
                  "Prints a new token and appends its SHA-256 line to CADENCE_TOKENS_FILE\n"
                  "(created with mode 0600). A rep token needs --rep; manager and ingest\n"
-                 "tokens cover the team (*) unless --rep is given. Reload the gateway with\n"
-                 "SIGHUP afterwards.\n");
+                 "tokens cover the team (*) unless --rep is given. --timezone is the rep's\n"
+                 "zone (e.g. Europe/Berlin): the console's \"today\" (default UTC). Reload the\n"
+                 "gateway with SIGHUP afterwards.\n");
     return status;
 }
 
@@ -55,12 +58,14 @@ int cadence_cli_token(int argc, char **argv)
         return usage(stdout, 0);
     if (argc < 2 || strcmp(argv[1], "add") != 0)
         return usage(stderr, 2);
-    const char *role = NULL, *rep = NULL;
+    const char *role = NULL, *rep = NULL, *zone = NULL;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
             role = argv[++i];
         else if (strcmp(argv[i], "--rep") == 0 && i + 1 < argc)
             rep = argv[++i];
+        else if (strcmp(argv[i], "--timezone") == 0 && i + 1 < argc)
+            zone = argv[++i];
         else
             return usage(stderr, 2);
     }
@@ -74,6 +79,14 @@ int cadence_cli_token(int argc, char **argv)
     if (rep && !cadence_id_valid(rep)) {
         fprintf(stderr, "cadence token: --rep must match [A-Za-z0-9._:-]{1,64}\n");
         return 2;
+    }
+    if (zone) {
+        GTimeZone *z = strlen(zone) < 65 ? g_time_zone_new_identifier(zone) : NULL;
+        if (!z) {
+            fprintf(stderr, "cadence token: --timezone: unknown IANA time zone \"%.64s\"\n", zone);
+            return 2;
+        }
+        g_time_zone_unref(z);
     }
     if (strcmp(role, "rep") == 0 && !rep) {
         fprintf(stderr, "cadence token: a rep token needs --rep REP_ID\n");
@@ -105,7 +118,8 @@ int cadence_cli_token(int argc, char **argv)
         return 1;
     }
     char line[256];
-    int n = snprintf(line, sizeof(line), "%s %s %s\n", hex, role, rep ? rep : "*");
+    int n = snprintf(line, sizeof(line), "%s %s %s%s%s\n", hex, role, rep ? rep : "*",
+                     zone ? " tz=" : "", zone ? zone : "");
     ssize_t w = write(fd, line, (size_t)n);
     if (w != n || fsync(fd) != 0 || close(fd) != 0) {
         fprintf(stderr, "cadence token: cannot write %s: %s\n", path, strerror(errno));

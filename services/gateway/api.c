@@ -77,8 +77,12 @@ void gw_api_me(gateway *g, struct evhttp_request *req, const char *route)
                        GW_ROLE_BIT(GW_ROLE_INGEST),
                    &who) != 0)
         return;
+    char date[11];
+    long long start = 0, end = 0;
+    gw_rep_day(who.timezone, gw_now_ms(), &start, &end, date);
     gw_reply(g, req, route, 200,
-             json_pack("{s:s,s:s}", "role", gw_role_name(who.role), "rep_id", who.rep_id));
+             json_pack("{s:s,s:s,s:s,s:s}", "role", gw_role_name(who.role), "rep_id", who.rep_id,
+                       "timezone", who.timezone[0] ? who.timezone : "UTC", "today", date));
 }
 
 /* ------------------------------------------------------------------ GET /v1/queue */
@@ -97,12 +101,17 @@ static void on_queue(cadence_redis *r, const redisReply *reply, const char *erro
         return;
     }
     json_t *tasks = json_array();
+    char date[11], zone[65];
+    long long day_start = 0, day_end = 0;
+    gw_auth_rep_timezone(c->g->auth, c->id, zone, sizeof(zone));
+    gw_rep_day(zone, c->now_ms, &day_start, &day_end, date);
     for (size_t i = 0; i + 2 < reply->elements; i += 3) {
         const redisReply *id = reply->element[i], *score = reply->element[i + 1],
                          *task = reply->element[i + 2];
         long long due = score->str ? strtoll(score->str, NULL, 10) : 0;
-        json_t *t = json_pack("{s:s,s:I,s:b}", "task_id", id->str ? id->str : "", "due_ms",
-                              (json_int_t)due, "overdue", due < c->now_ms);
+        json_t *t = json_pack("{s:s,s:I,s:b,s:s}", "task_id", id->str ? id->str : "", "due_ms",
+                              (json_int_t)due, "overdue", due < c->now_ms, "day",
+                              due < day_start ? "overdue" : "today");
         if (task->str && task->len)
             json_object_set_new(t, "task", parse_or_string(task->str, task->len));
         else
@@ -110,8 +119,10 @@ static void on_queue(cadence_redis *r, const redisReply *reply, const char *erro
         json_array_append_new(tasks, t);
     }
     gw_reply(c->g, c->req, c->route, 200,
-             json_pack("{s:s,s:I,s:o}", "rep_id", c->id, "now_ms", (json_int_t)c->now_ms, "tasks",
-                       tasks));
+             json_pack("{s:s,s:I,s:{s:s,s:s,s:I,s:I},s:o}", "rep_id", c->id, "now_ms",
+                       (json_int_t)c->now_ms, "today", "date", date, "timezone",
+                       zone[0] ? zone : "UTC", "start_ms", (json_int_t)day_start, "end_ms",
+                       (json_int_t)day_end, "tasks", tasks));
     free(c);
 }
 
@@ -146,9 +157,12 @@ void gw_api_queue(gateway *g, struct evhttp_request *req, const char *route)
     if (!c)
         return;
     snprintf(c->id, sizeof(c->id), "%s", rep);
-    /* Due and overdue today: everything up to the end of the current UTC day. */
-    long long day_ms = 86400000LL;
-    long long until = (c->now_ms / day_ms + 1) * day_ms - 1;
+    /* Due and overdue today: everything up to the end of the rep's local day. */
+    char date[11], zone[65];
+    long long day_start = 0, day_end = 0;
+    gw_auth_rep_timezone(g->auth, rep, zone, sizeof(zone));
+    gw_rep_day(zone, c->now_ms, &day_start, &day_end, date);
+    long long until = day_end - 1;
     char k_queue[CADENCE_KEY_MAX], k_tasks[CADENCE_KEY_MAX], max[32];
     cadence_keys_rep_queue(k_queue, rep);
     cadence_keys_rep_tasks(k_tasks, rep);

@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <glib.h>
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -163,6 +164,19 @@ static int skip_line(const char *line)
     return !*line || *line == '#';
 }
 
+/* "tz=<IANA zone>" naming a zone of the system's tz database → 1 with the zone in `out`. */
+static int zone_field(const char *field, char *out, size_t n)
+{
+    if (strncmp(field, "tz=", 3) != 0 || !field[3] || strlen(field + 3) >= n)
+        return 0;
+    GTimeZone *z = g_time_zone_new_identifier(field + 3);
+    if (!z)
+        return 0;
+    g_time_zone_unref(z);
+    snprintf(out, n, "%s", field + 3);
+    return 1;
+}
+
 static int load_tokens(const char *path, struct tables *t, char *err, size_t n)
 {
     FILE *f = fopen(path, "r");
@@ -178,17 +192,19 @@ static int load_tokens(const char *path, struct tables *t, char *err, size_t n)
         chomp(line);
         if (skip_line(line))
             continue;
-        char *fields[4];
-        size_t nf = split(line, fields, 4);
+        char *fields[5];
+        size_t nf = split(line, fields, 5);
         struct token tok;
         memset(&tok, 0, sizeof(tok));
-        if (nf != 3 || strlen(fields[0]) != (size_t)2 * TOKEN_HASH_LEN ||
+        if ((nf != 3 &&
+             (nf != 4 || !zone_field(fields[3], tok.who.timezone, sizeof(tok.who.timezone)))) ||
+            strlen(fields[0]) != (size_t)2 * TOKEN_HASH_LEN ||
             gw_hex_decode(fields[0], tok.hash, sizeof(tok.hash)) != TOKEN_HASH_LEN ||
             (tok.who.role = gw_role_parse(fields[1])) == GW_ROLE_NONE ||
             strlen(fields[2]) >= sizeof(tok.who.rep_id)) {
             snprintf(err, n,
                      "CADENCE_TOKENS_FILE: %.200s line %zu: expected \"<sha256 hex> "
-                     "<rep|manager|ingest> <rep_id or *>\"",
+                     "<rep|manager|ingest> <rep_id or *> [tz=<IANA time zone>]\"",
                      path, lineno);
             rc = -1;
             break;
@@ -333,6 +349,19 @@ size_t gw_auth_token_count(const gw_auth *a)
 size_t gw_auth_secret_count(const gw_auth *a)
 {
     return a->t.n_secrets;
+}
+
+void gw_auth_rep_timezone(const gw_auth *a, const char *rep_id, char *out, size_t n)
+{
+    if (n)
+        out[0] = '\0';
+    for (size_t i = 0; a && rep_id && i < a->t.n_tokens; i++) {
+        const gw_principal *w = &a->t.tokens[i].who;
+        if (w->role == GW_ROLE_REP && w->timezone[0] && strcmp(w->rep_id, rep_id) == 0) {
+            snprintf(out, n, "%s", w->timezone);
+            return;
+        }
+    }
 }
 
 int gw_auth_bearer(const gw_auth *a, const char *authorization, gw_principal *who)

@@ -2,8 +2,14 @@
  * auth — who may call the gateway: bearer tokens (CADENCE_TOKENS_FILE) and the per-source
  * webhook secrets (CADENCE_WEBHOOK_SECRETS), both re-read on SIGHUP.
  *
- * Tokens file: one line per token, `<sha256 hex of the token> <role> <rep_id or *>`; roles
- * `rep`, `manager`, `ingest`; blank lines and `#` comments are skipped. Only hashes are kept,
+ * Tokens file: one line per token, `<sha256 hex of the token> <role> <rep_id or *>
+ * [tz=<IANA zone>]`; roles `rep`, `manager`, `ingest`; blank lines and `#` comments are
+ * skipped. `tz=` is the rep's time zone: their "today" in the queue (UTC when absent); an
+ * unknown zone refuses the file.
+ *
+ * This module is the one place that knows what a credential is: everything else sees a
+ * gw_principal (role, rep, zone). A single sign-on (OIDC) login replaces the token lookup
+ * here and fills the same principal. Only hashes are kept,
  * and a presented token's hash is compared with every line in constant time (CRYPTO_memcmp),
  * so neither the file nor the timing reveals a token.
  *
@@ -31,6 +37,7 @@ typedef struct gw_principal {
     gw_role role;
     char rep_id[65];
     char token_id[17]; /* hex of the first 8 bytes of the token's hash: tells tokens apart */
+    char timezone[65]; /* the rep's IANA time zone ("" = UTC) */
 } gw_principal;
 
 typedef struct gw_auth gw_auth;
@@ -61,6 +68,12 @@ size_t gw_auth_secret_count(const gw_auth *a);
  * *who when the token is known, else -1.
  */
 int gw_auth_bearer(const gw_auth *a, const char *authorization, gw_principal *who);
+
+/*
+ * The time zone of rep `rep_id` (the `tz=` of one of their rep tokens), copied into `out`;
+ * "" when none of their tokens names one (their day is then UTC).
+ */
+void gw_auth_rep_timezone(const gw_auth *a, const char *rep_id, char *out, size_t n);
 
 /*
  * Verifies that `mac` (mac_len raw bytes) is HMAC-`md` of `data` under the secret of `source`.

@@ -1,5 +1,6 @@
 /*
- * console — the web console's static files (index.html, app.js, style.css), read from
+ * console — the web console's static files (index.html, style.css and the scripts: session.js,
+ * app.js, rep.js, outcome.js), read from
  * services/gateway/console under CADENCE_DATA_DIR on every request: no build step, no cache to
  * go stale. Only the files of the table can be served; no path from the request reaches the
  * file system. The page itself asks for a token and calls the API with it.
@@ -21,7 +22,10 @@ static const struct {
 } files[] = {
     {"/", "index.html", "text/html; charset=utf-8"},
     {"/index.html", "index.html", "text/html; charset=utf-8"},
+    {"/session.js", "session.js", "text/javascript; charset=utf-8"},
     {"/app.js", "app.js", "text/javascript; charset=utf-8"},
+    {"/rep.js", "rep.js", "text/javascript; charset=utf-8"},
+    {"/outcome.js", "outcome.js", "text/javascript; charset=utf-8"},
     {"/style.css", "style.css", "text/css; charset=utf-8"},
 };
 

@@ -30,6 +30,8 @@
 #include "kafka/producer.h"
 #include "schema/schemas.h"
 #include "store/redis.h"
+#include "store/search.h"
+#include "engine/playbook.h"
 
 typedef struct gw_fanin gw_fanin;
 typedef struct gw_sse gw_sse;
@@ -53,7 +55,9 @@ typedef struct gateway {
     size_t kafka_max_event_bytes; /* largest event the producer sends (message.max.bytes - key
                                      and record overhead); 0: unknown */
     char auth_error[600]; /* the last failed SIGHUP re-read ("" after a good one): unhealthy */
-    GHashTable *seen_signatures; /* ingest.c: signed-ingest replay cache (v1 hex → expiry s) */
+    GHashTable *seen_signatures;  /* ingest.c: signed-ingest replay cache (v1 hex → expiry s) */
+    cadence_store_search *search; /* search.c: the reps' lead search (kept by the worker) */
+    cadence_playbook *playbook;   /* messages.c: the voicemail and email texts (CADENCE_PLAYBOOK) */
 } gateway;
 
 /* Metric names. */
@@ -119,6 +123,17 @@ void gw_api_lead(gateway *g, struct evhttp_request *req, const char *route);
 void gw_api_stats(gateway *g, struct evhttp_request *req, const char *route);
 void gw_console_file(gateway *g, struct evhttp_request *req, const char *route);
 void gw_sse_stream(gateway *g, struct evhttp_request *req, const char *route);
+void gw_tasks_outcome(gateway *g, struct evhttp_request *req, const char *route);
+void gw_leads_search(gateway *g, struct evhttp_request *req, const char *route);
+void gw_messages_list(gateway *g, struct evhttp_request *req, const char *route);
+
+/*
+ * repday.c: the rep's day. Local midnight of `now_ms`'s day in IANA zone `tz` ("" or NULL:
+ * UTC) into *start_ms, the next local midnight into *end_ms, and the local date "YYYY-MM-DD"
+ * into `date` (11 bytes). Returns 0, or -1 when `tz` is not a known zone (UTC is used then).
+ */
+int gw_rep_day(const char *tz, long long now_ms, long long *start_ms, long long *end_ms,
+               char date[11]);
 
 /* api.c: registers the queue script on `r` (owned by the client). NULL with errstr on failure. */
 const cadence_redis_script *gw_api_queue_script(cadence_redis *r, char *errstr, size_t errstr_size);

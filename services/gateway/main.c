@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "gateway.h"
+#include "schema/playbook_file.h"
 #include "core/log.h"
 #include "kafka/conf.h"
 #include "core/service.h"
@@ -190,6 +191,16 @@ static int start(gateway *g, char *err, size_t n)
     g->queue_script = gw_api_queue_script(g->redis, err, n);
     if (!g->queue_script)
         return -1;
+    g->search = cadence_store_search_new(g->redis, err, n);
+    if (!g->search)
+        return -1;
+    char why_pb[600];
+    g->playbook =
+        cadence_playbook_load(g->cfg.playbook_path, g->cfg.schemas_dir, why_pb, sizeof(why_pb));
+    if (!g->playbook) {
+        snprintf(err, n, "CADENCE_PLAYBOOK: %s", why_pb);
+        return -1;
+    }
     g->kafka_max_event_bytes = kafka_max_event_bytes(&g->cfg);
     g->producer = cadence_producer_new(g->base, &g->cfg, "cadence-gateway", err, n);
     if (!g->producer)
@@ -260,6 +271,8 @@ static void finish(gateway *g)
         event_free(g->drain_ev);
     cadence_service_stopper_free(g->stopper);
     cadence_schemas_free(g->schemas);
+    cadence_store_search_free(g->search);
+    cadence_playbook_free(g->playbook);
     gw_auth_free(g->auth);
     if (g->seen_signatures)
         g_hash_table_destroy(g->seen_signatures);

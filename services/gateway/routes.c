@@ -25,11 +25,17 @@ static const struct route {
     {EVHTTP_REQ_GET, 0, "/v1/alerts/stream", gw_sse_stream, "alerts_stream"},
     {EVHTTP_REQ_GET, 0, "/v1/me", gw_api_me, "me"},
     {EVHTTP_REQ_GET, 0, "/v1/queue", gw_api_queue, "queue"},
+    {EVHTTP_REQ_GET, 0, "/v1/leads", gw_leads_search, "leads_search"},
     {EVHTTP_REQ_GET, 1, "/v1/leads/", gw_api_lead, "lead"},
+    {EVHTTP_REQ_POST, 1, "/v1/tasks/", gw_tasks_outcome, "task_outcome"},
+    {EVHTTP_REQ_GET, 0, "/v1/messages", gw_messages_list, "messages"},
     {EVHTTP_REQ_GET, 0, "/v1/stats", gw_api_stats, "stats"},
     {EVHTTP_REQ_GET, 0, "/", gw_console_file, "console"},
     {EVHTTP_REQ_GET, 0, "/index.html", gw_console_file, "console"},
+    {EVHTTP_REQ_GET, 0, "/session.js", gw_console_file, "console"},
     {EVHTTP_REQ_GET, 0, "/app.js", gw_console_file, "console"},
+    {EVHTTP_REQ_GET, 0, "/rep.js", gw_console_file, "console"},
+    {EVHTTP_REQ_GET, 0, "/outcome.js", gw_console_file, "console"},
     {EVHTTP_REQ_GET, 0, "/style.css", gw_console_file, "console"},
 };
 

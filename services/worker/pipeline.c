@@ -14,6 +14,7 @@
 #include "base/json_text.h"
 #include "store/keys.h"
 #include "store/apply.h"
+#include "store/search.h"
 #include "store/reads.h"
 #include "store/writes.h"
 #include "lead_cache.h"
@@ -87,6 +88,7 @@ struct batch {
 struct worker_pipeline {
     worker_deps d;
     const cadence_redis_script *apply;
+    cadence_store_search *search; /* the reps' lead search index (side write of lead events) */
     cadence_tzcache *tz;
     worker_lead_cache *cache;
     /* Lead-state buffers (sizeof(cadence_lead_state) each) kept for the next batches. */
@@ -863,8 +865,9 @@ static void side_sent(struct batch *b, struct item *it, struct apply_ctx *ctx,
 }
 
 /*
- * Writes outside the lead's slot, after its apply (or its replay), both idempotent: the email
- * index (visits that carry only an email find the lead) and the removal of a replaced task
+ * Writes outside the lead's slot, after its apply (or its replay), all idempotent: the email
+ * index (visits that carry only an email find the lead), the rep's lead search index (lead
+ * events: store/search.h) and the removal of a replaced task
  * from its rep's queue and task hash (kept by the scheduler).
  */
 static void send_side_writes(struct batch *b, struct item *it)
@@ -878,6 +881,18 @@ static void send_side_writes(struct batch *b, struct item *it)
                                            it->lead->lead_id, on_side_write, ctx));
     }
     const char *rep = cadence_lead_state_rep_id(it->lead->st);
+    if (it->ev->type == CADENCE_EVENT_LEAD && rep && *rep) {
+        /* the rep finds the lead by name, company, email or id (store/search.h) */
+        const cadence_lead_state *st = it->lead->st;
+        cadence_store_lead_card card = {.lead_id = it->lead->lead_id,
+                                        .rep_id = rep,
+                                        .first_name = st->first_name,
+                                        .last_name = st->last_name,
+                                        .company = st->company,
+                                        .email = st->email};
+        struct apply_ctx *ctx = side_ctx(b, it);
+        side_sent(b, it, ctx, cadence_store_index_lead(b->p->search, &card, on_side_write, ctx));
+    }
     /* A task still in the due set when this event dropped it was never claimed, so it is in
      * no rep's queue (the scheduler queues a task only once it has published it). */
     if (it->state == IT_DONE && it->outs.cancelled_task_id[0] && rep && *rep && !it->unqueued) {
@@ -1284,14 +1299,15 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
     }
     p->d = *deps;
     p->apply = cadence_store_apply_script(deps->redis, errstr, errstr_size);
+    p->search = p->apply ? cadence_store_search_new(deps->redis, errstr, errstr_size) : NULL;
     p->tz = cadence_tzcache_new();
     p->kick_ev = evtimer_new(deps->base, on_kick, p);
     p->take_buf = calloc((size_t)deps->cfg->batch_max, sizeof(rd_kafka_message_t *));
     p->cache = worker_lead_cache_new((size_t)deps->cfg->lead_cache_mb << 20);
     p->spare_cap = (size_t)deps->cfg->batch_max;
     p->spare = calloc(p->spare_cap, sizeof(cadence_lead_state *));
-    if (!p->apply || !p->kick_ev || !p->take_buf || !p->cache || !p->spare) {
-        if (p->apply)
+    if (!p->apply || !p->search || !p->kick_ev || !p->take_buf || !p->cache || !p->spare) {
+        if (p->apply && p->search)
             snprintf(errstr, errstr_size, "out of memory");
         worker_pipeline_free(p);
         return NULL;
@@ -1378,6 +1394,7 @@ void worker_pipeline_free(worker_pipeline *p)
     if (p->kick_ev)
         event_free(p->kick_ev);
     cadence_tzcache_free(p->tz);
+    cadence_store_search_free(p->search);
     worker_lead_cache_free(p->cache);
     for (size_t i = 0; p->spare && i < p->n_spare; i++)
         free(p->spare[i]);

@@ -80,6 +80,42 @@ Test(gateway_auth, a_malformed_file_names_its_line_and_a_reload_keeps_the_old_to
     free(path);
 }
 
+Test(gateway_auth, a_reps_time_zone_comes_from_the_tz_field_and_an_unknown_zone_is_refused)
+{
+    char a[300], b[300], text[700];
+    token_line(a, sizeof(a), "tok-ana", "rep", "rep.ana tz=Europe/Berlin");
+    token_line(b, sizeof(b), "tok-bob", "rep", "rep.bob");
+    snprintf(text, sizeof(text), "%s%s", a, b);
+    char *path = write_tmp(text);
+    char err[256];
+    gw_auth *auth = gw_auth_new(path, NULL, err, sizeof(err));
+    cr_assert_not_null(auth, "%s", err);
+    gw_principal who;
+    cr_assert_eq(gw_auth_bearer(auth, "Bearer tok-ana", &who), 0);
+    cr_assert_str_eq(who.timezone, "Europe/Berlin");
+    cr_assert_eq(gw_auth_bearer(auth, "Bearer tok-bob", &who), 0);
+    cr_assert_str_eq(who.timezone, "", "no zone: the rep's day is UTC");
+    char zone[65];
+    gw_auth_rep_timezone(auth, "rep.ana", zone, sizeof(zone));
+    cr_assert_str_eq(zone, "Europe/Berlin", "a manager reading rep.ana's queue gets her zone");
+    gw_auth_rep_timezone(auth, "rep.nobody", zone, sizeof(zone));
+    cr_assert_str_eq(zone, "");
+    gw_auth_free(auth);
+    unlink(path);
+    free(path);
+
+    static const char *const bad[] = {"rep.ana tz=Mars/Olympus", "rep.ana Europe/Berlin",
+                                      "rep.ana tz="};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        token_line(a, sizeof(a), "tok-ana", "rep", bad[i]);
+        path = write_tmp(a);
+        cr_assert_null(gw_auth_new(path, NULL, err, sizeof(err)), "%s accepted", bad[i]);
+        cr_assert_not_null(strstr(err, "line 1"), "%s", err);
+        unlink(path);
+        free(path);
+    }
+}
+
 Test(gateway_auth, verifies_hmacs_with_the_source_secret)
 {
     char *path = write_tmp("segment s3cr3t with spaces\nmautic other\n");

@@ -15,16 +15,18 @@ from harness import Stack, binary, wait_for  # noqa: F401
 SECRETS = {"segment": "seg-secret-1", "mautic": "mautic-secret-2", "crm": "crm-secret-3"}
 
 
-def add_token(tokens_file, role, rep=None):
+def add_token(tokens_file, role, rep=None, tz=None):
     """Makes a token with the real CLI; returns the token text."""
     argv = [binary("cadence"), "token", "add", "--role", role] + (["--rep", rep] if rep else [])
+    argv += ["--timezone", tz] if tz else []
     out = subprocess.run(argv, capture_output=True, text=True, check=True,
                          env=dict(os.environ, CADENCE_TOKENS_FILE=tokens_file), timeout=30)
     return out.stdout.strip()
 
 
 class GatewayStack(Stack):
-    """Redis + devbroker + a gateway with tokens for rep.ana, rep.bob, a manager and ingest."""
+    """Redis + devbroker + a gateway with tokens for rep.ana, rep.bob, rep.cy (time zone
+    Pacific/Kiritimati, UTC+14), a manager and ingest."""
 
     def start_gateway(self, partitions=2, extra_env=None, worker=False):
         self.start_redis()
@@ -33,6 +35,7 @@ class GatewayStack(Stack):
         self.tokens = {
             "ana": add_token(self.tokens_file, "rep", "rep.ana"),
             "bob": add_token(self.tokens_file, "rep", "rep.bob"),
+            "cy": add_token(self.tokens_file, "rep", "rep.cy", tz="Pacific/Kiritimati"),
             "manager": add_token(self.tokens_file, "manager"),
             "ingest": add_token(self.tokens_file, "ingest"),
         }

@@ -156,13 +156,13 @@ class Stack:
         shutil.rmtree(self.dir, ignore_errors=True)
         return False
 
-    def spawn(self, name, argv, env=None, stdout=None):
+    def spawn(self, name, argv, env=None, stdout=None, stdin=None):
         log_path = os.path.join(self.dir, f"{name}.{len(self.procs)}.log")
         log = open(log_path, "wb")
         full_env = dict(os.environ)
         full_env.update(env or {})
         p = subprocess.Popen(argv, stdout=stdout if stdout is not None else log, stderr=log,
-                             env=full_env, start_new_session=True)
+                             stdin=stdin, env=full_env, start_new_session=True)
         self.procs.append((name, p, log_path))
         log.close()
         return p

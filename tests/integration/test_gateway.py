@@ -284,6 +284,160 @@ class GatewayTest(unittest.TestCase):
         status, body, _ = self.st.request("GET", "/v1/queue?rep=rep.ana", token=self.t["manager"])
         self.assertEqual(len(body["tasks"]), 2)
 
+    # ---- the rep's console: tasks, outcomes, search, messages, the rep's day ------------
+
+    def queue_task(self, rep, task_id, lead_id, due_ms=None, channel="call"):
+        """Puts a task into a rep's open queue as the scheduler would."""
+        t = copy.deepcopy(fixture("touches-due.v1", "first_time_call.json"))
+        t.update(task_id=task_id, event_id=task_id, lead_id=lead_id, rep_id=rep, channel=channel)
+        due = int(time.time() * 1000) if due_ms is None else due_ms
+        self.st.redis_cli("ZADD", f"cad:{{r:{rep}}}:queue", str(due), task_id)
+        self.st.redis_cli("HSET", f"cad:{{r:{rep}}}:tasks", task_id, json.dumps(t))
+        # the stack is shared by the class: leave the other tests' queues as they were
+        self.addCleanup(self.st.redis_cli, "ZREM", f"cad:{{r:{rep}}}:queue", task_id)
+        self.addCleanup(self.st.redis_cli, "HDEL", f"cad:{{r:{rep}}}:tasks", task_id)
+        return t
+
+    def test_outcome_of_an_own_task_is_published_with_what_the_gateway_fills(self):
+        self.queue_task("rep.ana", "T-out-1", "L-out-1")
+        body = {"disposition": "connected", "notes": "friendly",
+                "conversation": {"problems": ["slow follow-up"], "next_steps": "demo on Friday",
+                                 "role": "decision_maker",
+                                 "qualification": {"problem": True, "decision_makers": True,
+                                                   "timeline": False, "price": False},
+                                 "next_contact_at": "2026-12-11T15:00:00Z"}}
+        status, res, _ = self.st.request("POST", "/v1/tasks/T-out-1/outcome", body, token=self.t["ana"])
+        self.assertEqual(status, 202, res)
+        self.assertEqual((res["task_id"], res["lead_id"]), ("T-out-1", "L-out-1"))
+        self.assertEqual(res["accepted"], [res["event_id"]])
+        (m,) = self.consume("call-outcomes.v1", {res["event_id"]})
+        ev = json.loads(m["value"])
+        self.assertEqual(m["key"], "L-out-1")
+        self.assertEqual((ev["type"], ev["lead_id"], ev["rep_id"], ev["channel"], ev["task_id"]),
+                         ("call_outcome", "L-out-1", "rep.ana", "call", "T-out-1"))
+        self.assertEqual(ev["conversation"], body["conversation"])
+        self.assertEqual(ev["notes"], "friendly")
+        self.assertTrue(ev["occurred_at"].endswith("Z"))
+        # snooze (with a reason and a time to come back) and skip are outcomes of the task too
+        self.queue_task("rep.ana", "T-out-2", "L-out-2", channel="email")
+        until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 7200))
+        status, res, _ = self.st.request("POST", "/v1/tasks/T-out-2/outcome",
+                                         {"disposition": "snoozed", "snooze_until": until,
+                                          "notes": "at a conference"}, token=self.t["ana"])
+        self.assertEqual(status, 202, res)
+        (m,) = self.consume("call-outcomes.v1", {res["event_id"]})
+        ev = json.loads(m["value"])
+        self.assertEqual((ev["disposition"], ev["snooze_until"], ev["channel"]), ("snoozed", until, "email"))
+        status, res, _ = self.st.request("POST", "/v1/tasks/T-out-2/outcome", {"disposition": "skipped"},
+                                         token=self.t["ana"])
+        self.assertEqual(status, 202, res)
+
+    def test_outcome_statuses_401_403_404_405_400_413(self):
+        self.queue_task("rep.ana", "T-st-1", "L-st-1")
+        path = "/v1/tasks/T-st-1/outcome"
+        ok = {"disposition": "no_answer"}
+        self.assertEqual(self.st.request("POST", path, ok)[0], 401)
+        self.assertEqual(self.st.request("POST", path, ok, token="nope")[0], 401)
+        self.assertEqual(self.st.request("POST", path, ok, token=self.t["manager"])[0], 403)
+        self.assertEqual(self.st.request("POST", path, ok, token=self.t["ingest"])[0], 403)
+        # another rep's task, an unknown task, a task no longer in the queue: all 404
+        status, body, _ = self.st.request("POST", path, ok, token=self.t["bob"])
+        self.assertEqual((status, body), (404, {"error": "no such open task"}))
+        self.assertEqual(self.st.request("POST", "/v1/tasks/T-none/outcome", ok, token=self.t["ana"])[0], 404)
+        self.st.redis_cli("HSET", "cad:{r:rep.ana}:tasks", "T-gone", json.dumps({"lead_id": "L-st-1"}))
+        self.assertEqual(self.st.request("POST", "/v1/tasks/T-gone/outcome", ok, token=self.t["ana"])[0], 404)
+        self.assertEqual(self.st.request("POST", "/v1/tasks/..%2F..%2Fx/outcome", ok, token=self.t["ana"])[0], 404)
+        self.assertEqual(self.st.request("POST", "/v1/tasks/T-st-1/other", ok, token=self.t["ana"])[0], 404)
+        self.assertEqual(self.st.request("GET", path, token=self.t["ana"])[0], 405)
+
+        def bad(body, where):
+            status, res, _ = self.st.request("POST", path, body, token=self.t["ana"])
+            self.assertEqual(status, 400, res)
+            self.assertEqual(res["errors"][0]["path"], where, res)
+            return res["errors"][0]["message"]
+        self.assertIn("not JSON", bad("{nope", ""))
+        self.assertIn("object", bad("[1]", ""))
+        bad({}, "/disposition")
+        bad({"disposition": "teleported"}, "/disposition")
+        self.assertIn("filled by the gateway", bad({"disposition": "no_answer", "lead_id": "L-x"}, "/lead_id"))
+        self.assertIn("filled by the gateway", bad({"disposition": "no_answer", "rep_id": "rep.bob"}, "/rep_id"))
+        self.assertIn("not an outcome field", bad({"disposition": "no_answer", "mood": "good"}, "/mood"))
+        bad({"disposition": "snoozed", "notes": "later"}, "/snooze_until")
+        bad({"disposition": "snoozed", "snooze_until": "2020-01-01T00:00:00Z"}, "/snooze_until")
+        bad({"disposition": "no_answer", "snooze_until": "2099-01-01T00:00:00Z"}, "/snooze_until")
+        bad({"disposition": "connected", "conversation": {"role": "boss"}}, "/conversation/role")
+        bad({"disposition": "not_interested", "no_reason": "x" * 501}, "/no_reason")
+        big = json.dumps({"disposition": "no_answer", "notes": "x" * (MAX_BODY + 10)})
+        self.assertEqual(self.st.request("POST", path, big, token=self.t["ana"])[0], 413)
+        # nothing of the above was produced; the task is still open and takes a good outcome
+        status, res, _ = self.st.request("POST", path, ok, token=self.t["ana"])
+        self.assertEqual(status, 202, res)
+
+    def test_lead_search_finds_own_leads_by_prefix(self):
+        def index(rep, lead_id, card, terms):
+            for term in terms:
+                self.st.redis_cli("ZADD", f"cad:{{r:{rep}}}:lead_index", "0", f"{term}\x01{lead_id}")
+            self.st.redis_cli("HSET", f"cad:{{r:{rep}}}:lead_cards", lead_id, json.dumps(card))
+        index("rep.ana", "L-s-1", {"lead_id": "L-s-1", "first_name": "Dana", "last_name": "Okafor",
+                                   "company": "Northwind", "email": "dana@northwind.example"},
+              ["dana", "okafor", "dana okafor", "northwind", "dana@northwind.example", "l-s-1"])
+        index("rep.bob", "L-s-2", {"lead_id": "L-s-2", "first_name": "Dan", "company": "Other"}, ["dan"])
+        for q in ("Dan", "okaf", "NORTHW", "dana@", "dana oka"):
+            status, body, _ = self.st.request("GET", "/v1/leads?q=" + q.replace(" ", "%20"), token=self.t["ana"])
+            self.assertEqual(status, 200, body)
+            self.assertEqual([l["lead_id"] for l in body["leads"]], ["L-s-1"], q)
+        self.assertEqual(body["leads"][0]["company"], "Northwind")
+        status, body, _ = self.st.request("GET", "/v1/leads?q=zzz", token=self.t["ana"])
+        self.assertEqual((status, body["leads"]), (200, []))
+        status, body, _ = self.st.request("GET", "/v1/leads?q=dan", token=self.t["bob"])
+        self.assertEqual([l["lead_id"] for l in body["leads"]], ["L-s-2"])
+        status, body, _ = self.st.request("GET", "/v1/leads?q=dan&rep=rep.ana", token=self.t["manager"])
+        self.assertEqual([l["lead_id"] for l in body["leads"]], ["L-s-1"])
+        self.assertEqual(self.st.request("GET", "/v1/leads?q=dan")[0], 401)
+        self.assertEqual(self.st.request("GET", "/v1/leads?q=dan", token=self.t["ingest"])[0], 403)
+        self.assertEqual(self.st.request("GET", "/v1/leads?q=dan&rep=rep.bob", token=self.t["ana"])[0], 403)
+        self.assertEqual(self.st.request("GET", "/v1/leads?q=dan", token=self.t["manager"])[0], 400)
+        self.assertEqual(self.st.request("GET", "/v1/leads", token=self.t["ana"])[0], 400)
+        self.assertEqual(self.st.request("GET", "/v1/leads?q=%20%20", token=self.t["ana"])[0], 400)
+        self.assertEqual(self.st.request("GET", "/v1/leads?q=d&limit=0", token=self.t["ana"])[0], 400)
+        self.assertEqual(self.st.request("GET", "/v1/leads?q=d&limit=1x", token=self.t["ana"])[0], 400)
+        self.assertEqual(self.st.request("POST", "/v1/leads?q=d", {}, token=self.t["ana"])[0], 405)
+
+    def test_messages_serve_the_playbooks_texts(self):
+        status, body, _ = self.st.request("GET", "/v1/messages", token=self.t["ana"])
+        self.assertEqual(status, 200, body)
+        by_id = {m["message_id"]: m for m in body["messages"]}
+        self.assertEqual(by_id["vm-1"]["kind"], "voicemail")
+        self.assertIn("{first_name}", by_id["vm-1"]["text"])
+        self.assertEqual(by_id["em-1"]["kind"], "email")
+        self.assertTrue(by_id["em-1"]["subject"])
+        self.assertEqual(self.st.request("GET", "/v1/messages")[0], 401)
+        self.assertEqual(self.st.request("GET", "/v1/messages", token=self.t["ingest"])[0], 403)
+        self.assertEqual(self.st.request("GET", "/v1/messages", token=self.t["manager"])[0], 200)
+
+    def test_the_reps_day_follows_their_time_zone(self):
+        status, body, _ = self.st.request("GET", "/v1/me", token=self.t["cy"])
+        self.assertEqual((status, body["timezone"]), (200, "Pacific/Kiritimati"))
+        status, body, _ = self.st.request("GET", "/v1/me", token=self.t["ana"])
+        self.assertEqual(body["timezone"], "UTC")
+        now = int(time.time() * 1000)
+        status, body, _ = self.st.request("GET", "/v1/queue", token=self.t["cy"])
+        day = body["today"]
+        self.assertEqual(day["timezone"], "Pacific/Kiritimati")
+        self.assertLessEqual(day["start_ms"], now)
+        self.assertLess(now, day["end_ms"])
+        self.assertEqual(day["end_ms"] - day["start_ms"], 86400_000)
+        self.assertEqual(day["start_ms"] % 86400_000, 10 * 3600_000, "local midnight is 10:00 UTC")
+        # a task due before the rep's local midnight is overdue, one later today is today's
+        self.queue_task("rep.cy", "T-cy-old", "L-cy-1", due_ms=day["start_ms"] - 60_000)
+        self.queue_task("rep.cy", "T-cy-now", "L-cy-2", due_ms=day["start_ms"] + 60_000)
+        self.queue_task("rep.cy", "T-cy-tomorrow", "L-cy-3", due_ms=day["end_ms"] + 60_000)
+        status, body, _ = self.st.request("GET", "/v1/queue", token=self.t["cy"])
+        self.assertEqual([(t["task_id"], t["day"]) for t in body["tasks"]],
+                         [("T-cy-old", "overdue"), ("T-cy-now", "today")])
+        status, body, _ = self.st.request("GET", "/v1/queue?rep=rep.cy", token=self.t["manager"])
+        self.assertEqual(body["today"]["timezone"], "Pacific/Kiritimati")
+
     def test_stats_sum_the_shards_for_managers(self):
         self.st.redis_cli("HSET", "cad:{s1}:stats", "attempts:zero_to_ten:0:warm", "10",
                           "connects:zero_to_ten:0:warm", "4", "won_deals", "2", "follow_ups_to_close", "5",
