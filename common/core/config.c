@@ -30,7 +30,13 @@ static const struct var vars[] = {
     {"CADENCE_KAFKA_CONFIG", K_OPT_FILE, OFF(kafka_config_file), NULL, 0, 0,
      "optional file of librdkafka key=value lines (SASL, TLS, tuning), as kcat -F reads"},
     {"CADENCE_REDIS_URL", K_REDIS, OFF(redis_url_text), "redis://127.0.0.1:6379", 0, 0,
-     "redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]"},
+     "redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]; with "
+     "CADENCE_REDIS_CLUSTER=1 one or more seed nodes, comma-separated (redis://h1:p1,h2:p2)"},
+    {"CADENCE_REDIS_CLUSTER", K_LONG, OFF(redis_cluster), "0", 0, 1,
+     "1: Redis Cluster (commands routed by hash slot, MOVED/ASK followed); 0: one Redis"},
+    {"CADENCE_REDIS_WAIT_REPLICAS", K_LONG, OFF(redis_wait_replicas), "0", 0, 16,
+     "Redis Cluster: a write counts as done only once this many replicas have it (WAIT); 1 "
+     "with one replica per master, so a failover loses no acknowledged write; 0: no wait"},
     {"CADENCE_PLAYBOOK", K_FILE, OFF(playbook_path), CADENCE_DATA_DIR "/examples/playbook.json", 0,
      0, "the playbook file (cadences, rules, hot pages, messages, business hours)"},
     {"CADENCE_SCHEMAS_DIR", K_DIR, OFF(schemas_dir), CADENCE_DATA_DIR "/schemas", 0, 0,
@@ -62,6 +68,10 @@ static const struct var vars[] = {
      "scheduler claim lease: a claimed task not acknowledged by then is handed out again"},
     {"CADENCE_MAX_BODY_BYTES", K_LONG, OFF(max_body_bytes), "1048576", 1024, 67108864,
      "gateway: largest accepted request body (413 above)"},
+    {"CADENCE_STATS_RETENTION_DAYS", K_LONG, OFF(stats_retention_days), "400", 1, 36600,
+     "worker: days the managers' daily counters are kept in Redis (older days expire)"},
+    {"CADENCE_STATS_MAX_DAYS", K_LONG, OFF(stats_max_days), "366", 1, 36600,
+     "gateway: longest date range of one GET /v1/stats (400 above)"},
     {"CADENCE_NOTIFY_ROUTES", K_OPT_FILE, OFF(notify_routes), NULL, 0, 0,
      "notifier: routes file, lines of '<rep_id or *> slack <url>' or '<rep_id or *> webhook <url> "
      "<secret>' (re-read on SIGHUP; required by the notifier)"},
@@ -242,6 +252,22 @@ int cadence_config_load(cadence_config *cfg, const char *service, char *errstr, 
             cadence_config_free(cfg);
             return -1;
         }
+    }
+    cfg->redis.cluster = cfg->redis_cluster != 0;
+    cfg->redis.wait_replicas = (int)cfg->redis_wait_replicas;
+    const char *why = NULL;
+    if (!cfg->redis.cluster && cfg->redis.nseeds > 1)
+        why = "CADENCE_REDIS_URL: several nodes need CADENCE_REDIS_CLUSTER=1";
+    else if (cfg->redis.cluster && cfg->redis.is_unix)
+        why = "CADENCE_REDIS_URL: Redis Cluster needs redis:// seed nodes (TCP), not unix://";
+    else if (cfg->redis.cluster && cfg->redis.db != 0)
+        why = "CADENCE_REDIS_URL: Redis Cluster has only database 0";
+    else if (!cfg->redis.cluster && cfg->redis.wait_replicas > 0)
+        why = "CADENCE_REDIS_WAIT_REPLICAS: needs CADENCE_REDIS_CLUSTER=1";
+    if (why) {
+        snprintf(errstr, errstr_size, "%s", why);
+        cadence_config_free(cfg);
+        return -1;
     }
     return 0;
 }

@@ -39,10 +39,14 @@ typedef struct cadence_config {
     long session_timeout_ms;          /* CADENCE_SESSION_TIMEOUT_MS: Kafka consumer session */
     long batch_max;                   /* CADENCE_BATCH_MAX: events per worker batch */
     long lead_cache_mb;               /* CADENCE_LEAD_CACHE_MB: worker's lead-state cache */
+    long redis_wait_replicas;         /* CADENCE_REDIS_WAIT_REPLICAS (cluster) */
+    long redis_cluster;               /* CADENCE_REDIS_CLUSTER: 1 = Redis Cluster */
     long redis_timeout_ms;            /* CADENCE_REDIS_TIMEOUT_MS: deadline of one Redis command */
     long tick_ms;                     /* CADENCE_TICK_MS: scheduler tick */
     long lease_ms;                    /* CADENCE_LEASE_MS: scheduler claim lease */
     long max_body_bytes;              /* CADENCE_MAX_BODY_BYTES: gateway request bodies */
+    long stats_retention_days;        /* CADENCE_STATS_RETENTION_DAYS: worker, counters kept */
+    long stats_max_days;              /* CADENCE_STATS_MAX_DAYS: gateway, longest stats range */
     /* cadence-notifier (services/notifier/) */
     char *notify_routes;             /* CADENCE_NOTIFY_ROUTES, NULL when unset */
     char *console_url;               /* CADENCE_CONSOLE_URL: base of the lead links */

@@ -89,10 +89,9 @@ static int parse_unix(const char *rest, cadence_redis_url *out, char *errstr, si
     return 0;
 }
 
-int cadence_redis_url_parse(const char *url, cadence_redis_url *out, char *errstr,
-                            size_t errstr_size)
+/* Parses one URL (no commas) into `out`, which the caller zeroed. */
+static int parse_single(const char *url, cadence_redis_url *out, char *errstr, size_t errstr_size)
 {
-    memset(out, 0, sizeof(*out));
     out->port = 6379;
     if (!url || !*url) {
         snprintf(errstr, errstr_size, "empty Redis URL");
@@ -191,4 +190,89 @@ void cadence_redis_url_format_safe(const cadence_redis_url *u, char *buf, size_t
         snprintf(buf, size, "redis://%s[%s]:%d/%d", auth, u->host, u->port, u->db);
     else
         snprintf(buf, size, "redis://%s%s:%d/%d", auth, u->host, u->port, u->db);
+}
+
+/* A further seed: a full redis:// URL or host:port (a bare host gets port 6379). */
+static int parse_seed(const char *text, cadence_redis_seed *seed, char *errstr, size_t errstr_size)
+{
+    cadence_redis_url u;
+    char buf[CADENCE_REDIS_URL_MAX + 16];
+    memset(&u, 0, sizeof(u));
+    if (strstr(text, "://")) {
+        if (strncmp(text, "redis://", 8) != 0) {
+            snprintf(errstr, errstr_size, "every seed node must be redis:// (got \"%.40s\")", text);
+            return -1;
+        }
+        if (parse_single(text, &u, errstr, errstr_size) != 0)
+            return -1;
+    } else {
+        if (strlen(text) >= CADENCE_REDIS_URL_MAX || strpbrk(text, "@/")) {
+            snprintf(errstr, errstr_size, "a seed node must be host:port (got \"%.40s\")", text);
+            return -1;
+        }
+        snprintf(buf, sizeof(buf), "redis://%s", text);
+        if (parse_single(buf, &u, errstr, errstr_size) != 0)
+            return -1;
+    }
+    memcpy(seed->host, u.host, sizeof(seed->host));
+    seed->port = u.port;
+    return 0;
+}
+
+int cadence_redis_url_parse(const char *url, cadence_redis_url *out, char *errstr,
+                            size_t errstr_size)
+{
+    memset(out, 0, sizeof(*out));
+    const char *comma = url ? strchr(url, ',') : NULL;
+    if (!comma) {
+        if (parse_single(url, out, errstr, errstr_size) != 0)
+            return -1;
+        if (!out->is_unix) {
+            out->nseeds = 1;
+            memcpy(out->seeds[0].host, out->host, sizeof(out->host));
+            out->seeds[0].port = out->port;
+        }
+        return 0;
+    }
+    size_t total = strlen(url);
+    char *copy = malloc(total + 1);
+    if (!copy) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    memcpy(copy, url, total + 1);
+    int rc = 0;
+    char *save = NULL;
+    int i = 0;
+    for (char *tok = copy; tok && rc == 0; tok = save, i++) {
+        char *next = strchr(tok, ',');
+        save = next ? next + 1 : NULL;
+        if (next)
+            *next = '\0';
+        char why[160];
+        if (!*tok) {
+            snprintf(errstr, errstr_size, "empty seed node in the list");
+            rc = -1;
+        } else if (i >= CADENCE_REDIS_URL_MAX_SEEDS) {
+            snprintf(errstr, errstr_size, "more than %d seed nodes", CADENCE_REDIS_URL_MAX_SEEDS);
+            rc = -1;
+        } else if (i == 0) {
+            rc = parse_single(tok, out, errstr, errstr_size);
+            if (rc == 0 && out->is_unix) {
+                snprintf(errstr, errstr_size, "several seed nodes must all be redis:// (TCP)");
+                rc = -1;
+            }
+            if (rc == 0) {
+                memcpy(out->seeds[0].host, out->host, sizeof(out->host));
+                out->seeds[0].port = out->port;
+            }
+        } else if (parse_seed(tok, &out->seeds[i], why, sizeof(why)) != 0) {
+            snprintf(errstr, errstr_size, "seed node %d: %s", i + 1, why);
+            rc = -1;
+        }
+    }
+    free(copy);
+    if (rc == 0)
+        out->nseeds = i;
+    return rc;
 }

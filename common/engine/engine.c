@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "base/topics.h"
+#include "engine/measures.h"
 
 #define MAX_MOVED 10
 #define MAX_WARNINGS 10
@@ -34,7 +35,8 @@ typedef struct run {
     const cadence_event *ev; /* the event being folded in (the input, or a held one) */
     json_t *notes;
     int cal;     /* the lead's holiday calendar (-1 none) */
-    int64_t now; /* the lead's clock: the newest occurred_at / received_at seen */
+    int64_t now;  /* the lead's clock: the newest occurred_at the lead has seen */
+    int deriving; /* the status change being made is derived (see state.h: derived) */
 } run;
 
 /* ---------------------------------------------------------------- small helpers */
@@ -114,15 +116,34 @@ static void count(run *r, int64_t delta, const char *fmt, ...)
     vsnprintf(name, sizeof name, fmt, ap);
     va_end(ap);
     cadence_outputs *o = r->outs;
+    /* the rep of the fact: who dialled (an outcome's rep_id), else the lead's owner */
+    const char *rep = r->ev && r->ev->rep_id[0] ? r->ev->rep_id : r->st->rep_id;
     for (size_t i = 0; i < o->n_counters; i++)
-        if (strcmp(o->counters[i].name, name) == 0) {
+        if (strcmp(o->counters[i].name, name) == 0 && strcmp(o->counters[i].rep, rep) == 0) {
             o->counters[i].delta += delta;
             return;
         }
     if (o->n_counters < CADENCE_OUTPUTS_MAX_COUNTERS) {
-        memcpy(o->counters[o->n_counters].name, name, sizeof name);
-        o->counters[o->n_counters++].delta = delta;
+        cadence_counter_delta *c = &o->counters[o->n_counters++];
+        memcpy(c->name, name, sizeof name);
+        g_strlcpy(c->rep, rep, sizeof c->rep);
+        c->delta = delta;
     }
+}
+
+/* The lead's local date of `at` ("YYYY-MM-DD"), in its zone or the playbook's default. */
+static void local_day(run *r, int64_t at, char *out, size_t n)
+{
+    cadence_tz *z = cadence_tzcache_get(r->tzc, r->st->timezone);
+    if (!z)
+        z = cadence_tzcache_get(r->tzc, cadence_playbook_default_timezone(r->pb));
+    if (!z)
+        z = cadence_tzcache_get(r->tzc, "UTC");
+    GDate d;
+    g_date_clear(&d, 1);
+    g_date_set_julian(&d, z ? cadence_time_local_day(at, z, NULL) : 1);
+    if (g_date_get_year(&d) > 9999 || g_date_strftime(out, n, "%Y-%m-%d", &d) == 0)
+        g_strlcpy(out, "9999-12-31", n); /* out of any report's range */
 }
 
 static void emit(run *r, const char *topic, json_t *value)
@@ -164,6 +185,12 @@ static const char *step_label(int step, char *buf, size_t n)
         return "follow_up";
     snprintf(buf, n, "%d", step);
     return buf;
+}
+
+/* The cadence of a statistics row ("none" when the lead is in none). */
+static const char *cadence_label(const cadence_lead_state *st)
+{
+    return st->cadence[0] ? st->cadence : "none";
 }
 
 static cadence_tz *lead_zone(run *r)
@@ -229,6 +256,7 @@ static int is_final(cadence_status s)
 static int status_from(run *r, cadence_status to, const char *reason, int64_t at)
 {
     cadence_lead_state *st = r->st;
+    int64_t before = st->status_at;
     if (is_final(st->status) && !is_final(to)) {
         note(r, "status %s ignored: %s is final", cadence_status_name(to),
              cadence_status_name(st->status));
@@ -240,8 +268,13 @@ static int status_from(run *r, cadence_status to, const char *reason, int64_t at
         return 0;
     }
     st->status_at = at;
-    if (st->status == to)
+    if (st->status == to) {
+        if (!r->deriving)
+            st->derived = 0; /* said again by an outcome: no longer derived */
         return 0;
+    }
+    st->derived = r->deriving;
+    st->derived_from_at = r->deriving ? before : 0;
     char kind[40];
     snprintf(kind, sizeof kind, "status-%s", cadence_status_name(to));
     char id[CADENCE_ID_SIZE];
@@ -531,7 +564,9 @@ static void judge_view(run *r, const char *trigger_id, int64_t at, const char *u
             alert(r, "former_no_revisit", trigger_id, at, url);
         if (at >= st->no_at + cadence_playbook_reenroll_cool_off_ms(r->pb)) {
             st->callback_at = at > st->callback_at ? at : st->callback_at;
+            r->deriving = 1;
             status_from(r, CADENCE_STATUS_FOLLOW_UP, "trigger_revisit", at);
+            r->deriving = 0;
         }
     } else if (is_active(st->status)) {
         alert(r, "hot_page_active", trigger_id, at, url);
@@ -733,13 +768,22 @@ static void reach_out(run *r, const char *trigger_id)
     /* older than a resting status (the "no" came after it): the status stands, and the
      * alert goes out only while the reach-out is fresh */
     int older = is_resting(st->status) && at < st->status_at;
+    /* dated inside a status the engine derived later (follow-ups or the cadence running
+     * out): in time order it was judged in the stage before, so it alerts like that run
+     * did, and the derivation is judged again (check_follow_ups_end) */
+    int rejudge = st->derived && at >= st->derived_from_at && at < st->status_at;
+    if (rejudge)
+        older = 0;
     if (older && r->now - at > cadence_playbook_alert_freshness_ms(r->pb)) {
         note(r, "a reach-out older than the %s status is stale: no alert",
              cadence_status_name(st->status));
         return;
     }
-    if (!older && is_resting(st->status) && rk != 2)
+    if (!older && !rejudge && is_resting(st->status) && rk != 2) {
+        r->deriving = 1;
         status_from(r, CADENCE_STATUS_FOLLOW_UP, reach_out_status_reasons[rk], at);
+        r->deriving = 0;
+    }
     alert(r, st->no_at && st->no_at < at ? "former_no_callback" : reach_out_reasons[rk], trigger_id,
           at, NULL);
 }
@@ -791,8 +835,10 @@ static void check_follow_ups_end(run *r)
         return;
     st->reeval_follow_up = 1;
     st->reeval_done = 0;
+    r->deriving = 1;
     if (status_from(r, CADENCE_STATUS_RE_EVALUATE, "follow_ups_unanswered", nth_at))
         note(r, "%d follow-ups unanswered: re-evaluate", max);
+    r->deriving = 0;
 }
 
 /* Does the outcome answer the open touch? Its task_id says so; without one, its channel. */
@@ -814,13 +860,13 @@ static void record_attempt(run *r, const cadence_event *ev, int voicemail, int c
     int follow_up = st->connected_at && at > st->connected_at;
     int step = cadence_attempts_before(st, at);
     attempt_add(st, at, voicemail, follow_up, call, 0);
-    if (follow_up) {
+    if (follow_up)
         st->follow_ups++;
-    } else {
+    else
         st->ftc++;
-        count(r, 1, "attempts:%s:%s:%s", st->cadence, step_label(step, sb, sizeof sb),
-              st->lead_type);
-    }
+    if (!call) /* a non-call step done (calls are counted as dials in on_outcome) */
+        count(r, 1, "attempts:%s:%s:%s", cadence_label(st),
+              follow_up ? "follow_up" : step_label(step, sb, sizeof sb), st->lead_type);
     if (st->status == CADENCE_STATUS_RE_EVALUATE && at > st->status_at)
         st->reeval_done = 1;
     if (st->status == CADENCE_STATUS_ACTIVE) {
@@ -828,9 +874,43 @@ static void record_attempt(run *r, const cadence_event *ev, int voicemail, int c
         int64_t last = last_attempt_at(st);
         if (cd && cadence_attempts_before(st, INT64_MAX) >= (int)cd->n_steps) {
             st->reeval_follow_up = 0;
+            r->deriving = 1;
             status_from(r, CADENCE_STATUS_RE_EVALUATE, "cadence_complete", last);
+            r->deriving = 0;
         }
     }
+}
+
+/*
+ * The managers' activity counters of one outcome (engine/measures.h): every dial is an attempt
+ * of its step's row, connects are counted among them, and the first dial that reached the
+ * prospect (a conversation, a "no", a meeting, a deal) counts the attempts made before it.
+ */
+static void count_dial(run *r, const cadence_event *ev, int step, int follow_up)
+{
+    cadence_lead_state *st = r->st;
+    char sb[16];
+    const char *row = follow_up ? "follow_up" : step_label(step, sb, sizeof sb);
+    cadence_dial_kind dial = cadence_measures_dial(ev->disposition, ev->channel);
+    if (ev->disposition == CADENCE_DISP_MEETING_BOOKED)
+        count(r, 1, "meetings");
+    if (dial == CADENCE_DIAL_NONE)
+        return;
+    count(r, 1, "dials");
+    count(r, 1, "attempts:%s:%s:%s", cadence_label(st), row, st->lead_type);
+    if (dial != CADENCE_DIAL_CONNECT)
+        return;
+    count(r, 1, "connects");
+    count(r, 1, "connects:%s:%s:%s", cadence_label(st), row, st->lead_type);
+    int contacted = st->connected_at || st->no_at || st->status == CADENCE_STATUS_MEETING_BOOKED ||
+                    st->status == CADENCE_STATUS_WON;
+    if (contacted)
+        return;
+    int before = 0;
+    for (int i = 0; i < st->n_attempts; i++)
+        before += st->attempts[i].at < ev->occurred_at;
+    count(r, 1, "first_contacts");
+    count(r, before, "attempts_before_first_contact");
 }
 
 static void on_outcome(run *r, const cadence_event *ev)
@@ -854,6 +934,7 @@ static void on_outcome(run *r, const cadence_event *ev)
     int step = cadence_attempts_before(st, at);
     int open_other =
         st->open_channel[0] && strcmp(st->open_channel, "call") != 0 && answers_open_touch(st, ev);
+    count_dial(r, ev, step, follow_up);
     switch (rule->kind) {
     case K_ATTEMPT:
         record_attempt(r, ev, rule->voicemail && is_call, is_call);
@@ -865,15 +946,6 @@ static void on_outcome(run *r, const cadence_event *ev)
         if (at > st->talk_at)
             st->talk_at = at;
         if (!st->connected_at || at < st->connected_at) {
-            if (!st->connected_at) {
-                int before = 0;
-                for (int i = 0; i < st->n_attempts; i++)
-                    before += st->attempts[i].at < at;
-                count(r, 1, "first_contacts");
-                count(r, before, "attempts_before_first_contact");
-                count(r, 1, "connects:%s:%s:%s", st->cadence, step_label(step, sb, sizeof sb),
-                      st->lead_type);
-            }
             st->connected_at = at;
             st->connected_step = step;
             /* attempts that arrived before this (earlier) conversation were follow-ups */
@@ -898,6 +970,11 @@ static void on_outcome(run *r, const cadence_event *ev)
         } else if (st->status == CADENCE_STATUS_NURTURE || st->status == CADENCE_STATUS_LOST ||
                    st->status == CADENCE_STATUS_MEETING_BOOKED) {
             status_from(r, rule->to, rule->reason, at);
+        } else if (st->status == CADENCE_STATUS_FOLLOW_UP && at > st->status_at) {
+            /* a newer conversation re-affirms follow-up: a "no" dated before it that
+             * arrives later does not end it (in time order the conversation came after) */
+            st->status_at = at;
+            st->derived = 0;
         }
         break;
     case K_CALLBACK:
@@ -923,11 +1000,22 @@ static void on_outcome(run *r, const cadence_event *ev)
             st->reeval_follow_up = 0;
             st->status_at = at;
         }
+        if (st->derived && at < st->status_at && at >= st->derived_from_at &&
+            !is_final(st->status)) {
+            /* the status the engine derived (from a reach-out, the cadence or follow-ups
+             * running out) came after this one in time: put this one in its place; what it
+             * derived is judged again against it below */
+            note(r, "%s dated before the %s it led to: the status is judged again",
+                 rule->reason, cadence_status_name(st->status));
+            st->status_at = at;
+            st->reeval_follow_up = 0;
+        }
         int changed = status_from(r, rule->to, rule->reason, at);
         if (changed && rule->to == CADENCE_STATUS_WON) {
             count(r, 1, "won_deals");
             count(r, st->follow_ups, "follow_ups_to_close");
-            count(r, 1, "wins:%s:%s:%s", st->cadence, step_label(st->connected_step, sb, sizeof sb),
+            count(r, 1, "wins:%s:%s:%s", cadence_label(st),
+                  step_label(st->connected_step >= 0 ? st->connected_step : step, sb, sizeof sb),
                   st->lead_type);
         }
         if (rule->to == CADENCE_STATUS_MEETING_BOOKED && !is_call && at > st->callback_at) {
@@ -1529,15 +1617,17 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
     if (seen(out, ev->event_id) || answered(out, ev))
         return CADENCE_ENGINE_DUPLICATE;
 
-    run r = {pb, tz, NULL, out, outs, ev, json_array(), -1, 0};
+    run r = {pb, tz, NULL, out, outs, ev, json_array(), -1, 0, 0};
     r.zone = lead_zone(&r);
     remember(out, ev->event_id);
     remember_answer(out, ev);
     /* "now" without a system clock: the newest occurred_at the lead has seen (kept in the
-     * state, a function of the events alone) or the event's arrival time when later */
+     * state, a function of the events alone). Freshness is judged on the lead's own
+     * timeline, never against the arrival time: a trigger is stale when the lead's history
+     * has moved on past it, so a delayed partition decides as the time-order run does. */
     if (ev->occurred_at > out->clock)
         out->clock = ev->occurred_at;
-    r.now = ev->received_at > out->clock ? ev->received_at : out->clock;
+    r.now = out->clock;
     if (!out->has_lead && ev->type != CADENCE_EVENT_LEAD)
         hold(&r, ev);
     else
@@ -1545,6 +1635,7 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
     if (r.zone)
         settle_touch(&r);
 
+    local_day(&r, ev->occurred_at, outs->stats_day, sizeof outs->stats_day);
     json_t *tl = json_object();
     set_time_utc(tl, "at", ev->occurred_at);
     json_object_set_new_nocheck(tl, "event_id", json_string_nocheck(ev->event_id));

@@ -61,8 +61,9 @@
 #include "engine/tzcache.h"
 
 #define CADENCE_OUTPUTS_MAX_MESSAGES 16
-#define CADENCE_OUTPUTS_MAX_COUNTERS 32
+#define CADENCE_OUTPUTS_MAX_COUNTERS 48 /* an event and up to 8 held ones folded in */
 #define CADENCE_COUNTER_NAME_SIZE 128
+#define CADENCE_STATS_DAY_SIZE 11 /* "YYYY-MM-DD" + NUL */
 
 typedef enum cadence_engine_status {
     CADENCE_ENGINE_OK = 0,
@@ -77,21 +78,32 @@ typedef struct cadence_output_message {
 } cadence_output_message;
 
 /*
- * Counter deltas: the worker adds `delta` to field `name` of the counters hash. Names:
+ * Counter deltas: the worker adds `delta` to counter `name` of `rep` on the lead's local day
+ * (cadence_outputs.stats_day). `rep` is the rep of the event that made the fact (an outcome's
+ * rep_id: who dialled; a lead's rep_id), so a lead handed to another rep keeps its history
+ * with the rep who did the work. Names:
  *   leads:<lead_type>                         new leads
  *   enrolled:<cadence>:<lead_type>            leads enrolled in a cadence
  *   nurture:low_potential                     leads sent straight to nurture
- *   attempts:<cadence>:<step>:<lead_type>     first-time attempts made at a cadence step
- *   connects:<cadence>:<step>:<lead_type>     first conversations, by the step that got them
+ *   dials, connects                           every dial, and the dials that reached the
+ *                                             prospect (engine/measures.h: connected ones and
+ *                                             a "no" are dials too)
+ *   voicemails_left, meetings                 voicemails left; meetings booked
+ *   attempts:<cadence>:<step>:<lead_type>     attempts at a cadence step: every dial (connects
+ *                                             included) and every non-call step done
+ *   connects:<cadence>:<step>:<lead_type>     the connects among them (so connects ≤ attempts
+ *                                             in every row)
  *   wins:<cadence>:<step>:<lead_type>         won deals, by the step of the first conversation
  *   first_contacts / attempts_before_first_contact   (ratio = attempts before first contact)
- *   voicemails_left / callbacks_received             (ratio = callbacks per voicemail)
+ *   callbacks_received                               (÷ voicemails_left = callbacks per voicemail)
  *   won_deals / follow_ups_to_close                  (ratio = follow-ups per won deal)
- *   alerts:<reason>, status:<to>, email_replies, emails_bounced
- * (<step> is the 0-based step index; "follow_up" for follow-up mode.)
+ *   alerts:<reason>, alert_updates:<reason>, status:<to>, email_replies, emails_bounced
+ * (<step> is the 0-based step index, "follow_up" after the first conversation; <cadence> is
+ * "none" for a lead in no cadence.)
  */
 typedef struct cadence_counter_delta {
     char name[CADENCE_COUNTER_NAME_SIZE];
+    char rep[CADENCE_ID_SIZE]; /* the rep it counts for ("" when none is known) */
     int64_t delta;
 } cadence_counter_delta;
 
@@ -106,6 +118,10 @@ typedef struct cadence_outputs {
     size_t n_messages;
     cadence_counter_delta counters[CADENCE_OUTPUTS_MAX_COUNTERS];
     size_t n_counters;
+    /* The local day the counters belong to, "YYYY-MM-DD": the date of the event's occurred_at
+     * in the lead's time zone (the playbook's default zone when the lead has none). Events held
+     * until their lead arrived are counted on the day of the lead event that folds them in. */
+    char stats_day[CADENCE_STATS_DAY_SIZE];
     /* The lead's history entry: {"at", "event_id", "event" ("call_outcome:no_answer"),
      * "status" (after), "notes" (what was decided and why, as short sentences)}. Owned;
      * NULL on a duplicate. */

@@ -79,6 +79,8 @@ static const ifield int_fields[] = {
     I(answered_next),
     I(callback_kind),
     I(reeval_follow_up),
+    I(derived),
+    I(derived_from_at),
 };
 #undef I
 

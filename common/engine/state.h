@@ -102,6 +102,12 @@ typedef struct cadence_lead_state {
     int n_alerts;
     int callback_kind;    /* the newest reach-out: 0 callback, 1 email reply, 2 meeting */
     int reeval_follow_up; /* re_evaluate came from unanswered follow-ups (not the cadence) */
+    /* The status was derived by the engine (a reach-out bringing a resting lead back, the
+     * cadence or the follow-ups running out), not said by an outcome: a status event dated
+     * between derived_from_at (the time of the status it was derived from) and status_at that
+     * arrives late is put in its place and the derivation judged again against it. */
+    int derived;
+    int64_t derived_from_at;
     int n_answered, answered_next;
 
     char lead_id[CADENCE_ID_SIZE];

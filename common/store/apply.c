@@ -2,6 +2,7 @@
 #include "store/apply.h"
 #include "store/keys.h"
 #include "store/scripts.h"
+#include "store/stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,12 +66,17 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     if (!action || !cb || !a->event_id || !*a->event_id)
         return CADENCE_REDIS_INVALID;
     size_t n = a->check_only ? 0 : a->n_counters;
+    int dated = a->stats_day && *a->stats_day;
+    if (dated && !cadence_store_stats_day_valid(a->stats_day))
+        return CADENCE_REDIS_INVALID;
     const char **argv = malloc((APPLY_KEYS + APPLY_FIXED_ARGS + 2 * n) * sizeof(*argv));
     char(*deltas)[32] = n ? malloc(n * sizeof(*deltas)) : NULL;
+    char(*fields)[CADENCE_STORE_STATS_FIELD_MAX] = n ? malloc(n * sizeof(*fields)) : NULL;
     struct apply_call *call = malloc(sizeof(*call));
-    if (!argv || (n && !deltas) || !call) {
+    if (!argv || (n && (!deltas || !fields)) || !call) {
         free(argv);
         free(deltas);
+        free(fields);
         free(call);
         return CADENCE_REDIS_INVALID;
     }
@@ -83,7 +89,10 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     cadence_keys_due(k_due, a->shard);
     cadence_keys_tasks(k_tasks, a->shard);
     cadence_keys_timeline(k_tl, a->shard, a->lead_id);
-    cadence_keys_stats(k_stats, a->shard);
+    if (dated)
+        cadence_keys_stats_day(k_stats, a->shard, a->stats_day);
+    else
+        cadence_keys_stats(k_stats, a->shard);
 
     char source[CADENCE_KEY_MAX] = "", offset[32] = "-1", floor_s[32] = "-1";
     if (a->source_topic) {
@@ -123,15 +132,21 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     argv[argc++] = ncount;
     for (size_t i = 0; i < n; i++) {
         snprintf(deltas[i], sizeof(deltas[i]), "%lld", (long long)a->counters[i].delta);
-        argv[argc++] = a->counters[i].name;
+        argv[argc++] = cadence_store_stats_field(fields[i], sizeof(fields[i]), a->counters[i].rep,
+                                                 a->counters[i].name);
         argv[argc++] = deltas[i];
     }
     enum cadence_redis_status st =
         cadence_redis_evalsha(r, script, APPLY_KEYS, argc, argv, NULL, on_reply, call);
     if (st != CADENCE_REDIS_OK)
         free(call);
+    else if (n && dated && a->stats_retention_days > 0)
+        /* Right behind the script on the same connection, so the day's hash exists; each
+         * apply repeats it (idempotent), and a day already past its retention is dropped. */
+        cadence_store_stats_expire(r, k_stats, a->stats_day, a->stats_retention_days);
     free(argv);
     free(deltas);
+    free(fields);
     return st;
 }
 

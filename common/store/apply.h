@@ -19,8 +19,9 @@ enum cadence_store_touch {
 };
 
 typedef struct cadence_store_counter {
-    const char *name; /* a field of the shard's statistics hash */
+    const char *name; /* the counter (engine/engine.h names) */
     int64_t delta;
+    const char *rep; /* the rep it counts for; NULL: the field is `name` alone */
 } cadence_store_counter;
 
 /* Every string is borrowed for the duration of cadence_store_apply() only. */
@@ -49,6 +50,11 @@ typedef struct cadence_store_apply_args {
     const char *timeline_json;             /* NULL or "": no timeline entry */
     const cadence_store_counter *counters; /* ignored when check_only */
     size_t n_counters;
+    /* The local day of the counters ("YYYY-MM-DD"): they go to the shard's hash of that day
+     * (store/stats.h), which expires `stats_retention_days` after the day (0: never). NULL or
+     * "": the shard's undated hash (cadence_keys_stats). */
+    const char *stats_day;
+    long stats_retention_days;
 } cadence_store_apply_args;
 
 enum cadence_store_verdict {

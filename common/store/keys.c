@@ -60,6 +60,12 @@ char *cadence_keys_stats(char *buf, uint32_t shard)
     return fmt_shard(buf, shard, "stats");
 }
 
+char *cadence_keys_stats_day(char *buf, uint32_t shard, const char *day)
+{
+    snprintf(buf, CADENCE_KEY_MAX, "cad:{s%u}:stats:%.10s", (unsigned)shard, day);
+    return buf;
+}
+
 char *cadence_keys_email(char *buf, const char *email, uint32_t shards)
 {
     char lower[256];

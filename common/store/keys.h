@@ -14,7 +14,10 @@
  *   cad:{s<N>}:due                  zset: task_id → due time (ms)           — worker, scheduler
  *   cad:{s<N>}:tasks                hash: task_id → touch_due JSON
  *   cad:{s<N>}:inflight             zset: task_id → lease deadline (ms)     — scheduler
- *   cad:{s<N>}:stats                hash: counter → value (the seeds' measures)
+ *   cad:{s<N>}:stats                hash: counter → value (before per-day statistics; unused)
+ *   cad:{s<N>}:stats:<YYYY-MM-DD>   hash: "<rep_id>|<counter>" → value, the managers' counters
+ *                                   of one local day (store/stats.h), expiring after the
+ *                                   retention — worker; read by the gateway
  *   cad:{e<N>}:email:<sha256(email)> string: lead_id (visits that carry only an email)
  *   cad:{r:<rep_id>}:alerts         stream: the rep's call-now alerts        — gateway
  *   cad:{r:<rep_id>}:queue          zset: the rep's open task ids by due time — scheduler
@@ -48,6 +51,9 @@ char *cadence_keys_due(char *buf, uint32_t shard);
 char *cadence_keys_tasks(char *buf, uint32_t shard);
 char *cadence_keys_inflight(char *buf, uint32_t shard);
 char *cadence_keys_stats(char *buf, uint32_t shard);
+/* The shard's counters of one local day; `day` is "YYYY-MM-DD" (10 characters, checked by the
+ * caller: store/stats.h's cadence_store_stats_day_valid). */
+char *cadence_keys_stats_day(char *buf, uint32_t shard, const char *day);
 
 /* The email index key of an email address (case-insensitive), sharded by the address. */
 char *cadence_keys_email(char *buf, const char *email, uint32_t shards);

@@ -41,6 +41,7 @@
 #include <openssl/sha.h>
 
 #include "core/log.h"
+#include "store/cluster.h"
 
 #define ERRMSG_MAX 256
 
@@ -55,6 +56,8 @@ struct cmd {
     char *buf;
     size_t len;
     const cadence_redis_script *script; /* set for EVALSHA: kept for the NOSCRIPT retry */
+    int slot;   /* cadence_cluster_command_slot() of the command (cluster routing) */
+    int writes; /* it may change data (cluster routing: WAIT for replicas after it) */
 };
 
 struct cadence_redis_batch {
@@ -72,6 +75,15 @@ struct part {
     int loading;      /* the next reply is our SCRIPT LOAD's */
     int retried;      /* NOSCRIPT retry already done */
     int final;        /* the final reply for this command has been seen */
+    /* Cluster mode only (the part is routed by the facade, see "cluster routing"): */
+    int state;         /* PART_SENT to a node, PART_WAITING for the retry timer, PART_DONE */
+    int redirects;     /* MOVED / ASK followed so far */
+    int asking;        /* sent as ASKING + command (an ASK redirection) */
+    int waiting;       /* sent as command + WAIT for this many replicas (url.wait_replicas) */
+    int target;        /* conn index the next attempt goes to (-1: by the slot map) */
+    int sent_to;       /* conn index of the attempt in flight */
+    unsigned tries;    /* TRYAGAIN / CLUSTERDOWN / node-not-ready retries so far */
+    uint64_t retry_at; /* monotonic ms of the next attempt while waiting */
 };
 
 struct req {
@@ -119,6 +131,7 @@ struct cadence_redis {
     cadence_redis_script *scripts;
     uint64_t rng;
     char last_error[ERRMSG_MAX];
+    struct cluster *cl; /* Redis Cluster mode: this client is a router over node clients */
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -247,12 +260,16 @@ static int cmd_format(struct cmd *out, int argc, const char **argv, const size_t
     }
     char *buf = NULL;
     int len = redisFormatCommandArgv(&buf, argc, argv, argvlen);
+    int slot = cadence_cluster_command_slot(argc, argv, argvlen);
+    int writes = cadence_cluster_command_writes(argv[0], argvlen[0]);
     free(lens);
     if (len < 0 || !buf)
         return -1;
     out->buf = buf;
     out->len = (size_t)len;
     out->script = NULL;
+    out->slot = slot;
+    out->writes = writes;
     return 0;
 }
 
@@ -513,9 +530,14 @@ static void arm_deadline(cadence_redis *r)
  * CADENCE_REDIS_OK the commands belong to the req (the caller forgets them); otherwise the
  * caller still owns them. Internal reqs (the handshake) skip the readiness and in-flight checks.
  */
+static enum cadence_redis_status cl_submit(cadence_redis *r, struct cmd *cmds, size_t n,
+                                           int is_batch, cadence_redis_cb cb, void *arg);
+
 static enum cadence_redis_status submit(cadence_redis *r, struct cmd *cmds, size_t n, int is_batch,
                                         int internal, cadence_redis_cb cb, void *arg)
 {
+    if (r && r->cl && !internal)
+        return cl_submit(r, cmds, n, is_batch, cb, arg);
     if (!r || r->closing || !r->ac || (!internal && !r->ready))
         return CADENCE_REDIS_DOWN;
     if (n == 0 || (!internal && n > r->max_inflight))
@@ -887,6 +909,661 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     leave(r);
 }
 
+/* ---- cluster routing ---------------------------------------------------------------------
+ *
+ * With url.cluster set, this client is a router: it owns one standalone client per node (each
+ * with its own handshake, deadlines and reconnects, as above) and a slot map read with
+ * CLUSTER SLOTS. A command is accepted as a req in the router's pending list; each of its
+ * parts (one per command of a batch) is sent, as its own command, to the node client of its
+ * slot. A part's answer decides what happens next:
+ *  - MOVED: the slot map is corrected for that slot, a full re-read is asked for, and the part
+ *    goes to the new node; ASK: this part alone goes to the named node as ASKING + command;
+ *    both are followed at most CLUSTER_MAX_REDIRECTS times;
+ *  - TRYAGAIN, CLUSTERDOWN, or a node that is not connected (yet): the part waits and is sent
+ *    again after a capped exponential backoff, until the command's deadline — then it fails as
+ *    "disconnected" (never as an error reply, which callers would take for a bad command);
+ *  - a timeout or a lost node connection fails the part as it came (the command may have run:
+ *    the caller decides), and the map is re-read, which is how a failover is noticed;
+ *  - anything else is the part's answer. A batch is answered when all parts are, in order.
+ * The router is ready when the map covers all 16384 slots and every master's client is ready.
+ * A req's `holds` counts its parts in node clients, as for hiredis callbacks above.
+ */
+
+#define CLUSTER_MAX_REDIRECTS 16
+#define CLUSTER_RETRY_MIN_MS 10        /* first wait of a part before it is sent again */
+#define CLUSTER_RETRY_MAX_MS 500       /* cap of that wait (it doubles per try) */
+#define CLUSTER_REFRESH_MIN_MS 100     /* least time between two CLUSTER SLOTS queries */
+#define CLUSTER_REFRESH_IDLE_MS 250    /* while not ready, the map is re-read this often */
+#define CLUSTER_REFRESH_PERIOD_MS 5000 /* and while ready, this often (replicas come and go) */
+#define CLUSTER_MAX_CONNS ((size_t)2 * CADENCE_CLUSTER_MAX_NODES)
+
+enum { PART_SENT = 1, PART_WAITING, PART_DONE };
+
+struct conn {
+    char host[CADENCE_CLUSTER_HOST_MAX];
+    int port;
+    int seed;         /* from CADENCE_REDIS_URL: kept even when it serves no slot */
+    int in_map;       /* a master of the current map */
+    int replicas;     /* replicas connected to it, per its ROLE (-1: not known yet) */
+    int role_asked;   /* a ROLE is in flight */
+    cadence_redis *c; /* the node's client, NULL when dropped */
+};
+
+struct cluster {
+    struct conn *conns; /* indexes are stable: parts keep them */
+    size_t nconns, capconns;
+    cadence_cluster_map *map, *scratch;
+    int map_conn[CADENCE_CLUSTER_MAX_NODES]; /* map node index → conn index */
+    int refreshing;                          /* a CLUSTER SLOTS is in flight */
+    int refresh_again;                       /* something changed while it was */
+    uint64_t last_refresh_ms;
+    size_t next_query; /* round robin over the nodes asked for the map */
+    struct event *refresh_timer;
+    uint64_t refresh_due_ms; /* when refresh_timer fires, 0 when not armed */
+    struct event *retry_timer;
+    uint64_t retry_due_ms; /* when retry_timer fires, 0 when not armed */
+};
+
+static void cl_request_refresh(cadence_redis *r);
+static void cl_update_ready(cadence_redis *r);
+static void ask_roles(cadence_redis *r);
+static void on_node_reply(cadence_redis *node, const redisReply *reply, const char *error,
+                          void *arg);
+
+static void on_node_state(cadence_redis *node, int ready, const char *reason, void *arg)
+{
+    (void)node;
+    (void)reason;
+    cadence_redis *r = arg;
+    enter(r);
+    if (!r->closing) {
+        if (!ready || r->cl->map->covered < CADENCE_CLUSTER_SLOTS)
+            cl_request_refresh(r);
+        if (ready)
+            ask_roles(r);
+        cl_update_ready(r);
+    }
+    leave(r);
+}
+
+static int conn_open(cadence_redis *r, struct conn *k)
+{
+    char err[ERRMSG_MAX];
+    cadence_redis_url u = r->url;
+    u.cluster = 0;
+    u.nseeds = 1;
+    snprintf(u.host, sizeof(u.host), "%s", k->host);
+    u.port = k->port;
+    u.seeds[0].port = k->port;
+    snprintf(u.seeds[0].host, sizeof(u.seeds[0].host), "%s", k->host);
+    cadence_redis_options o = {.timeout_ms = r->timeout_ms,
+                               .max_inflight = r->max_inflight + 64,
+                               .backoff_min_ms = r->backoff_min_ms,
+                               .backoff_max_ms = r->backoff_max_ms,
+                               .state_cb = on_node_state,
+                               .state_arg = r};
+    k->c = cadence_redis_new(r->base, &u, &o, err, sizeof(err));
+    if (!k->c) {
+        log_event(CADENCE_LOG_ERROR, r, "redis cluster: cannot create a node client", err);
+        return -1;
+    }
+    for (const cadence_redis_script *s = r->scripts; s; s = s->next)
+        cadence_redis_script_add(k->c, s->lua, NULL, 0);
+    k->replicas = -1;
+    k->role_asked = 0;
+    return 0;
+}
+
+/* The conn of host:port, created (and its client opened) when new. -1 when full. */
+static int conn_get(cadence_redis *r, const char *host, int port, int seed)
+{
+    struct cluster *cl = r->cl;
+    size_t i = 0;
+    for (; i < cl->nconns; i++) {
+        if (cl->conns[i].port == port && strcmp(cl->conns[i].host, host) == 0)
+            break;
+    }
+    if (i == cl->nconns) {
+        if (cl->nconns >= CLUSTER_MAX_CONNS || strlen(host) >= CADENCE_CLUSTER_HOST_MAX)
+            return -1;
+        if (cl->nconns == cl->capconns) {
+            size_t cap = cl->capconns ? cl->capconns * 2 : 8;
+            struct conn *n = realloc(cl->conns, cap * sizeof(*n));
+            if (!n)
+                return -1;
+            cl->conns = n;
+            cl->capconns = cap;
+        }
+        struct conn *k = &cl->conns[cl->nconns++];
+        memset(k, 0, sizeof(*k));
+        k->replicas = -1;
+        snprintf(k->host, sizeof(k->host), "%s", host);
+        k->port = port;
+    }
+    struct conn *k = &cl->conns[i];
+    k->seed |= seed;
+    if (!k->c && conn_open(r, k) != 0)
+        return -1;
+    return (int)i;
+}
+
+static int conn_ready(const cadence_redis *r, int ci)
+{
+    return ci >= 0 && (size_t)ci < r->cl->nconns && r->cl->conns[ci].c &&
+           cadence_redis_is_ready(r->cl->conns[ci].c);
+}
+
+/* The conn a part goes to: its redirection, its slot's master, or (no key) any ready node. */
+static int cl_route(const cadence_redis *r, const struct part *p)
+{
+    const struct cluster *cl = r->cl;
+    if (p->target >= 0)
+        return p->target;
+    if (p->cmd.slot >= 0) {
+        uint16_t n = cl->map->slot_node[p->cmd.slot];
+        return n == CADENCE_CLUSTER_NONE ? -1 : cl->map_conn[n];
+    }
+    for (size_t i = 0; i < cl->nconns; i++) {
+        if (cl->conns[i].in_map && conn_ready(r, (int)i))
+            return (int)i;
+    }
+    return -1;
+}
+
+static void cl_arm_retry(cadence_redis *r, uint64_t at)
+{
+    struct cluster *cl = r->cl;
+    if (cl->retry_due_ms && cl->retry_due_ms <= at)
+        return;
+    uint64_t now = now_ms();
+    struct timeval tv = tv_ms(at > now ? (long)(at - now) : 0);
+    if (evtimer_add(cl->retry_timer, &tv) == 0)
+        cl->retry_due_ms = at;
+}
+
+/* Parks a part until the retry timer; the timer fails it once its req's deadline passed. */
+static void part_wait(cadence_redis *r, struct part *p)
+{
+    long delay = CLUSTER_RETRY_MIN_MS;
+    for (unsigned i = 0; i < p->tries && delay < CLUSTER_RETRY_MAX_MS; i++)
+        delay *= 2;
+    if (delay > CLUSTER_RETRY_MAX_MS)
+        delay = CLUSTER_RETRY_MAX_MS;
+    if (p->tries < 64)
+        p->tries++;
+    p->state = PART_WAITING;
+    p->retry_at = now_ms() + (uint64_t)delay;
+    cl_arm_retry(r, p->retry_at);
+}
+
+/* Sends part p to its node now, or parks it. Never calls back. */
+static void part_send(cadence_redis *r, struct part *p)
+{
+    int ci = cl_route(r, p);
+    if (!conn_ready(r, ci)) {
+        part_wait(r, p);
+        return;
+    }
+    struct cmd cmds[3] = {{0}, {0}, {0}};
+    size_t n = 0;
+    const char *asking[1] = {"ASKING"};
+    if (p->asking && cmd_format(&cmds[n++], 1, asking, NULL) != 0) {
+        cmds_clear(cmds, n);
+        part_wait(r, p);
+        return;
+    }
+    struct cmd *c = &cmds[n++];
+    *c = p->cmd;
+    c->buf = malloc(p->cmd.len);
+    if (!c->buf) {
+        cmds_clear(cmds, n);
+        part_wait(r, p);
+        return;
+    }
+    memcpy(c->buf, p->cmd.buf, p->cmd.len);
+    /* Answered only once that many replicas have the write, so a failover cannot lose it:
+     * wait_replicas, or fewer when the master has fewer replicas connected (after a failover the
+     * new master has none until the old one comes back: writes go on, unreplicated). */
+    int want = r->url.wait_replicas;
+    if (want > r->cl->conns[ci].replicas)
+        want = r->cl->conns[ci].replicas;
+    p->waiting = want > 0 && p->cmd.writes ? want : 0;
+    if (p->waiting) {
+        char nrep[16], ms[24];
+        snprintf(nrep, sizeof(nrep), "%d", want);
+        snprintf(ms, sizeof(ms), "%ld", r->timeout_ms / 2); /* its answer comes in time */
+        const char *wait[3] = {"WAIT", nrep, ms};
+        if (cmd_format(&cmds[n++], 3, wait, NULL) != 0) {
+            cmds_clear(cmds, n);
+            part_wait(r, p);
+            return;
+        }
+    }
+    if (submit(r->cl->conns[ci].c, cmds, n, n > 1, 0, on_node_reply, p) != CADENCE_REDIS_OK) {
+        cmds_clear(cmds, n);
+        part_wait(r, p);
+        return;
+    }
+    p->state = PART_SENT;
+    p->sent_to = ci;
+    p->req->holds++;
+}
+
+/* Part p has its answer (reply NULL: the whole req fails with `error`). */
+static void part_done(struct part *p, const redisReply *reply, const char *error)
+{
+    struct req *q = p->req;
+    p->state = PART_DONE;
+    if (!q->is_batch || !reply) {
+        complete(q, reply, error);
+        return;
+    }
+    p->copy = reply_copy(reply);
+    if (!p->copy) {
+        complete(q, NULL, CADENCE_REDIS_ERRPFX_DISCONNECTED ": out of memory copying a reply");
+        return;
+    }
+    if (++q->nfinal == q->nparts)
+        batch_deliver(q);
+}
+
+/* Makes the map send `slot` to conn ci (a MOVED answer), until the next full read. */
+static void map_move_slot(cadence_redis *r, int slot, int ci)
+{
+    struct cluster *cl = r->cl;
+    cadence_cluster_map *m = cl->map;
+    const struct conn *k = &cl->conns[ci];
+    int idx = cadence_cluster_map_find(m, k->host, k->port);
+    if (idx < 0) {
+        if (m->nnodes >= CADENCE_CLUSTER_MAX_NODES)
+            return;
+        idx = (int)m->nnodes++;
+        snprintf(m->nodes[idx].host, sizeof(m->nodes[idx].host), "%s", k->host);
+        m->nodes[idx].port = k->port;
+    }
+    cl->map_conn[idx] = ci;
+    if (m->slot_node[slot] == CADENCE_CLUSTER_NONE)
+        m->covered++;
+    m->slot_node[slot] = (uint16_t)idx;
+}
+
+static void on_node_reply(cadence_redis *node, const redisReply *reply, const char *error,
+                          void *arg)
+{
+    (void)node;
+    struct part *p = arg;
+    struct req *q = p->req;
+    q->holds--;
+    if (q->done) {
+        req_maybe_free(q);
+        return;
+    }
+    cadence_redis *r = q->r;
+    enter(r);
+    int unreplicated = 0;
+    size_t nsent = 1 + (size_t)p->asking + (p->waiting > 0);
+    if (nsent > 1 && reply && !error && reply->type == REDIS_REPLY_ARRAY &&
+        reply->elements == nsent) {
+        /* [ASKING's +OK,] the command's answer [, WAIT's count of replicas] */
+        const redisReply *w = p->waiting > 0 ? reply->element[nsent - 1] : NULL;
+        reply = reply->element[p->asking ? 1 : 0];
+        error = reply->type == REDIS_REPLY_ERROR ? (reply->str ? reply->str : "ERR") : NULL;
+        unreplicated = !error && w && (w->type != REDIS_REPLY_INTEGER || w->integer < p->waiting);
+    }
+    p->waiting = 0;
+    const char *asked = r->cl->conns[p->sent_to].host;
+    p->asking = 0;
+    p->target = -1;
+    cadence_cluster_redirect rd;
+    enum cadence_cluster_redirect_kind k = CADENCE_CLUSTER_REDIRECT_NONE;
+    if (reply && error)
+        k = cadence_cluster_redirect_parse(reply->str, reply->len, asked, &rd);
+    if (r->closing) {
+        part_done(p, NULL, CADENCE_REDIS_ERRPFX_DISCONNECTED ": client freed");
+    } else if (!reply) {
+        cl_request_refresh(r); /* the node may be gone: a failover follows */
+        part_done(p, NULL, error);
+    } else if (unreplicated) {
+        char err[ERRMSG_MAX];
+        snprintf(err, sizeof(err),
+                 CADENCE_REDIS_ERRPFX_DISCONNECTED ": write not acknowledged by a replica "
+                                                   "within %ld ms",
+                 r->timeout_ms / 2);
+        cl_request_refresh(r);
+        part_done(p, NULL, err);
+    } else if (k != CADENCE_CLUSTER_REDIRECT_NONE) {
+        int ci =
+            p->redirects < CLUSTER_MAX_REDIRECTS ? conn_get(r, rd.node.host, rd.node.port, 0) : -1;
+        p->redirects++;
+        if (ci < 0) {
+            part_done(p, NULL, CADENCE_REDIS_ERRPFX_DISCONNECTED ": too many cluster redirections");
+        } else {
+            if (k == CADENCE_CLUSTER_REDIRECT_MOVED) {
+                map_move_slot(r, rd.slot, ci);
+                cl_request_refresh(r);
+            } else {
+                p->asking = 1;
+            }
+            p->target = ci;
+            part_send(r, p);
+        }
+    } else if (error && cadence_cluster_error_is_retryable(reply->str, reply->len)) {
+        if (reply->str && strncmp(reply->str, "CLUSTERDOWN", 11) == 0)
+            cl_request_refresh(r);
+        part_wait(r, p);
+    } else {
+        part_done(p, reply, error);
+    }
+    req_maybe_free(q);
+    leave(r);
+}
+
+static void on_cluster_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cadence_redis *r = arg;
+    enter(r);
+    r->cl->retry_due_ms = 0;
+    uint64_t now = now_ms();
+    for (struct req *q = r->head; q && !r->closing;) {
+        struct req *next = q->next;
+        q->holds++; /* keeps q while its callback may run */
+        for (size_t i = 0; i < q->nparts && !q->done && !r->closing; i++) {
+            struct part *p = &q->parts[i];
+            if (p->state != PART_WAITING)
+                continue;
+            if (now >= q->deadline_ms) {
+                char err[ERRMSG_MAX];
+                snprintf(err, sizeof(err),
+                         CADENCE_REDIS_ERRPFX_DISCONNECTED
+                         ": no cluster node took the command within %ld ms",
+                         r->timeout_ms);
+                part_done(p, NULL, err);
+            } else if (p->retry_at <= now) {
+                part_send(r, p);
+            } else {
+                cl_arm_retry(r, p->retry_at);
+            }
+        }
+        req_release(q);
+        q = next;
+    }
+    leave(r);
+}
+
+/* Accepts n formatted commands as one routed req (see submit() for the ownership rules). */
+static enum cadence_redis_status cl_submit(cadence_redis *r, struct cmd *cmds, size_t n,
+                                           int is_batch, cadence_redis_cb cb, void *arg)
+{
+    if (r->closing)
+        return CADENCE_REDIS_DOWN;
+    if (n == 0 || n > r->max_inflight)
+        return CADENCE_REDIS_INVALID;
+    if (r->inflight + n > r->max_inflight)
+        return CADENCE_REDIS_BUSY;
+    for (size_t i = 0; i < n; i++) {
+        if (cmds[i].slot == CADENCE_CLUSTER_CROSSSLOT ||
+            cmds[i].slot == CADENCE_CLUSTER_UNKNOWN_CMD) {
+            log_event(CADENCE_LOG_ERROR, r, "redis cluster: command refused",
+                      cmds[i].slot == CADENCE_CLUSTER_CROSSSLOT ? "keys in more than one slot"
+                                                                : "command not routable");
+            return CADENCE_REDIS_INVALID;
+        }
+        struct part probe = {.cmd = cmds[i], .target = -1};
+        if (!conn_ready(r, cl_route(r, &probe)))
+            return CADENCE_REDIS_DOWN;
+    }
+    struct req *q = req_new(r, n, cb, arg);
+    if (!q)
+        return CADENCE_REDIS_NOMEM;
+    q->is_batch = is_batch;
+    q->start_ns = now_ns();
+    q->deadline_ms = now_ms() + (uint64_t)r->timeout_ms;
+    for (size_t i = 0; i < n; i++) {
+        q->parts[i].cmd = cmds[i];
+        q->parts[i].target = -1;
+        q->parts[i].sent_to = -1;
+        if (cmds[i].slot < 0) /* no key: pin it to the node chosen now */
+            q->parts[i].target = cl_route(r, &q->parts[i]);
+    }
+    pending_append(r, q);
+    r->inflight += n;
+    for (size_t i = 0; i < n; i++)
+        part_send(r, &q->parts[i]);
+    return CADENCE_REDIS_OK;
+}
+
+/* A new slot map is in: open the masters' clients, drop the clients nobody needs. */
+static void map_apply(cadence_redis *r)
+{
+    struct cluster *cl = r->cl;
+    for (size_t i = 0; i < cl->nconns; i++)
+        cl->conns[i].in_map = 0;
+    for (size_t i = 0; i < cl->map->nnodes; i++) {
+        int ci = conn_get(r, cl->map->nodes[i].host, cl->map->nodes[i].port, 0);
+        cl->map_conn[i] = ci;
+        if (ci >= 0)
+            cl->conns[ci].in_map = 1;
+    }
+    for (size_t i = 0; i < cl->nconns; i++) {
+        struct conn *k = &cl->conns[i];
+        if (k->c && !k->in_map && !k->seed && cadence_redis_inflight(k->c) == 0) {
+            cadence_redis *c = k->c;
+            k->c = NULL;
+            cadence_redis_free(c);
+        }
+    }
+}
+
+/* ROLE of a master: how many replicas are connected to it (what a WAIT can count on). */
+static void on_role(cadence_redis *node, const redisReply *reply, const char *error, void *arg)
+{
+    cadence_redis *r = arg;
+    enter(r);
+    for (size_t i = 0; i < r->cl->nconns && !r->closing; i++) {
+        struct conn *k = &r->cl->conns[i];
+        if (k->c != node)
+            continue;
+        k->role_asked = 0;
+        if (!error && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 3 &&
+            reply->element[2]->type == REDIS_REPLY_ARRAY)
+            k->replicas = (int)reply->element[2]->elements;
+        cl_update_ready(r);
+    }
+    leave(r);
+}
+
+/* With wait_replicas, asks every master of the map for its replicas (after each map read). */
+static void ask_roles(cadence_redis *r)
+{
+    static const char *argv[1] = {"ROLE"};
+    if (r->url.wait_replicas <= 0)
+        return;
+    for (size_t i = 0; i < r->cl->nconns; i++) {
+        struct conn *k = &r->cl->conns[i];
+        if (k->in_map && !k->role_asked && conn_ready(r, (int)i) &&
+            cadence_redis_command_argv(k->c, on_role, r, 1, argv, NULL) == CADENCE_REDIS_OK)
+            k->role_asked = 1;
+    }
+}
+
+static void on_slots(cadence_redis *node, const redisReply *reply, const char *error, void *arg)
+{
+    cadence_redis *r = arg;
+    struct cluster *cl = r->cl;
+    enter(r);
+    cl->refreshing = 0;
+    if (!r->closing) {
+        char err[ERRMSG_MAX];
+        if (error) {
+            log_event(CADENCE_LOG_WARN, r, "redis cluster: CLUSTER SLOTS failed", error);
+        } else if (cadence_cluster_map_from_slots(cl->scratch, reply, node->url.host, err,
+                                                  sizeof(err)) != 0) {
+            log_event(CADENCE_LOG_WARN, r, "redis cluster: unusable slot map", err);
+        } else {
+            cadence_cluster_map *m = cl->map;
+            cl->map = cl->scratch;
+            cl->scratch = m;
+            map_apply(r);
+            ask_roles(r);
+        }
+        if (cl->refresh_again)
+            cl_request_refresh(r);
+        cl_update_ready(r);
+    }
+    leave(r);
+}
+
+/* Arms the map re-read `ms` from now, unless it is due sooner already. */
+static void refresh_in(cadence_redis *r, long ms)
+{
+    struct cluster *cl = r->cl;
+    uint64_t at = now_ms() + (uint64_t)ms;
+    if (cl->refresh_due_ms && cl->refresh_due_ms <= at)
+        return;
+    struct timeval tv = tv_ms(ms);
+    if (evtimer_add(cl->refresh_timer, &tv) == 0)
+        cl->refresh_due_ms = at;
+}
+
+/* Asks one ready node (masters first, round robin) for the slot map. */
+static void cl_refresh_now(cadence_redis *r)
+{
+    struct cluster *cl = r->cl;
+    static const char *argv[2] = {"CLUSTER", "SLOTS"};
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t j = 0; j < cl->nconns; j++) {
+            size_t i = (cl->next_query + j) % cl->nconns;
+            const struct conn *k = &cl->conns[i];
+            if ((pass == 0 && !k->in_map) || !conn_ready(r, (int)i))
+                continue;
+            if (cadence_redis_command_argv(k->c, on_slots, r, 2, argv, NULL) == CADENCE_REDIS_OK) {
+                cl->next_query = i + 1;
+                cl->refreshing = 1;
+                cl->refresh_again = 0;
+                cl->last_refresh_ms = now_ms();
+                return;
+            }
+        }
+    }
+    /* No node answers yet: their clients reconnect; try again soon. */
+    refresh_in(r, CLUSTER_REFRESH_IDLE_MS);
+}
+
+static void cl_request_refresh(cadence_redis *r)
+{
+    struct cluster *cl = r->cl;
+    if (cl->refreshing) {
+        cl->refresh_again = 1;
+        return;
+    }
+    uint64_t now = now_ms(), next = cl->last_refresh_ms + CLUSTER_REFRESH_MIN_MS;
+    refresh_in(r, next > now ? (long)(next - now) : 0);
+}
+
+static void on_refresh_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cadence_redis *r = arg;
+    enter(r);
+    r->cl->refresh_due_ms = 0;
+    if (!r->closing && !r->cl->refreshing)
+        cl_refresh_now(r);
+    leave(r);
+}
+
+/* Ready = every slot has a master whose client is ready. Reports changes; while not ready the
+ * map is re-read every CLUSTER_REFRESH_IDLE_MS (a failover moves slots to a new master), and
+ * every CLUSTER_REFRESH_PERIOD_MS while ready (a replica joined or failed: WAIT counts). */
+static void cl_update_ready(cadence_redis *r)
+{
+    struct cluster *cl = r->cl;
+    char why[ERRMSG_MAX];
+    why[0] = '\0';
+    if (cl->map->covered < CADENCE_CLUSTER_SLOTS)
+        snprintf(why, sizeof(why), "slot map covers %zu of %d slots", cl->map->covered,
+                 CADENCE_CLUSTER_SLOTS);
+    for (size_t i = 0; i < cl->map->nnodes && !why[0]; i++) {
+        int ci = cl->map_conn[i];
+        if (!conn_ready(r, ci))
+            snprintf(why, sizeof(why), "master %.100s:%d not connected: %.100s",
+                     cl->map->nodes[i].host, cl->map->nodes[i].port,
+                     ci >= 0 && cl->conns[ci].c ? cadence_redis_last_error(cl->conns[ci].c) : "");
+        else if (r->url.wait_replicas > 0 && cl->conns[ci].replicas < 0)
+            snprintf(why, sizeof(why), "master %.100s:%d: its replicas not known yet",
+                     cl->map->nodes[i].host, cl->map->nodes[i].port);
+    }
+    int ready = why[0] == '\0';
+    if (!ready)
+        snprintf(r->last_error, sizeof(r->last_error), "%s", why);
+    if (!cl->refreshing)
+        refresh_in(r, ready ? CLUSTER_REFRESH_PERIOD_MS : CLUSTER_REFRESH_IDLE_MS);
+    if (ready == r->ready)
+        return;
+    r->ready = ready;
+    if (r->metrics)
+        cadence_metrics_set(r->metrics, "cadence_redis_ready", "", ready);
+    log_event(ready ? CADENCE_LOG_INFO : CADENCE_LOG_WARN, r,
+              ready ? "redis cluster ready" : "redis cluster not ready", ready ? NULL : why);
+    if (r->state_cb)
+        r->state_cb(r, ready, ready ? NULL : r->last_error, r->state_arg);
+}
+
+static int cl_new(cadence_redis *r, char *errstr, size_t errstr_size)
+{
+    struct cluster *cl = calloc(1, sizeof(*cl));
+    r->cl = cl;
+    if (!cl || !(cl->map = malloc(sizeof(*cl->map))) ||
+        !(cl->scratch = malloc(sizeof(*cl->scratch))) ||
+        !(cl->refresh_timer = evtimer_new(r->base, on_refresh_timer, r)) ||
+        !(cl->retry_timer = evtimer_new(r->base, on_cluster_retry, r))) {
+        errset(errstr, errstr_size, "redis: out of memory");
+        return -1;
+    }
+    cadence_cluster_map_clear(cl->map);
+    cadence_cluster_map_clear(cl->scratch);
+    for (int i = 0; i < r->url.nseeds; i++) {
+        if (conn_get(r, r->url.seeds[i].host, r->url.seeds[i].port, 1) < 0) {
+            errset(errstr, errstr_size, "redis: cannot create a client for a seed node");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Frees every node client (their pending parts fail back through on_node_reply). */
+static void cl_close(cadence_redis *r)
+{
+    struct cluster *cl = r->cl;
+    if (!cl)
+        return;
+    if (cl->refresh_timer)
+        event_del(cl->refresh_timer);
+    if (cl->retry_timer)
+        event_del(cl->retry_timer);
+    for (size_t i = 0; i < cl->nconns; i++) {
+        cadence_redis *c = cl->conns[i].c;
+        cl->conns[i].c = NULL;
+        cadence_redis_free(c);
+    }
+}
+
+static void cl_destroy(struct cluster *cl)
+{
+    if (!cl)
+        return;
+    if (cl->refresh_timer)
+        event_free(cl->refresh_timer);
+    if (cl->retry_timer)
+        event_free(cl->retry_timer);
+    free(cl->conns);
+    free(cl->map);
+    free(cl->scratch);
+    free(cl);
+}
+
 /* ---- public API ------------------------------------------------------------------------- */
 
 cadence_redis *cadence_redis_new(struct event_base *base, const cadence_redis_url *url,
@@ -920,6 +1597,10 @@ cadence_redis *cadence_redis_new(struct event_base *base, const cadence_redis_ur
         errset(errstr, errstr_size, "redis: url has no address");
         return NULL;
     }
+    if (url->cluster && (url->is_unix || url->nseeds < 1 || url->db != 0)) {
+        errset(errstr, errstr_size, "redis: cluster mode needs redis:// seed nodes and db 0");
+        return NULL;
+    }
     cadence_redis *r = calloc(1, sizeof(*r));
     if (!r) {
         errset(errstr, errstr_size, "redis: out of memory");
@@ -949,6 +1630,15 @@ cadence_redis *cadence_redis_new(struct event_base *base, const cadence_redis_ur
         destroy(r);
         return NULL;
     }
+    if (url->cluster) {
+        /* A router: its node clients connect from the loop on their own. */
+        if (cl_new(r, errstr, errstr_size) != 0) {
+            cl_close(r);
+            destroy(r);
+            return NULL;
+        }
+        return r;
+    }
     /* First attempt from the loop, like every later one. */
     struct timeval zero = {0, 0};
     evtimer_add(r->retry_timer, &zero);
@@ -963,6 +1653,7 @@ static void destroy(cadence_redis *r)
         event_free(r->conn_timer);
     if (r->deadline_timer)
         event_free(r->deadline_timer);
+    cl_destroy(r->cl);
     while (r->scripts) {
         cadence_redis_script *s = r->scripts;
         r->scripts = s->next;
@@ -989,6 +1680,7 @@ void cadence_redis_free(cadence_redis *r)
     if (r->ready && r->metrics)
         cadence_metrics_set(r->metrics, "cadence_redis_ready", "", 0);
     r->ready = 0;
+    cl_close(r);
     fail_all(r, CADENCE_REDIS_ERRPFX_DISCONNECTED ": client freed");
     if (a)
         redisAsyncFree(a); /* deferred by hiredis when we are inside one of its callbacks */
@@ -1042,7 +1734,7 @@ enum cadence_redis_status cadence_redis_command_argv(cadence_redis *r, cadence_r
                                                      void *arg, int argc, const char **argv,
                                                      const size_t *argvlen)
 {
-    if (!r || r->closing || !r->ready)
+    if (!r || r->closing || (!r->ready && !r->cl))
         return CADENCE_REDIS_DOWN;
     if (r->inflight >= r->max_inflight)
         return CADENCE_REDIS_BUSY;
@@ -1101,8 +1793,15 @@ const cadence_redis_script *cadence_redis_script_add(cadence_redis *r, const cha
     }
     memcpy(s->sha, sha, sizeof(sha));
     *tail = s; /* appended: the handshake loads scripts in registration order */
-    if (r->ready)
+    if (r->cl) {
+        /* Every node loads it (its handshake, or now); EVALSHA goes with this handle. */
+        for (size_t i = 0; i < r->cl->nconns; i++) {
+            if (r->cl->conns[i].c)
+                cadence_redis_script_add(r->cl->conns[i].c, lua, NULL, 0);
+        }
+    } else if (r->ready) {
         load_script_now(r, s);
+    }
     return s;
 }
 
@@ -1116,7 +1815,7 @@ enum cadence_redis_status cadence_redis_evalsha(cadence_redis *r, const cadence_
                                                 const size_t *argvlen, cadence_redis_cb cb,
                                                 void *arg)
 {
-    if (!r || r->closing || !r->ready)
+    if (!r || r->closing || (!r->ready && !r->cl))
         return CADENCE_REDIS_DOWN;
     if (r->inflight >= r->max_inflight)
         return CADENCE_REDIS_BUSY;

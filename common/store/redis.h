@@ -26,6 +26,18 @@
  *    never reach a callback: the connection it would arrive on no longer exists.
  *  - Commands that were not accepted (any other status) never get a callback.
  *
+ * Redis Cluster (url->cluster, CADENCE_REDIS_CLUSTER=1): the same API and invariants; the
+ * client reads the slot map from the seed nodes (url->seeds) and keeps one connection per
+ * master, each with the handshake above. Every command goes to the master of its keys' slot
+ * (store/cluster.h knows each command's key positions), a batch may span masters (its replies
+ * still come in order), MOVED / ASK are followed, TRYAGAIN / CLUSTERDOWN retried with backoff
+ * until the command's deadline, and the map is re-read after a redirection or a lost node.
+ * Differences: CADENCE_REDIS_INVALID also for a command whose keys are in two slots or that
+ * the table does not know (nothing is sent); CADENCE_REDIS_DOWN when the master of a
+ * command's slot is not connected; "ready" means every slot has a connected master.
+ * With url->wait_replicas > 0 a write is answered only once that many of its master's live
+ * replicas have it (WAIT); else it fails as "disconnected".
+ *
  * Not thread-safe: use one client from the thread running its event_base.
  */
 #ifndef CADENCE_REDIS_H

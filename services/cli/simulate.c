@@ -48,7 +48,8 @@ static const char usage_text[] =
     "  alerts.v1        a call-now alert, or an update of one (same alert_id, revision > 1)\n"
     "  touches-due.v1   a task issued (in production the scheduler publishes it when due)\n"
     "  touch-cancelled  V = {task_id, lead_id, event_id}: a task withdrawn or replaced\n"
-    "  counters         V = {event_id, lead_id, deltas: {name: +n}}: the counters it moved\n"
+    "  counters         V = {event_id, lead_id, day, deltas: {name: +n}}: the counters it moved\n"
+    "                   (day: the lead's local date they count on)\n"
     "\n"
     "Example: cadence simulate examples/history.jsonl\n";
 
@@ -155,11 +156,13 @@ int cadence_cli_simulate(int argc, char **argv)
                 print_line(CADENCE_TOPIC_TOUCHES_DUE, outs.touch);
             if (outs.n_counters) {
                 json_t *d = json_object();
-                for (size_t i = 0; i < outs.n_counters; i++)
-                    json_object_set_new(d, outs.counters[i].name,
-                                        json_integer(outs.counters[i].delta));
-                json_t *c = json_pack("{s:s,s:s,s:o}", "event_id", ev->event_id, "lead_id",
-                                      ev->lead_id, "deltas", d);
+                for (size_t i = 0; i < outs.n_counters; i++) /* summed over reps */
+                    json_object_set_new(
+                        d, outs.counters[i].name,
+                        json_integer(json_integer_value(json_object_get(d, outs.counters[i].name)) +
+                                     outs.counters[i].delta));
+                json_t *c = json_pack("{s:s,s:s,s:s,s:o}", "event_id", ev->event_id, "lead_id",
+                                      ev->lead_id, "day", outs.stats_day, "deltas", d);
                 print_line("counters", c);
                 json_decref(c);
             }

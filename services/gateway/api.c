@@ -1,11 +1,11 @@
 /*
- * api — the reads reps and managers make: GET /v1/queue, GET /v1/leads/{lead_id},
- * GET /v1/stats. Each is one Redis round trip (a script or a pipelined batch) answered from its
- * callback.
+ * api — the reads reps and managers make: GET /v1/queue, GET /v1/leads/{lead_id}
+ * (GET /v1/stats is stats.c). Each is one Redis round trip (a script or a pipelined batch)
+ * answered from its callback.
  *
  * Visibility: a rep token sees its own rep's queue and leads only — another rep's lead is 404,
  * as if it did not exist, so ids cannot be probed; a manager token sees the team (?rep=ID picks
- * the rep of a queue). Stats are for managers (403 for reps).
+ * the rep of a queue).
  */
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -245,160 +245,6 @@ void gw_api_lead(gateway *g, struct evhttp_request *req, const char *route)
         return;
     }
     enum cadence_redis_status st = cadence_redis_batch_send(g->redis, b, on_lead, c);
-    cadence_redis_batch_free(b);
-    if (st != CADENCE_REDIS_OK)
-        submit_failed(c, st);
-}
-
-/* ------------------------------------------------------------------ GET /v1/stats */
-
-static double ratio(json_int_t num, json_int_t den)
-{
-    return den ? (double)num / (double)den : 0.0;
-}
-
-static json_int_t total(json_t *totals, const char *name)
-{
-    return json_integer_value(json_object_get(totals, name));
-}
-
-/* "attempts:<cadence>:<step>:<lead_type>" → the row of (cadence, step, lead_type). */
-static void add_step(json_t *rows, const char *name, json_int_t v)
-{
-    static const char *const kinds[] = {"attempts", "connects", "wins"};
-    const char *colon = strchr(name, ':');
-    if (!colon)
-        return;
-    size_t klen = (size_t)(colon - name);
-    const char *kind = NULL;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-        if (strlen(kinds[i]) == klen && strncmp(name, kinds[i], klen) == 0)
-            kind = kinds[i];
-    const char *type_sep = strrchr(name, ':');
-    if (!kind || type_sep == colon)
-        return;
-    const char *step_sep = type_sep - 1;
-    while (step_sep > colon && *step_sep != ':')
-        step_sep--;
-    if (step_sep == colon)
-        return;
-    char row_key[200];
-    snprintf(row_key, sizeof(row_key), "%s", colon + 1);
-    json_t *row = json_object_get(rows, row_key);
-    if (!row) {
-        row = json_pack("{s:s%,s:s%,s:s,s:I,s:I,s:I}", "cadence", colon + 1,
-                        (size_t)(step_sep - colon - 1), "step", step_sep + 1,
-                        (size_t)(type_sep - step_sep - 1), "lead_type", type_sep + 1, "attempts",
-                        (json_int_t)0, "connects", (json_int_t)0, "wins", (json_int_t)0);
-        json_object_set_new(rows, row_key, row);
-    }
-    json_object_set_new(row, kind,
-                        json_integer(json_integer_value(json_object_get(row, kind)) + v));
-}
-
-static void on_stats(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
-{
-    (void)r;
-    struct api_ctx *c = arg;
-    if (error || !reply || reply->type != REDIS_REPLY_ARRAY) {
-        /* The driver's or a script's text stays in the log, never in a response. */
-        if (error)
-            cadence_log_json(CADENCE_LOG_WARN, "redis read failed",
-                             json_pack("{s:s,s:s}", "route", c->route, "error", error));
-        gw_reply_error(c->g, c->req, c->route, 503, "redis unavailable");
-        free(c);
-        return;
-    }
-    json_t *totals = json_object();
-    for (size_t s = 0; s < reply->elements; s++) {
-        const redisReply *h = reply->element[s];
-        for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2) {
-            const char *name = h->element[i]->str;
-            json_int_t v = h->element[i + 1]->str ? strtoll(h->element[i + 1]->str, NULL, 10) : 0;
-            json_object_set_new(totals, name, json_integer(total(totals, name) + v));
-        }
-    }
-    json_t *rows = json_object();
-    json_t *by_type = json_object();
-    const char *name;
-    json_t *value;
-    json_object_foreach(totals, name, value)
-    {
-        add_step(rows, name, json_integer_value(value));
-        if (strncmp(name, "leads:", 6) == 0)
-            json_object_set_new(by_type, name + 6,
-                                json_pack("{s:I,s:I,s:I,s:I}", "leads", json_integer_value(value),
-                                          "attempts", (json_int_t)0, "connects", (json_int_t)0,
-                                          "wins", (json_int_t)0));
-    }
-    json_t *steps = json_array();
-    json_t *row;
-    json_object_foreach(rows, name, row)
-    {
-        json_int_t a = json_integer_value(json_object_get(row, "attempts"));
-        json_int_t k = json_integer_value(json_object_get(row, "connects"));
-        json_int_t w = json_integer_value(json_object_get(row, "wins"));
-        json_object_set_new(row, "connect_rate", json_real(ratio(k, a)));
-        json_object_set_new(row, "win_rate", json_real(ratio(w, a)));
-        json_array_append(steps, row);
-        const char *lt = json_string_value(json_object_get(row, "lead_type"));
-        json_t *t = json_object_get(by_type, lt);
-        if (!t) {
-            t = json_pack("{s:I,s:I,s:I,s:I}", "leads", (json_int_t)0, "attempts", (json_int_t)0,
-                          "connects", (json_int_t)0, "wins", (json_int_t)0);
-            json_object_set_new(by_type, lt, t);
-        }
-        json_object_set_new(t, "attempts",
-                            json_integer(json_integer_value(json_object_get(t, "attempts")) + a));
-        json_object_set_new(t, "connects",
-                            json_integer(json_integer_value(json_object_get(t, "connects")) + k));
-        json_object_set_new(t, "wins",
-                            json_integer(json_integer_value(json_object_get(t, "wins")) + w));
-    }
-    json_object_foreach(by_type, name, row)
-    {
-        json_int_t a = json_integer_value(json_object_get(row, "attempts"));
-        json_object_set_new(
-            row, "connect_rate",
-            json_real(ratio(json_integer_value(json_object_get(row, "connects")), a)));
-        json_object_set_new(row, "win_rate",
-                            json_real(ratio(json_integer_value(json_object_get(row, "wins")), a)));
-    }
-    json_decref(rows);
-    json_t *measures = json_pack(
-        "{s:f,s:f,s:f,s:I,s:I,s:I}", "follow_ups_per_won_deal",
-        ratio(total(totals, "follow_ups_to_close"), total(totals, "won_deals")),
-        "attempts_before_first_contact",
-        ratio(total(totals, "attempts_before_first_contact"), total(totals, "first_contacts")),
-        "callbacks_per_voicemail",
-        ratio(total(totals, "callbacks_received"), total(totals, "voicemails_left")), "won_deals",
-        total(totals, "won_deals"), "first_contacts", total(totals, "first_contacts"),
-        "voicemails_left", total(totals, "voicemails_left"));
-    gw_reply(c->g, c->req, c->route, 200,
-             json_pack("{s:o,s:o,s:o,s:o,s:n,s:s}", "measures", measures, "by_step", steps,
-                       "by_lead_type", by_type, "totals", totals, "by_rep", "by_rep_note",
-                       "the engine's counters (common/engine/engine.h) carry no rep, so the "
-                       "measures are team-wide"));
-    free(c);
-}
-
-void gw_api_stats(gateway *g, struct evhttp_request *req, const char *route)
-{
-    gw_principal who;
-    if (gw_require(g, req, route, GW_ROLE_BIT(GW_ROLE_MANAGER), &who) != 0)
-        return;
-    struct api_ctx *c = ctx_new(g, req, route, &who);
-    if (!c)
-        return;
-    cadence_redis_batch *b = cadence_redis_batch_new();
-    for (long s = 0; b && s < g->cfg.shards; s++) {
-        char key[CADENCE_KEY_MAX];
-        cadence_keys_stats(key, (uint32_t)s);
-        const char *argv[] = {"HGETALL", key};
-        cadence_redis_batch_add_argv(b, 2, argv, NULL);
-    }
-    enum cadence_redis_status st =
-        b ? cadence_redis_batch_send(g->redis, b, on_stats, c) : CADENCE_REDIS_NOMEM;
     cadence_redis_batch_free(b);
     if (st != CADENCE_REDIS_OK)
         submit_failed(c, st);

@@ -1,6 +1,6 @@
 /*
  * console — the web console's static files (index.html, style.css and the scripts: session.js,
- * app.js, rep.js, outcome.js), read from
+ * app.js, rep.js, outcome.js, stats.js), read from
  * services/gateway/console under CADENCE_DATA_DIR on every request: no build step, no cache to
  * go stale. Only the files of the table can be served; no path from the request reaches the
  * file system. The page itself asks for a token and calls the API with it.
@@ -26,6 +26,7 @@ static const struct {
     {"/app.js", "app.js", "text/javascript; charset=utf-8"},
     {"/rep.js", "rep.js", "text/javascript; charset=utf-8"},
     {"/outcome.js", "outcome.js", "text/javascript; charset=utf-8"},
+    {"/stats.js", "stats.js", "text/javascript; charset=utf-8"},
     {"/style.css", "style.css", "text/css; charset=utf-8"},
 };
 

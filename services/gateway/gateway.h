@@ -113,7 +113,7 @@ int gw_rep_to_read(const gw_principal *who, const char *asked, char *out, size_t
 /* routes.c: the evhttp generic callback (arg: the gateway) dispatching the route table. */
 void gw_dispatch(struct evhttp_request *req, void *arg);
 
-/* Route handlers (ingest.c, api.c, console.c, sse.c). `route` is the metrics label. */
+/* Route handlers (ingest.c, api.c, stats.c, console.c, sse.c). `route` is the metrics label. */
 void gw_ingest_events(gateway *g, struct evhttp_request *req, const char *route);
 void gw_ingest_segment(gateway *g, struct evhttp_request *req, const char *route);
 void gw_ingest_mautic(gateway *g, struct evhttp_request *req, const char *route);

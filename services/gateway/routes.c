@@ -36,6 +36,7 @@ static const struct route {
     {EVHTTP_REQ_GET, 0, "/app.js", gw_console_file, "console"},
     {EVHTTP_REQ_GET, 0, "/rep.js", gw_console_file, "console"},
     {EVHTTP_REQ_GET, 0, "/outcome.js", gw_console_file, "console"},
+    {EVHTTP_REQ_GET, 0, "/stats.js", gw_console_file, "console"},
     {EVHTTP_REQ_GET, 0, "/style.css", gw_console_file, "console"},
 };
 

@@ -953,7 +953,8 @@ static enum cadence_redis_status send_apply(struct batch *b, size_t k)
     char *timeline_text = o->timeline ? json_dumps(o->timeline, JSON_COMPACT) : NULL;
     cadence_store_counter counters[CADENCE_OUTPUTS_MAX_COUNTERS];
     for (size_t i = 0; i < o->n_counters; i++)
-        counters[i] = (cadence_store_counter){o->counters[i].name, o->counters[i].delta};
+        counters[i] =
+            (cadence_store_counter){o->counters[i].name, o->counters[i].delta, o->counters[i].rep};
     cadence_store_apply_args a = {
         .shard = it->lead->shard,
         .lead_id = it->lead->lead_id,
@@ -976,6 +977,8 @@ static enum cadence_redis_status send_apply(struct batch *b, size_t k)
         .timeline_json = timeline_text,
         .counters = counters,
         .n_counters = o->n_counters,
+        .stats_day = o->stats_day,
+        .stats_retention_days = p->d.cfg->stats_retention_days,
     };
     struct apply_ctx *ctx = malloc(sizeof(*ctx));
     ctx->b = b;

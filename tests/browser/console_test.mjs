@@ -167,6 +167,11 @@ try {
   await page.getByLabel('Your access token').fill(managerToken);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#measures dd').first().waitFor({ timeout: 15000 });
+  // the history's own month (the default range is the last 30 days, which moves on)
+  await page.locator('#stats-from').fill('2026-11-01');
+  await page.locator('#stats-to').fill('2026-11-30');
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
+  await page.locator('body[data-stats-loaded="2026-11-01..2026-11-30"]').waitFor({ timeout: 15000 });
   result.chart_bars = await page.locator('#chart svg rect title').allTextContents();
   result.measures = await page.locator('#measures').innerText();
   await shot(page, 'console-manager-stats.png');

@@ -114,3 +114,28 @@ ParameterizedTest(struct bad_var *c, config, refuses_bad_values_naming_the_varia
                  err);
     cr_assert_not_null(strstr(err, c->reason), "error for %s=%s: %s", c->name, c->value, err);
 }
+
+Test(config, cluster_settings_are_checked_together)
+{
+    cadence_config c;
+    char err[512];
+    setenv("CADENCE_REDIS_URL", "redis://10.0.0.1:7000,10.0.0.2:7000", 1);
+    cr_assert_eq(cadence_config_load(&c, "worker", err, sizeof(err)), -1);
+    cr_assert(strstr(err, "CADENCE_REDIS_CLUSTER"), "%s", err);
+    setenv("CADENCE_REDIS_CLUSTER", "1", 1);
+    setenv("CADENCE_REDIS_WAIT_REPLICAS", "1", 1);
+    cr_assert_eq(cadence_config_load(&c, "worker", err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.redis.cluster, 1);
+    cr_assert_eq(c.redis.wait_replicas, 1);
+    cr_assert_eq(c.redis.nseeds, 2);
+    cadence_config_free(&c);
+    setenv("CADENCE_REDIS_URL", "redis://10.0.0.1:7000/2", 1);
+    cr_assert_eq(cadence_config_load(&c, "worker", err, sizeof(err)), -1);
+    cr_assert(strstr(err, "database 0"), "%s", err);
+    setenv("CADENCE_REDIS_URL", "unix:///run/redis.sock", 1);
+    cr_assert_eq(cadence_config_load(&c, "worker", err, sizeof(err)), -1);
+    setenv("CADENCE_REDIS_CLUSTER", "0", 1);
+    setenv("CADENCE_REDIS_URL", "redis://h:1", 1);
+    cr_assert_eq(cadence_config_load(&c, "worker", err, sizeof(err)), -1);
+    cr_assert(strstr(err, "CADENCE_REDIS_WAIT_REPLICAS"), "%s", err);
+}

@@ -105,3 +105,45 @@ ParameterizedTest(struct bad_url *c, redis_url, refuses_malformed_urls)
                  c->url);
     cr_assert_not_null(strstr(err, c->reason), "error for \"%s\" was \"%s\"", c->url, err);
 }
+
+Test(redis_url, reads_a_list_of_cluster_seed_nodes)
+{
+    cadence_redis_url u;
+    char err[256];
+    cr_assert_eq(cadence_redis_url_parse("redis://:pw@10.0.0.1:7000,10.0.0.2:7001,"
+                                         "redis://10.0.0.3,[::1]:7002",
+                                         &u, err, sizeof(err)),
+                 0, "%s", err);
+    cr_assert_eq(u.nseeds, 4);
+    cr_assert_str_eq(u.host, "10.0.0.1");
+    cr_assert_eq(u.port, 7000);
+    cr_assert_str_eq(u.password, "pw");
+    cr_assert_str_eq(u.seeds[1].host, "10.0.0.2");
+    cr_assert_eq(u.seeds[1].port, 7001);
+    cr_assert_str_eq(u.seeds[2].host, "10.0.0.3");
+    cr_assert_eq(u.seeds[2].port, 6379);
+    cr_assert_str_eq(u.seeds[3].host, "::1");
+    cr_assert_eq(u.seeds[3].port, 7002);
+    cr_assert_eq(cadence_redis_url_parse("redis://h:1", &u, err, sizeof(err)), 0);
+    cr_assert_eq(u.nseeds, 1);
+    cr_assert_str_eq(u.seeds[0].host, "h");
+}
+
+Test(redis_url, refuses_bad_seed_lists)
+{
+    cadence_redis_url u;
+    char err[256];
+    const char *bad[] = {"redis://h:1,",
+                         "redis://h:1,,h:2",
+                         "unix:///s,h:2",
+                         "redis://h:1,unix:///s",
+                         "redis://h:1,u:p@h:2",
+                         "redis://h:1,h:99999",
+                         "redis://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        cr_assert_eq(cadence_redis_url_parse(bad[i], &u, err, sizeof(err)), -1, "%s accepted",
+                     bad[i]);
+        cr_assert_neq(err[0], '\0', "%s: no reason", bad[i]);
+    }
+}

@@ -24,6 +24,7 @@ typedef struct harness {
     json_t *touches;       /* every touch scheduled, in order */
     json_t *messages;      /* every alerts/lead-status message: {"topic","value"} */
     json_t *counters;      /* name -> total */
+    json_t *cells;         /* "<stats_day> <rep> <name>" -> total */
     cadence_lead_state st; /* the state after the last event */
     int last_rc;
 } harness;
@@ -53,6 +54,7 @@ static inline void harness_init(harness *h, const char *patch_json)
     h->touches = json_array();
     h->messages = json_array();
     h->counters = json_object();
+    h->cells = json_object();
 }
 
 static inline void harness_fini(harness *h)
@@ -62,6 +64,7 @@ static inline void harness_fini(harness *h)
     json_decref(h->touches);
     json_decref(h->messages);
     json_decref(h->counters);
+    json_decref(h->cells);
     cadence_tzcache_free(h->tz);
     cadence_playbook_free(h->pb);
 }
@@ -93,6 +96,11 @@ static inline int harness_feed_json(harness *h, const char *text)
             json_int_t v = json_integer_value(json_object_get(h->counters, outs.counters[i].name));
             json_object_set_new(h->counters, outs.counters[i].name,
                                 json_integer(v + outs.counters[i].delta));
+            char *cell = g_strdup_printf("%s %s %s", outs.stats_day, outs.counters[i].rep,
+                                         outs.counters[i].name);
+            v = json_integer_value(json_object_get(h->cells, cell));
+            json_object_set_new(h->cells, cell, json_integer(v + outs.counters[i].delta));
+            g_free(cell);
         }
         if (outs.touch_action == CADENCE_TOUCH_SET) {
             json_decref(h->touch);
@@ -163,6 +171,15 @@ static inline const char *touch_str(const harness *h, const char *key)
 static inline json_int_t counter(const harness *h, const char *name)
 {
     return json_integer_value(json_object_get(h->counters, name));
+}
+
+/* A counter of one rep on one local day ("YYYY-MM-DD"). */
+static inline json_int_t cell(const harness *h, const char *day, const char *rep, const char *name)
+{
+    char *key = g_strdup_printf("%s %s %s", day, rep, name);
+    json_int_t v = json_integer_value(json_object_get(h->cells, key));
+    g_free(key);
+    return v;
 }
 
 /* Number of messages on `topic` whose value has `field` == `value` (NULL: any). */

@@ -5,6 +5,7 @@ conditions with deadlines (never a bare sleep), and stops everything it started,
 failure. Services' stderr goes to files under a per-test temp dir, and a sanitizer report in
 any of them fails the test.
 """
+import atexit
 import json
 import os
 import shutil
@@ -18,6 +19,56 @@ import time
 BIN_DIR = os.environ.get("CADENCE_BIN_DIR", os.path.join(os.path.dirname(__file__), "../../build/test"))
 SOURCE_DIR = os.environ.get("CADENCE_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def redis_cluster_wanted():
+    """CADENCE_TEST_REDIS=cluster: the tests run against a local Redis Cluster (3 masters, 3
+    replicas, scripts/redis-cluster) instead of one redis-server, and the services get
+    CADENCE_REDIS_CLUSTER=1 with every node as a seed."""
+    return os.environ.get("CADENCE_TEST_REDIS", "") == "cluster"
+
+
+_shared_cluster = None
+
+
+def _die_with_parent():
+    import ctypes
+    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _cli(port, *args):
+    return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True,
+                          timeout=30).stdout
+
+
+def _cluster_intact(c):
+    """The shared cluster still runs, with every node up and cluster_state:ok."""
+    if c["proc"].poll() is not None:
+        return False
+    return all("cluster_state:ok" in _cli(p, "CLUSTER", "INFO") for p in c["ports"])
+
+
+def _stop_cluster(c):
+    if c["proc"].poll() is None:
+        c["proc"].terminate()
+        c["proc"].wait()
+    shutil.rmtree(c["dir"], ignore_errors=True)
+
+
+def _stop_shared_cluster():
+    if _shared_cluster is not None:
+        _stop_cluster(_shared_cluster)
+
+
+atexit.register(_stop_shared_cluster)
+
+
+def _resp(args):
+    out = [f"*{len(args)}\r\n".encode()]
+    for a in args:
+        b = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+    return b"".join(out)
 
 
 def binary(name):
@@ -143,6 +194,9 @@ class Stack:
         self.dir = tempfile.mkdtemp(prefix=name + "-")
         self.procs = []  # (name, Popen, logfile path)
         self.redis_port = None
+        self.redis_ports = []     # cluster mode: every node
+        self.redis_seeds = None   # cluster mode: "127.0.0.1:P1,..."
+        self._slot_owner = {}     # cluster mode: hash tag -> master port
         self.bootstrap = None
 
     def __enter__(self):
@@ -194,6 +248,10 @@ class Stack:
             raise AssertionError(f"process {proc.args[0]} did not exit within {timeout}s of {sig}")
 
     def stop_all(self):
+        own = getattr(self, "_own_cluster", None)
+        if own is not None:
+            _stop_cluster(own)
+            self._own_cluster = None
         for _, p, _ in reversed(self.procs):
             if p.poll() is None:
                 try:
@@ -216,13 +274,101 @@ class Stack:
 
     def start_redis(self, port=None, persist=False):
         """Starts redis-server; with persist=True every write is fsynced to an AOF first, so a
-        kill -9 and restart loses nothing (for fault tests)."""
+        kill -9 and restart loses nothing (for fault tests). With CADENCE_TEST_REDIS=cluster,
+        starts a local Redis Cluster instead (see start_redis_cluster)."""
+        if redis_cluster_wanted():
+            return self.start_redis_cluster()
         self.redis_port = port or self.redis_port or free_port()
         aof = ["--appendonly", "yes", "--appendfsync", "always"] if persist else ["--appendonly", "no"]
         p = self.spawn("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
                                  "--save", "", *aof, "--dir", self.dir])
         wait_for(lambda: self.redis_ping(), what="redis-server to answer PING")
         return p
+
+    def start_redis_cluster(self, fresh=False):
+        """A local Redis Cluster (scripts/redis-cluster: 3 masters, 3 replicas, node timeout
+        1000 ms); redis_port is then its first node and redis_cli follows redirections. The
+        process shares one cluster among its tests, emptied (FLUSHALL on every master) for each;
+        fresh=True starts one for this Stack alone (for tests that kill nodes), returned as the
+        script's process (killing it stops every node)."""
+        global _shared_cluster
+        if not fresh and _shared_cluster is not None and _cluster_intact(_shared_cluster):
+            seeds, ports = _shared_cluster["seeds"], _shared_cluster["ports"]
+            for port in ports:
+                if "master" in _cli(port, "ROLE"):
+                    _cli(port, "FLUSHALL")
+                    _cli(port, "SCRIPT", "FLUSH")
+        else:
+            d = tempfile.mkdtemp(prefix="cadence-cluster-")
+            p = subprocess.Popen([os.path.join(SOURCE_DIR, "scripts", "redis-cluster"), d],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 start_new_session=True, preexec_fn=_die_with_parent)
+            seeds, ports = None, []
+            for line in p.stdout:
+                line = line.decode().strip()
+                if line.startswith("seeds="):
+                    seeds = line[6:]
+                elif line.startswith("ports="):
+                    ports = [int(x) for x in line[6:].split(",")]
+                elif line == "ready":
+                    break
+            p.stdout.close()
+            if not seeds or p.poll() is not None:
+                raise AssertionError("redis-cluster did not start")
+            c = {"proc": p, "dir": d, "seeds": seeds, "ports": ports}
+            if fresh:
+                self.procs.append(("redis-cluster", p, os.devnull))
+                self._own_cluster = c
+            else:
+                if _shared_cluster is not None:
+                    _stop_cluster(_shared_cluster)
+                _shared_cluster = c
+        self.redis_seeds, self.redis_ports = seeds, ports
+        self.redis_port = ports[0]
+        self._slot_owner = {}
+        return None
+
+    def redis_node_alive(self, port):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def redis_owner(self, key):
+        """Cluster mode: the port of the master serving `key` (asked once per hash tag)."""
+        tag = key
+        i = key.find("{")
+        if i >= 0:
+            j = key.find("}", i + 1)
+            if j > i + 1:
+                tag = key[i + 1:j]
+        if tag not in self._slot_owner:
+            for port in self.redis_ports:
+                if not self.redis_node_alive(port):
+                    continue
+                out = subprocess.run(["redis-cli", "-p", str(port), "EXISTS", key],
+                                     capture_output=True, text=True, timeout=10).stdout.strip()
+                if out.startswith("MOVED") or out.startswith("ASK"):
+                    self._slot_owner[tag] = int(out.rsplit(":", 1)[1])
+                    break
+                if "master" in subprocess.run(["redis-cli", "-p", str(port), "ROLE"],
+                                              capture_output=True, text=True, timeout=10).stdout:
+                    self._slot_owner[tag] = port
+                    break
+        return self._slot_owner[tag]
+
+    def redis_pipe(self, commands):
+        """Sends many commands (tuples of arguments) with redis-cli --pipe; in cluster mode one
+        pipe per master, each command to the master of its first key."""
+        groups = {}
+        for args in commands:
+            port = self.redis_owner(str(args[1])) if self.redis_seeds else self.redis_port
+            groups.setdefault(port, []).append(_resp(args))
+        for port, bufs in groups.items():
+            subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=b"".join(bufs),
+                           check=True, capture_output=True, timeout=60)
 
     def redis_ping(self):
         try:
@@ -233,7 +379,22 @@ class Stack:
             return False
 
     def redis_cli(self, *args):
-        out = subprocess.run(["redis-cli", "-p", str(self.redis_port), "--raw", *args],
+        """redis-cli's output. In cluster mode redirections are followed (-c), and --scan
+        visits every live node (keys found on a master and its replica count once)."""
+        if self.redis_seeds and args and args[0] == "--scan":
+            seen, found = set(), []
+            for port in self.redis_ports:
+                if not self.redis_node_alive(port):
+                    continue
+                out = subprocess.run(["redis-cli", "-p", str(port), "--raw", *args],
+                                     capture_output=True, text=True, check=True).stdout
+                for k in out.split():
+                    if k not in seen:
+                        seen.add(k)
+                        found.append(k)
+            return "\n".join(found) + ("\n" if found else "")
+        cluster = ["-c"] if self.redis_seeds else []
+        out = subprocess.run(["redis-cli", *cluster, "-p", str(self.redis_port), "--raw", *args],
                              capture_output=True, text=True, check=True)
         return out.stdout
 
@@ -272,8 +433,12 @@ class Stack:
         """The environment a cadence service needs to use this stack."""
         env = {"CADENCE_KAFKA_BROKERS": self.bootstrap or "127.0.0.1:1",
                "CADENCE_REDIS_URL": f"redis://127.0.0.1:{self.redis_port or 6379}",
+               "CADENCE_REDIS_CLUSTER": "0",
                "CADENCE_HTTP_ADDR": f"127.0.0.1:{free_port()}",
                "CADENCE_LOG_LEVEL": "info"}
+        if self.redis_seeds:
+            env["CADENCE_REDIS_URL"] = "redis://" + self.redis_seeds
+            env["CADENCE_REDIS_CLUSTER"] = "1"
         env.update({k: str(v) for k, v in extra.items()})
         return env
 

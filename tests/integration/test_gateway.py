@@ -120,7 +120,7 @@ class GatewayTest(unittest.TestCase):
         self.assertEqual(self.st.request("POST", "/v1/events/leads", ev, token="nope")[0], 401)
         self.assertEqual(self.st.request("POST", "/v1/events/leads", ev, token=self.t["ana"])[0], 403)
         self.assertEqual(self.st.request("GET", "/v1/queue")[0], 401)
-        self.assertEqual(self.st.request("GET", "/v1/stats", token=self.t["ana"])[0], 403)
+        self.assertEqual(self.st.request("GET", "/v1/stats?rep=rep.bob", token=self.t["ana"])[0], 403)
         self.assertEqual(self.st.request("GET", "/v1/queue", token=self.t["ingest"])[0], 403)
         self.assertGreaterEqual(self.st.metric("cadence_gateway_auth_failures_total") - before, 3)
 
@@ -439,13 +439,16 @@ class GatewayTest(unittest.TestCase):
         self.assertEqual(body["today"]["timezone"], "Pacific/Kiritimati")
 
     def test_stats_sum_the_shards_for_managers(self):
-        self.st.redis_cli("HSET", "cad:{s1}:stats", "attempts:zero_to_ten:0:warm", "10",
-                          "connects:zero_to_ten:0:warm", "4", "won_deals", "2", "follow_ups_to_close", "5",
-                          "voicemails_left", "8", "callbacks_received", "2", "leads:warm", "12")
-        self.st.redis_cli("HSET", "cad:{s7}:stats", "attempts:zero_to_ten:0:warm", "10",
-                          "wins:zero_to_ten:0:warm", "1", "won_deals", "2", "follow_ups_to_close", "3",
-                          "first_contacts", "4", "attempts_before_first_contact", "10")
-        status, body, _ = self.st.request("GET", "/v1/stats", token=self.t["manager"])
+        day = "2026-10-01"
+        self.st.redis_cli("HSET", f"cad:{{s1}}:stats:{day}", "rep.ana|attempts:zero_to_ten:0:warm", "10",
+                          "rep.ana|connects:zero_to_ten:0:warm", "4", "rep.ana|won_deals", "2",
+                          "rep.ana|follow_ups_to_close", "5", "rep.ana|voicemails_left", "8",
+                          "rep.ana|callbacks_received", "2", "rep.ana|leads:warm", "12")
+        self.st.redis_cli("HSET", f"cad:{{s7}}:stats:{day}", "rep.bob|attempts:zero_to_ten:0:warm", "10",
+                          "rep.bob|wins:zero_to_ten:0:warm", "1", "rep.bob|won_deals", "2",
+                          "rep.bob|follow_ups_to_close", "3", "rep.bob|first_contacts", "4",
+                          "rep.bob|attempts_before_first_contact", "10")
+        status, body, _ = self.st.request("GET", f"/v1/stats?from={day}&to={day}", token=self.t["manager"])
         self.assertEqual(status, 200, body)
         m = body["measures"]
         self.assertAlmostEqual(m["follow_ups_per_won_deal"], 2.0)
@@ -455,6 +458,7 @@ class GatewayTest(unittest.TestCase):
         self.assertEqual((row["attempts"], row["connects"], row["wins"], row["lead_type"]), (20, 4, 1, "warm"))
         self.assertAlmostEqual(row["connect_rate"], 0.2)
         self.assertEqual(body["by_lead_type"]["warm"]["leads"], 12)
+        self.assertEqual(sorted(body["by_rep"]), ["rep.ana", "rep.bob"])
 
     # ---- alerts -------------------------------------------------------------------------
 

@@ -86,7 +86,8 @@ class ConsoleBrowserTest(unittest.TestCase):
             wait_for(nurtured, timeout=30, what="the lead in nurture after the no")
 
             def connected():
-                status, body, _ = st.request("GET", "/v1/stats", token=t["manager"])
+                status, body, _ = st.request("GET", "/v1/stats?from=2026-11-01&to=2026-11-30",
+                                             token=t["manager"])
                 return status == 200 and any(r["connects"] > 0 for r in body["by_step"])
             wait_for(connected, timeout=30, what="a first conversation in the stats")
 

@@ -52,24 +52,14 @@ def touch(task_id, lead_id, rep_id, due_ms):
             "warnings": [], "moved": [], "lead": {"first_name": "Pat"}}
 
 
-def resp(*args):
-    out = [f"*{len(args)}\r\n".encode()]
-    for a in args:
-        b = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
-    return b"".join(out)
-
-
 def seed_due(st, tasks):
     """Writes (task dict, due ms) pairs as the worker does, in one redis-cli --pipe."""
-    buf = []
+    cmds = []
     for t, due_ms in tasks:
         s = shard_of(t["lead_id"])
-        buf.append(resp("ZADD", f"cad:{{s{s}}}:due", due_ms, t["task_id"]))
-        buf.append(resp("HSET", f"cad:{{s{s}}}:tasks", t["task_id"],
-                        json.dumps(t, separators=(",", ":"))))
-    subprocess.run(["redis-cli", "-p", str(st.redis_port), "--pipe"], input=b"".join(buf),
-                   check=True, capture_output=True, timeout=60)
+        cmds.append(("ZADD", f"cad:{{s{s}}}:due", due_ms, t["task_id"]))
+        cmds.append(("HSET", f"cad:{{s{s}}}:tasks", t["task_id"], json.dumps(t, separators=(",", ":"))))
+    st.redis_pipe(cmds)
 
 
 def redis_int(st, *args):

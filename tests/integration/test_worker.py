@@ -12,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Stack, TopicReader, metric, wait_for, wait_processed  # noqa: E402
+from harness import Stack, TopicReader, metric, redis_cluster_wanted, wait_for, wait_processed  # noqa: E402
 
 from confluent_kafka import Producer  # noqa: E402
 
@@ -70,12 +70,10 @@ class Feed:
 def lead_states(st):
     """{lead_id: (version, state dict)} of every lead in Redis, normalised for comparison: the
     ring of recent event ids is compared as a set (its order is arrival order)."""
-    keys = subprocess.run(["redis-cli", "-p", str(st.redis_port), "--scan", "--pattern", "cad:*:lead:*"],
-                          capture_output=True, text=True, check=True).stdout.split()
+    keys = st.redis_cli("--scan", "--pattern", "cad:*:lead:*").split()
     out = {}
     for k in keys:
-        v, s = subprocess.run(["redis-cli", "-p", str(st.redis_port), "--raw", "HMGET", k, "v", "s"],
-                              capture_output=True, text=True, check=True).stdout.splitlines()[:2]
+        v, s = st.redis_cli("HMGET", k, "v", "s").splitlines()[:2]
         state = json.loads(s)
         state["event_ids"] = sorted(state.get("event_ids", []))
         state.pop("event_ids_next", None)
@@ -201,9 +199,7 @@ class WorkerScenarioTest(unittest.TestCase):
         self.assertEqual(version, 2, "two distinct events, two applies")
         statuses = {s["event_id"] for s in self.reader.values("lead-status.v1") if s["lead_id"] == "L-3"}
         self.assertEqual(len(statuses), 2, f"enrolled + nurture, each once by id: {statuses}")
-        timeline = subprocess.run(["redis-cli", "-p", str(self.st.redis_port), "LLEN",
-                                   f"cad:{{s{self.shard('L-3')}}}:timeline:L-3"],
-                                  capture_output=True, text=True).stdout.strip()
+        timeline = self.st.redis_cli("LLEN", f"cad:{{s{self.shard('L-3')}}}:timeline:L-3").strip()
         self.assertEqual(timeline, "2")
 
     def shard(self, lead_id):
@@ -360,6 +356,42 @@ class WorkerFaultTest(unittest.TestCase):
                 reader.close()
                 self.assertEqual(st.stop(w), 0)
                 st.check_sanitizers()
+
+    @unittest.skipUnless(redis_cluster_wanted(), "needs a Redis Cluster (CADENCE_TEST_REDIS=cluster)")
+    def test_a_redis_cluster_master_killed_mid_stream_loses_and_doubles_nothing(self):
+        """kill -9 of a master serving some shards in the middle of the first phase; its replica
+        is promoted (node timeout 1 s) and the worker carries on. Writes wait for the replica
+        (CADENCE_REDIS_WAIT_REPLICAS=1), so no acknowledged apply is lost with the master."""
+        with Stack("cluster-failover") as st:
+            st.start_redis_cluster(fresh=True)  # its own: a node dies
+            st.start_devbroker(partitions=4)
+            w = st.start_worker(CADENCE_REDIS_WAIT_REPLICAS=1)
+            reader = TopicReader(st.bootstrap, ["alerts.v1", "lead-status.v1"])
+            killed = {}
+
+            def fault(phase):
+                if phase != 1:
+                    return
+                wait_for(lambda: metric(w.http_addr, "cadence_worker_events_total",
+                                        'topic="leads.v1",result="applied"') > 0, what="some progress")
+                shard = next(s for s in range(16) if st.redis_owner(f"cad:{{s{s}}}:due") != st.redis_port)
+                port = st.redis_owner(f"cad:{{s{shard}}}:due")
+                info = subprocess.run(["redis-cli", "-p", str(port), "INFO", "server"],
+                                      capture_output=True, text=True, check=True).stdout
+                pid = int(info.split("process_id:")[1].split()[0])
+                os.kill(pid, signal.SIGKILL)
+                killed["at"] = time.monotonic()
+                killed["port"] = port
+                wait_for(lambda: not st.redis_node_alive(port), what="the master gone")
+
+            run_phases(st, Feed(st.bootstrap), reader, None, during=fault)
+            print(f"every event applied and committed {time.monotonic() - killed['at']:.1f}s after "
+                  f"the kill of master :{killed['port']}", file=sys.stderr)
+            st._slot_owner.clear()
+            self.check_against_clean_run(st, reader)
+            reader.close()
+            self.assertEqual(st.stop(w), 0)
+            st.check_sanitizers()
 
     def test_three_workers_with_one_killed_lose_and_double_nothing(self):
         with Stack("three") as st:

@@ -122,7 +122,7 @@ static void assert_str(char *got, const char *want)
     free(got);
 }
 
-static const cadence_store_counter counters[] = {{"attempts", 1}, {"wins", 2}};
+static const cadence_store_counter counters[] = {{"attempts", 1, NULL}, {"wins", 2, NULL}};
 
 static cadence_store_apply_args args(const char *event_id, long version)
 {

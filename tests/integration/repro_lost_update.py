@@ -1,0 +1,84 @@
+"""Reproduces the worker's lost update (README, Reliability: "Known defect"), step by step,
+with two real workers of one group on the devbroker (one partition per topic):
+
+1. worker A applies lead L (version 1) and keeps it in its lead cache;
+2. A is stopped (SIGSTOP) past its session timeout; worker B takes the partitions over and
+   applies L's "no" (version 2, its outbox record written); B is stopped cleanly;
+3. A resumes and gets the partitions back, its cache still holding L at version 1;
+4. two visits of L arrive in one batch. A computes both from its cached state and sends both
+   applies pipelined, expecting versions 1 and 2: the first is a conflict, the second matches
+   version 2 — written by B — and replaces B's state with one that never saw the "no".
+
+Expected (what a correct worker does): L's final state holds the "no" (nurture, then the visit
+after the cool-off brings it back); shown instead: the "no" is gone from the state while its
+outbox record says it was applied. Exits 1 while the defect is there. Not registered in ctest
+(it fails until the worker is fixed); run it with
+
+    CADENCE_BIN_DIR=build/test /usr/bin/python3 tests/integration/repro_lost_update.py
+"""
+import json
+import os
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Stack, metric, wait_for, wait_processed  # noqa: E402
+from fault_load import Feed, Redis, lead, no, shard_of, visit  # noqa: E402
+
+
+
+def state(st, lead_id):
+    r = Redis(st.redis_port)
+    try:
+        v, s = r.run(("HMGET", f"cad:{{s{shard_of(lead_id)}}}:lead:{lead_id}", "v", "s"))[0]
+        return int(v or 0), json.loads(s) if s else {}
+    finally:
+        r.close()
+
+
+def main():
+    with Stack("lost-update") as st:
+        st.start_redis()
+        st.start_devbroker(partitions=1)
+        feed = Feed(st.bootstrap)
+        a = st.start_worker(name="worker-a")
+        feed.send([lead(0)])
+        wait_for(lambda: state(st, "L-0")[0] == 1, what="A applied the lead")
+        wait_processed(st.bootstrap)
+
+        a.send_signal(signal.SIGSTOP)
+        b = st.start_worker(name="worker-b")
+        feed.send([no(0)])
+        wait_for(lambda: state(st, "L-0")[0] == 2, timeout=60, what="B applied the no")
+        wait_processed(st.bootstrap)
+        assert st.stop(b) == 0
+        a.send_signal(signal.SIGCONT)
+        wait_for(lambda: metric(a.http_addr, "cadence_worker_events_total",
+                                'topic="leads.v1",result="applied"') == 1, what="A alive")
+        # A rejoins the group (its session ended) and holds the partitions again
+        wait_for(lambda: st.log_of(a).count('"msg":"partitions assigned"') >= 2, timeout=60,
+                 what="A assigned the partitions again")
+
+        a.send_signal(signal.SIGSTOP)  # both visits in one fetch, one batch
+        feed.send([visit(0, 0.5), visit(0, 40)])
+        a.send_signal(signal.SIGCONT)
+        wait_processed(st.bootstrap, timeout=60)
+
+        v, s = state(st, "L-0")
+        r = Redis(st.redis_port)
+        outbox = r.run(("EXISTS", f"cad:{{s{shard_of('L-0')}}}:ev:no-0"))[0]
+        r.close()
+        conflicts = metric(a.http_addr, "cadence_worker_conflicts_total")
+        print(f"L-0: version {v}, status {s.get('status')}, event ids {sorted(s.get('event_ids', []))}, "
+              f"no_at {s.get('no_at')}; outbox record of no-0: {bool(outbox)}; A's conflicts: {conflicts:.0f}")
+        assert st.stop(a) == 0
+        st.check_sanitizers()
+        if "no-0" not in s.get("event_ids", []):
+            print("LOST UPDATE: the no was applied (outbox record) and then overwritten")
+            return 1
+        print("the no holds: no lost update")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
