@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define APPLY_KEYS 6
-#define APPLY_FIXED_ARGS 13
+#define APPLY_KEYS 5
+#define APPLY_FIXED_ARGS 17
 
 struct apply_call {
     cadence_store_apply_cb cb;
@@ -63,7 +63,7 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
                          : a->touch == CADENCE_STORE_TOUCH_CANCEL ? "cancel"
                          : a->touch == CADENCE_STORE_TOUCH_KEEP   ? "keep"
                                                                   : NULL;
-    if (!action || !cb)
+    if (!action || !cb || !a->event_id || !*a->event_id)
         return CADENCE_REDIS_INVALID;
     size_t n = a->check_only ? 0 : a->n_counters;
     int dated = a->stats_day && *a->stats_day;
@@ -83,10 +83,9 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     call->cb = cb;
     call->arg = arg;
 
-    char k_state[CADENCE_KEY_MAX], k_ev[CADENCE_KEY_MAX], k_due[CADENCE_KEY_MAX],
-        k_tasks[CADENCE_KEY_MAX], k_tl[CADENCE_KEY_MAX], k_stats[CADENCE_KEY_MAX];
+    char k_state[CADENCE_KEY_MAX], k_due[CADENCE_KEY_MAX], k_tasks[CADENCE_KEY_MAX],
+        k_tl[CADENCE_KEY_MAX], k_stats[CADENCE_KEY_MAX];
     cadence_keys_lead_state(k_state, a->shard, a->lead_id);
-    cadence_keys_event(k_ev, a->shard, a->event_id);
     cadence_keys_due(k_due, a->shard);
     cadence_keys_tasks(k_tasks, a->shard);
     cadence_keys_timeline(k_tl, a->shard, a->lead_id);
@@ -95,25 +94,33 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     else
         cadence_keys_stats(k_stats, a->shard);
 
-    char version[32], ttl[32], due[32], cap[32], ncount[32];
+    char source[CADENCE_KEY_MAX] = "", offset[32] = "-1", floor_s[32] = "-1";
+    if (a->source_topic) {
+        snprintf(source, sizeof(source), "%s:%d", a->source_topic, (int)a->source_partition);
+        snprintf(offset, sizeof(offset), "%lld", (long long)a->source_offset);
+        snprintf(floor_s, sizeof(floor_s), "%lld", (long long)a->source_floor);
+    }
+    char version[32], due[32], cap[32], outs[32], ncount[32];
     snprintf(version, sizeof(version), "%ld", a->expected_version);
-    snprintf(ttl, sizeof(ttl), "%d", CADENCE_STORE_EVENT_RECORD_TTL_S);
+    snprintf(outs, sizeof(outs), "%d", CADENCE_STORE_OUTBOXES);
     snprintf(due, sizeof(due), "%lld", (long long)a->task_due_ms);
     snprintf(cap, sizeof(cap), "%d", CADENCE_STORE_TIMELINE_CAP);
     snprintf(ncount, sizeof(ncount), "%zu", n);
 
     int argc = 0;
     argv[argc++] = k_state;
-    argv[argc++] = k_ev;
     argv[argc++] = k_due;
     argv[argc++] = k_tasks;
     argv[argc++] = k_tl;
     argv[argc++] = k_stats;
     argv[argc++] = a->check_only ? "check" : "apply";
+    argv[argc++] = a->event_id;
+    argv[argc++] = source;
+    argv[argc++] = offset;
+    argv[argc++] = floor_s;
     argv[argc++] = version;
     argv[argc++] = a->state_json ? a->state_json : "";
     argv[argc++] = a->outbox ? a->outbox : "";
-    argv[argc++] = ttl;
     argv[argc++] = action;
     argv[argc++] = a->drop_task_id ? a->drop_task_id : "";
     argv[argc++] = a->task_id ? a->task_id : "";
@@ -121,6 +128,7 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     argv[argc++] = a->task_json ? a->task_json : "";
     argv[argc++] = a->timeline_json ? a->timeline_json : "";
     argv[argc++] = cap;
+    argv[argc++] = outs;
     argv[argc++] = ncount;
     for (size_t i = 0; i < n; i++) {
         snprintf(deltas[i], sizeof(deltas[i]), "%lld", (long long)a->counters[i].delta);
@@ -139,5 +147,51 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     free(argv);
     free(deltas);
     free(fields);
+    return st;
+}
+
+struct forget_call {
+    cadence_store_forget_cb cb;
+    void *arg;
+};
+
+static void on_forgotten(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct forget_call c = *(struct forget_call *)arg;
+    free(arg);
+    const char *why = error ? error : !reply ? "no reply" : NULL;
+    for (size_t i = 0; !why && reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++)
+        if (reply->element[i]->type == REDIS_REPLY_ERROR)
+            why = reply->element[i]->str;
+    c.cb(why, c.arg);
+}
+
+enum cadence_redis_status cadence_store_forget_outboxes(cadence_redis *r,
+                                                        const cadence_store_outbox_ref *refs,
+                                                        size_t n, cadence_store_forget_cb cb,
+                                                        void *arg)
+{
+    if (n == 0 || !cb)
+        return CADENCE_REDIS_INVALID;
+    struct forget_call *c = malloc(sizeof(*c));
+    cadence_redis_batch *b = cadence_redis_batch_new();
+    enum cadence_redis_status st = c && b ? CADENCE_REDIS_OK : CADENCE_REDIS_INVALID;
+    for (size_t i = 0; st == CADENCE_REDIS_OK && i < n; i++) {
+        char key[CADENCE_KEY_MAX], field[CADENCE_KEY_MAX];
+        cadence_keys_lead_state(key, refs[i].shard, refs[i].lead_id);
+        snprintf(field, sizeof(field), "x:%s", refs[i].event_id);
+        const char *hdel[] = {"HDEL", key, field};
+        if (cadence_redis_batch_add_argv(b, 3, hdel, NULL) != 0)
+            st = CADENCE_REDIS_INVALID;
+    }
+    if (st == CADENCE_REDIS_OK) {
+        c->cb = cb;
+        c->arg = arg;
+        st = cadence_redis_batch_send(r, b, on_forgotten, c);
+    }
+    if (st != CADENCE_REDIS_OK)
+        free(c);
+    cadence_redis_batch_free(b);
     return st;
 }

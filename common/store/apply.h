@@ -29,10 +29,19 @@ typedef struct cadence_store_apply_args {
     uint32_t shard;       /* cadence_keys_shard(lead_id, shards) */
     const char *lead_id;  /* a validated id */
     const char *event_id; /* a validated id */
-    int check_only;       /* 1: only look the event up (a replay), write nothing */
+    /* The Kafka message the event came from (source_topic NULL: none, e.g. a test). Every
+     * event of this lead from that topic and partition up to offset source_floor is applied
+     * once this one is: the store then treats any of them as a duplicate (a redelivery after
+     * a crash), however many events of the lead were in flight. */
+    const char *source_topic;
+    int32_t source_partition;
+    int64_t source_offset;
+    int64_t source_floor;
+    int check_only; /* 1: only look the event up (a replay), write nothing */
     long expected_version;
     const char *state_json; /* the lead's new state */
-    const char *outbox;     /* the outputs, recorded so a replay re-emits them */
+    const char *outbox;     /* the outputs ("[]" or NULL: none), kept with the lead's last
+                               CADENCE_STORE_OUTBOXES so a replay re-emits them */
     enum cadence_store_touch touch;
     const char *drop_task_id;              /* "" or NULL: none */
     const char *task_id;                   /* TOUCH_SET */
@@ -50,7 +59,8 @@ typedef struct cadence_store_apply_args {
 
 enum cadence_store_verdict {
     CADENCE_STORE_APPLIED,     /* written; version and unqueued are set */
-    CADENCE_STORE_DUPLICATE,   /* applied before: outbox holds what was recorded then */
+    CADENCE_STORE_DUPLICATE,   /* applied before: outbox holds what was recorded then ("" when
+                                  the lead no longer keeps it: older than its last outboxes) */
     CADENCE_STORE_NOT_APPLIED, /* check_only, and the event was never applied */
     CADENCE_STORE_CONFLICT,    /* the lead's version is not the expected one (version: its own) */
     CADENCE_STORE_FAILED,      /* no answer: error says why */
@@ -80,5 +90,26 @@ const cadence_redis_script *cadence_store_apply_script(cadence_redis *r, char *e
 enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_redis_script *script,
                                               const cadence_store_apply_args *a,
                                               cadence_store_apply_cb cb, void *arg);
+
+/* An applied event whose outputs Kafka has acknowledged. Strings borrowed for the call. */
+typedef struct cadence_store_outbox_ref {
+    uint32_t shard;
+    const char *lead_id;
+    const char *event_id;
+} cadence_store_outbox_ref;
+
+/* Called once: `error` NULL when every outbox was dropped (borrowed for the call). */
+typedef void (*cadence_store_forget_cb)(const char *error, void *arg);
+
+/*
+ * Drops the recorded outboxes of `n` applied events whose outputs Kafka acknowledged (one
+ * pipelined round trip): a redelivery of them needs no outputs again, so a lead keeps an
+ * outbox only while its outputs are in flight (and at most its last CADENCE_STORE_OUTBOXES,
+ * should this never run). Idempotent. On CADENCE_REDIS_OK `cb` is called exactly once.
+ */
+enum cadence_redis_status cadence_store_forget_outboxes(cadence_redis *r,
+                                                        const cadence_store_outbox_ref *refs,
+                                                        size_t n, cadence_store_forget_cb cb,
+                                                        void *arg);
 
 #endif

@@ -34,11 +34,6 @@ char *cadence_keys_timeline(char *buf, uint32_t shard, const char *lead_id)
     return fmt_lead(buf, shard, "timeline", lead_id);
 }
 
-char *cadence_keys_event(char *buf, uint32_t shard, const char *event_id)
-{
-    return fmt_lead(buf, shard, "ev", event_id);
-}
-
 static char *fmt_shard(char *buf, uint32_t shard, const char *kind)
 {
     snprintf(buf, CADENCE_KEY_MAX, "cad:{s%u}:%s", (unsigned)shard, kind);

@@ -6,8 +6,10 @@
  * built only from validated ids (`[A-Za-z0-9._:-]{1,64}`) or from hashes, so no input can name
  * a key outside its namespace.
  *
- *   cad:{s<N>}:lead:<lead_id>       hash: v (version), s (state JSON)      — worker
- *   cad:{s<N>}:ev:<event_id>        string: outputs of an applied event (the outbox), TTL
+ *   cad:{s<N>}:lead:<lead_id>       hash: v (version), s (state JSON), and what deduplicates
+ *                                   its events: d (last event ids), w:<topic>:<partition>
+ *                                   (offset watermarks), x:<event_id> + xr (last outboxes);
+ *                                   see lua/apply_event.lua                  — worker
  *   cad:{s<N>}:timeline:<lead_id>   list: newest-first history entries (JSON), capped
  *   cad:{s<N>}:due                  zset: task_id → due time (ms)           — worker, scheduler
  *   cad:{s<N>}:tasks                hash: task_id → touch_due JSON
@@ -43,7 +45,6 @@ uint32_t cadence_keys_shard(const char *lead_id, uint32_t shards);
 /* The per-lead keys. Each writes into `buf` (CADENCE_KEY_MAX bytes) and returns it. */
 char *cadence_keys_lead_state(char *buf, uint32_t shard, const char *lead_id);
 char *cadence_keys_timeline(char *buf, uint32_t shard, const char *lead_id);
-char *cadence_keys_event(char *buf, uint32_t shard, const char *event_id);
 
 /* The per-shard keys. */
 char *cadence_keys_due(char *buf, uint32_t shard);

@@ -25,8 +25,10 @@ extern const char cadence_lua_index_lead[];
 /* A rep's leads by name, company, email or id prefix (rep slot; lua/search_leads.lua). */
 extern const char cadence_lua_search_leads[];
 
-/* How long the apply script keeps an applied event's record (its outbox), in seconds. */
-#define CADENCE_STORE_EVENT_RECORD_TTL_S (7 * 24 * 3600)
+/* How many outboxes (the outputs of its events that had any, until the worker drops them once
+ * Kafka acknowledged them) a lead's hash keeps at most, so a redelivered event produces its
+ * outputs again. */
+#define CADENCE_STORE_OUTBOXES 4
 /* How many entries a lead's timeline keeps (the newest). */
 #define CADENCE_STORE_TIMELINE_CAP 200
 

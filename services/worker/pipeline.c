@@ -306,6 +306,14 @@ static void validate_item(worker_pipeline *p, struct item *it)
         set_dlq(it, err);
         return;
     }
+    /* A visit to a page that is not hot is no fact of the cadence (the engine would only note
+     * it): acknowledged with no Redis call at all, the cheapest event there is. */
+    if (it->ev->type == CADENCE_EVENT_SITE_VISIT &&
+        cadence_playbook_hot_weight(p->d.playbook, it->ev->url) == 0) {
+        it->state = IT_SKIP;
+        count_event(p, topic, "ignored");
+        return;
+    }
     it->state = IT_APPLY;
 }
 
@@ -802,7 +810,7 @@ static void on_applied(const cadence_store_apply_result *res, void *arg)
     apply_done_one(b);
 }
 
-/* A side write failed: the item is applied again (the event record makes that a replay,
+/* A side write failed: the item is applied again (the lead's dedupe makes that a replay,
  * which sends the side writes again). */
 static void redo_item(struct batch *b, struct item *it)
 {
@@ -884,8 +892,47 @@ static void send_side_writes(struct batch *b, struct item *it)
     }
 }
 
-static enum cadence_redis_status send_apply(struct batch *b, struct item *it)
+/* True when `o` came from the same topic and partition as `it` and is (or may be, when not
+ * yet resolved by email) of the same lead. */
+static int same_source(const struct item *it, const struct item *o)
 {
+    return (!o->lead || o->lead == it->lead) && o->topic == it->topic &&
+           o->msg->partition == it->msg->partition;
+}
+
+/*
+ * The source watermark an apply of the item at position `k` of the engine's order may set:
+ * an offset such that every event of its lead from its topic and partition up to it is
+ * applied once this one is. The lead's events ordered before it are (a version chain), and so
+ * are those of older batches; one ordered after it, or a visit not yet resolved by email (here
+ * or in the older batch), is not: the floor stays below its offset.
+ */
+static int64_t source_floor(const struct batch *b, size_t k)
+{
+    const struct item *it = &b->items[b->order[k]];
+    int64_t done = it->msg->offset, pending = INT64_MAX;
+    for (size_t j = 0; j < b->n; j++) {
+        const struct item *o = &b->items[b->order[j]];
+        if (j == k || !same_source(it, o))
+            continue;
+        int before = j < k;
+        if (before && o->lead && (o->state == IT_APPLY || o->state == IT_DONE))
+            done = o->msg->offset > done ? o->msg->offset : done;
+        else if ((!before || !o->lead) && o->state == IT_APPLY && o->msg->offset < pending)
+            pending = o->msg->offset;
+    }
+    const struct batch *older = b->p->older;
+    for (size_t j = 0; older && older != b && j < older->n; j++) {
+        const struct item *o = &older->items[j];
+        if (!o->lead && o->state == IT_APPLY && same_source(it, o) && o->msg->offset < pending)
+            pending = o->msg->offset;
+    }
+    return pending <= done ? pending - 1 : done;
+}
+
+static enum cadence_redis_status send_apply(struct batch *b, size_t k)
+{
+    struct item *it = &b->items[b->order[k]];
     worker_pipeline *p = b->p;
     const cadence_outputs *o = &it->outs;
     out_texts_free(it->made, it->n_made);
@@ -901,6 +948,10 @@ static enum cadence_redis_status send_apply(struct batch *b, struct item *it)
         .shard = it->lead->shard,
         .lead_id = it->lead->lead_id,
         .event_id = it->ev->event_id,
+        .source_topic = it->topic->name,
+        .source_partition = it->msg->partition,
+        .source_offset = it->msg->offset,
+        .source_floor = source_floor(b, k),
         .check_only = it->check_only,
         .expected_version = it->expected_version,
         .state_json = it->state_json,
@@ -941,7 +992,7 @@ static void step_apply(struct batch *b)
         /* Items of a lead behind a conflict wait for the re-read. */
         if (!it->lead || it->lead->stale || blocked(b, it))
             continue;
-        enum cadence_redis_status st = send_apply(b, it);
+        enum cadence_redis_status st = send_apply(b, k);
         if (st != CADENCE_REDIS_OK) {
             b->failed = 1;
             break;
@@ -1067,6 +1118,32 @@ static void step_produce(struct batch *b)
 
 /* ---------------------------------------------------------------- 7. offsets */
 
+static void on_forgotten(const char *error, void *arg)
+{
+    (void)arg;
+    if (error) /* the lead keeps the outbox until its later ones push it out: bounded */
+        cadence_log_json(CADENCE_LOG_DEBUG, "outboxes not dropped",
+                         json_pack("{s:s}", "error", error));
+}
+
+/* Kafka acknowledged the batch's outputs: the leads need not keep their outboxes any more. */
+static void forget_outboxes(worker_pipeline *p, const struct batch *b)
+{
+    cadence_store_outbox_ref *refs = malloc((b->n ? b->n : 1) * sizeof(*refs));
+    if (!refs)
+        abort();
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct item *it = &b->items[i];
+        if (it->state == IT_DONE && it->n_emit > 0 && it->lead)
+            refs[n++] =
+                (cadence_store_outbox_ref){it->lead->shard, it->lead->lead_id, it->ev->event_id};
+    }
+    if (n > 0 && !p->closing)
+        (void)cadence_store_forget_outboxes(p->d.redis, refs, n, on_forgotten, NULL);
+    free(refs);
+}
+
 /* Stores the offsets of the oldest produce-stage batches whose outputs are all acknowledged
  * (in batch order: a younger batch never commits past an older one still delivering). */
 static void finish_delivered(worker_pipeline *p)
@@ -1084,6 +1161,7 @@ static void finish_delivered(worker_pipeline *p)
             msgs[i] = b->items[i].msg;
         worker_consumer_store(p->d.consumer, msgs, b->n);
         free(msgs);
+        forget_outboxes(p, b);
         cadence_metrics_observe(p->d.metrics, "cadence_worker_batch_seconds", NULL,
                                 (double)(cadence_clock_mono_ns() - b->started_ns) / 1e9);
         batch_free(b);
@@ -1158,7 +1236,7 @@ worker_pipeline *worker_pipeline_new(const worker_deps *deps, char *errstr, size
     cadence_metrics *m = deps->metrics;
     cadence_metrics_declare(m, "cadence_worker_events_total", CADENCE_METRIC_COUNTER,
                             "Input events by topic and result (applied, duplicate, dlq, "
-                            "unknown_visitor)",
+                            "unknown_visitor, ignored: a visit to a page that is not hot)",
                             NULL, 0);
     cadence_metrics_declare(m, "cadence_worker_dlq_total", CADENCE_METRIC_COUNTER,
                             "Events sent to the dead-letter topic", NULL, 0);

@@ -1,10 +1,13 @@
 /*
  * The apply script (common/store/lua/apply_event.lua) against a private redis-server:
- * one event applied once, a replay returns the recorded outbox, a stale version is refused,
- * bad arguments are refused before any write, and the timeline keeps its newest 200 entries.
+ * one event applied once, a replay returns the recorded outbox, a redelivery below its
+ * source's watermark is a duplicate however old, the watermark never passes an event still to
+ * be applied, the lead's dedupe memory is bounded, a stale version is refused, bad arguments
+ * are refused before any write, and the timeline keeps its newest 200 entries.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "redis_suite.h"
@@ -12,43 +15,66 @@
 
 TestSuite(apply_script, .init = redis_suite_setup, .fini = redis_suite_teardown);
 
-/* Applies event `ev` at `version`: drops task `cancel` ("" none), sets task `task`, adds a
- * timeline entry and one counter; mode "apply". */
-static redisReply *apply_tasks(const char *ev, long version, const char *state, const char *delta,
-                               const char *cancel, const char *task)
+/* One call of the script: event `ev` from source `src` ("" none) at `offset` with `floor`,
+ * at `version`, with outputs `outbox`; drops task `cancel` ("" none), sets task `task`, adds a
+ * timeline entry and one counter. */
+struct call {
+    const char *mode, *ev, *src;
+    long offset, floor, version;
+    const char *state, *outbox, *delta, *cancel, *task;
+};
+
+static redisReply *run(struct call c)
 {
-    char evkey[96], v[24], timeline[96];
-    snprintf(evkey, sizeof evkey, "cad:{s0}:ev:%s", ev);
-    snprintf(v, sizeof v, "%ld", version);
-    snprintf(timeline, sizeof timeline, "{\"event_id\":\"%s\"}", ev);
-    char ttl[16], cap[16];
-    snprintf(ttl, sizeof ttl, "%d", CADENCE_STORE_EVENT_RECORD_TTL_S);
+    char v[24], off[24], fl[24], timeline[96], cap[16], outs[16];
+    snprintf(v, sizeof v, "%ld", c.version);
+    snprintf(off, sizeof off, "%ld", c.offset);
+    snprintf(fl, sizeof fl, "%ld", c.floor);
+    snprintf(timeline, sizeof timeline, "{\"event_id\":\"%s\"}", c.ev);
     snprintf(cap, sizeof cap, "%d", CADENCE_STORE_TIMELINE_CAP);
+    snprintf(outs, sizeof outs, "%d", CADENCE_STORE_OUTBOXES);
     const char *argv[] = {"EVAL",
                           cadence_lua_apply_event,
-                          "6",
+                          "5",
                           "cad:{s0}:lead:L1",
-                          evkey,
                           "cad:{s0}:due",
                           "cad:{s0}:tasks",
                           "cad:{s0}:timeline:L1",
                           "cad:{s0}:stats",
-                          "apply",
+                          c.mode ? c.mode : "apply",
+                          c.ev,
+                          c.src ? c.src : "",
+                          off,
+                          fl,
                           v,
-                          state,
-                          "[{\"topic\":\"alerts.v1\",\"key\":\"L1\",\"value\":{}}]",
-                          ttl,
+                          c.state ? c.state : "{}",
+                          c.outbox ? c.outbox
+                                   : "[{\"topic\":\"alerts.v1\",\"key\":\"L1\",\"value\":{}}]",
                           "set",
-                          cancel,
-                          task,
+                          c.cancel ? c.cancel : "",
+                          c.task ? c.task : "task-1",
                           "1000",
                           "{\"task_id\":\"task-1\"}",
                           timeline,
                           cap,
+                          outs,
                           "1",
                           "attempts",
-                          delta};
+                          c.delta ? c.delta : "1"};
     return cmd((int)(sizeof argv / sizeof argv[0]), argv);
+}
+
+static redisReply *apply_tasks(const char *ev, long version, const char *state, const char *delta,
+                               const char *cancel, const char *task)
+{
+    return run((struct call){.ev = ev,
+                             .offset = -1,
+                             .floor = -1,
+                             .version = version,
+                             .state = state,
+                             .delta = delta,
+                             .cancel = cancel,
+                             .task = task});
 }
 
 static redisReply *apply(const char *ev, long version, const char *state, const char *delta)
@@ -100,7 +126,7 @@ Test(apply_script, refuses_a_stale_version)
     assert_verdict(r, "conflict");
     cr_assert_str_eq(r->element[1]->str, "1");
     freeReplyObject(r);
-    r = CMD("EXISTS", "cad:{s0}:ev:e2");
+    r = CMD("HEXISTS", "cad:{s0}:lead:L1", "x:e2");
     cr_assert_eq(r->integer, 0, "a refused event leaves no record");
     freeReplyObject(r);
     cr_assert_eq(llen("cad:{s0}:timeline:L1"), 1);
@@ -156,6 +182,125 @@ Test(apply_script, tells_whether_a_dropped_task_was_never_claimed)
     cr_assert_eq(r->element[2]->integer, 0, "task-2 was claimed: its rep's queue needs the fix");
     freeReplyObject(r);
     r = CMD("HEXISTS", "cad:{s0}:tasks", "task-2");
+    cr_assert_eq(r->integer, 0);
+    freeReplyObject(r);
+}
+
+static long long hlen(void)
+{
+    redisReply *r = CMD("HLEN", "cad:{s0}:lead:L1");
+    long long n = r->integer;
+    freeReplyObject(r);
+    return n;
+}
+
+/* A crash after the apply, before the offsets were stored: the same offset comes again, long
+ * after its id left the engine's ring of ids in the state (32). */
+Test(apply_script, a_redelivery_at_or_below_the_watermark_is_a_duplicate)
+{
+    int n = 40;
+    for (int i = 0; i < n; i++) {
+        char ev[16];
+        snprintf(ev, sizeof ev, "e%d", i);
+        redisReply *r = run((struct call){.ev = ev,
+                                          .src = "leads.v1:3",
+                                          .offset = 100 + i,
+                                          .floor = 100 + i,
+                                          .version = i,
+                                          .outbox = "[]"});
+        assert_verdict(r, "ok");
+        freeReplyObject(r);
+    }
+    redisReply *r = run(
+        (struct call){.ev = "e0", .src = "leads.v1:3", .offset = 100, .floor = 100, .version = n});
+    assert_verdict(r, "dup");
+    cr_assert_str_eq(r->element[1]->str, "", "no outputs were recorded");
+    freeReplyObject(r);
+    /* the same offset of another partition is another event */
+    r = run(
+        (struct call){.ev = "f0", .src = "leads.v1:4", .offset = 100, .floor = 100, .version = n});
+    assert_verdict(r, "ok");
+    freeReplyObject(r);
+    r = CMD("HGET", "cad:{s0}:stats", "attempts");
+    cr_assert_eq(atoi(r->str), n + 1);
+    freeReplyObject(r);
+}
+
+/* A producer retry: the same event id at another offset while its outputs are unacknowledged
+ * is a duplicate, and the outbox comes back with it (once they are acknowledged, the engine's
+ * ring of ids in the state recognises the id before any write). */
+Test(apply_script, the_same_event_id_at_another_offset_is_a_duplicate)
+{
+    freeReplyObject(
+        run((struct call){.ev = "e1", .src = "visits:0", .offset = 7, .floor = 7, .version = 0}));
+    redisReply *r =
+        run((struct call){.ev = "e1", .src = "visits:0", .offset = 9, .floor = 9, .version = 1});
+    assert_verdict(r, "dup");
+    cr_assert(strstr(r->element[1]->str, "alerts.v1"), "%s", r->element[1]->str);
+    freeReplyObject(r);
+    r = run((struct call){
+        .mode = "check", .ev = "e1", .src = "visits:2", .offset = 1, .floor = 1, .version = 1});
+    assert_verdict(r, "dup");
+    freeReplyObject(r);
+    r = run((struct call){
+        .mode = "check", .ev = "e2", .src = "visits:0", .offset = 10, .floor = 10, .version = 1});
+    assert_verdict(r, "noop");
+    freeReplyObject(r);
+}
+
+/* The worker applies a lead's events in time order: offset 12 first with floor 10 (offset 11
+ * is still to come), then 11; the watermark never claims 11 before it is applied. */
+Test(apply_script, the_watermark_never_passes_an_event_still_to_be_applied)
+{
+    redisReply *r =
+        run((struct call){.ev = "late", .src = "o:1", .offset = 12, .floor = 10, .version = 0});
+    assert_verdict(r, "ok");
+    freeReplyObject(r);
+    r = run((struct call){.ev = "early", .src = "o:1", .offset = 11, .floor = 12, .version = 1});
+    assert_verdict(r, "ok");
+    freeReplyObject(r);
+    r = CMD("HGET", "cad:{s0}:lead:L1", "w:o:1");
+    cr_assert_str_eq(r->str, "12");
+    freeReplyObject(r);
+    r = run((struct call){.ev = "again", .src = "o:1", .offset = 11, .floor = 11, .version = 2});
+    assert_verdict(r, "dup");
+    freeReplyObject(r);
+}
+
+/* However many events a lead gets, its hash keeps a bounded number of ids and outboxes. */
+Test(apply_script, a_leads_dedupe_memory_is_bounded)
+{
+    int n = 100;
+    for (int i = 0; i < n; i++) {
+        char ev[16];
+        snprintf(ev, sizeof ev, "ev-%d", i);
+        redisReply *r =
+            run((struct call){.ev = ev, .src = "t:0", .offset = i, .floor = i, .version = i});
+        assert_verdict(r, "ok");
+        freeReplyObject(r);
+    }
+    /* v, s, one watermark, xr and the last outboxes (none dropped by a worker here) */
+    cr_assert_eq(hlen(), 4 + CADENCE_STORE_OUTBOXES);
+    char last[32];
+    snprintf(last, sizeof last, "x:ev-%d", n - 1);
+    redisReply *r = CMD("HEXISTS", "cad:{s0}:lead:L1", last);
+    cr_assert_eq(r->integer, 1);
+    freeReplyObject(r);
+    r = CMD("DBSIZE");
+    cr_assert_eq(r->integer, 5, "lead, due, tasks, timeline, stats: no key per event");
+    freeReplyObject(r);
+}
+
+Test(apply_script, a_malformed_event_id_is_refused)
+{
+    redisReply *r = run((struct call){.ev = "a b", .offset = -1, .floor = -1});
+    cr_assert_eq(r->type, REDIS_REPLY_ERROR);
+    cr_assert(strstr(r->str, "bad event"), "%s", r->str);
+    freeReplyObject(r);
+    r = run((struct call){.ev = "", .offset = -1, .floor = -1});
+    cr_assert_eq(r->type, REDIS_REPLY_ERROR);
+    freeReplyObject(r);
+    r = CMD("DBSIZE");
     cr_assert_eq(r->integer, 0);
     freeReplyObject(r);
 }

@@ -154,7 +154,7 @@ Test(store_ops, an_apply_writes_every_key_of_the_lead_once)
 
     char k[CADENCE_KEY_MAX];
     assert_str(get("HGET %s %s", cadence_keys_lead_state(k, a.shard, "L1"), "s"), "{\"s\":1}");
-    assert_str(get("GET %s", cadence_keys_event(k, a.shard, "e1"), NULL), "[\"out\"]");
+    assert_str(get("HGET %s %s", cadence_keys_lead_state(k, a.shard, "L1"), "x:e1"), "[\"out\"]");
     assert_str(get("ZSCORE %s %s", cadence_keys_due(k, a.shard), "task-1"), "5000");
     assert_str(get("HGET %s %s", cadence_keys_tasks(k, a.shard), "task-1"),
                "{\"task_id\":\"task-1\"}");
@@ -166,6 +166,45 @@ Test(store_ops, an_apply_writes_every_key_of_the_lead_once)
     g = apply(&a);
     cr_assert_eq(g.res.verdict, CADENCE_STORE_DUPLICATE);
     cr_assert_str_eq(g.outbox, "[\"out\"]");
+    assert_str(get("HGET %s %s", cadence_keys_stats(k, a.shard), "wins"), "2");
+}
+
+static void on_forgotten(const char *error, void *arg)
+{
+    int *done = arg;
+    *done = error ? -1 : 1;
+}
+
+/* A crash before the offsets were stored: the same message (offset) is a duplicate with its
+ * outbox; once Kafka acknowledged the outputs the worker drops the outbox, and the redelivery
+ * is still a duplicate, with nothing to produce again. */
+Test(store_ops, a_redelivery_is_a_duplicate_before_and_after_the_outbox_is_dropped)
+{
+    cadence_store_apply_args a = args("e1", 0);
+    a.source_topic = "leads.v1";
+    a.source_partition = 2;
+    a.source_offset = a.source_floor = 41;
+    cr_assert_eq(apply(&a).res.verdict, CADENCE_STORE_APPLIED);
+    cadence_store_apply_args again = a;
+    again.expected_version = 1;
+    struct got g = apply(&again);
+    cr_assert_eq(g.res.verdict, CADENCE_STORE_DUPLICATE);
+    cr_assert_str_eq(g.outbox, "[\"out\"]");
+
+    cadence_store_outbox_ref ref = {a.shard, "L1", "e1"};
+    int done = 0;
+    cr_assert_eq(cadence_store_forget_outboxes(F.r, &ref, 1, on_forgotten, &done),
+                 CADENCE_REDIS_OK);
+    RUN_UNTIL(done != 0);
+    cr_assert_eq(done, 1);
+    char k[CADENCE_KEY_MAX];
+    redisReply *r =
+        redisCommand(F.sync, "HEXISTS %s x:e1", cadence_keys_lead_state(k, a.shard, "L1"));
+    cr_assert_eq(r->integer, 0);
+    freeReplyObject(r);
+    g = apply(&again);
+    cr_assert_eq(g.res.verdict, CADENCE_STORE_DUPLICATE);
+    cr_assert_str_eq(g.outbox, "");
     assert_str(get("HGET %s %s", cadence_keys_stats(k, a.shard), "wins"), "2");
 }
 
