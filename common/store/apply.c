@@ -1,5 +1,6 @@
 /* apply — see apply.h; the script's contract is the header of lua/apply_event.lua. */
 #include "store/apply.h"
+#include "base/id.h"
 #include "store/keys.h"
 #include "store/scripts.h"
 #include "store/stats.h"
@@ -63,7 +64,8 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
                          : a->touch == CADENCE_STORE_TOUCH_CANCEL ? "cancel"
                          : a->touch == CADENCE_STORE_TOUCH_KEEP   ? "keep"
                                                                   : NULL;
-    if (!action || !cb || !a->event_id || !*a->event_id)
+    if (!action || !cb || !a->event_id || !*a->event_id ||
+        (a->after_event_id && !cadence_id_valid(a->after_event_id)))
         return CADENCE_REDIS_INVALID;
     size_t n = a->check_only ? 0 : a->n_counters;
     int dated = a->stats_day && *a->stats_day;
@@ -100,8 +102,11 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
         snprintf(offset, sizeof(offset), "%lld", (long long)a->source_offset);
         snprintf(floor_s, sizeof(floor_s), "%lld", (long long)a->source_floor);
     }
-    char version[32], due[32], cap[32], outs[32], ncount[32];
-    snprintf(version, sizeof(version), "%ld", a->expected_version);
+    char version[32 + CADENCE_ID_SIZE], due[32], cap[32], outs[32], ncount[32];
+    if (a->after_event_id && a->after_event_id[0])
+        snprintf(version, sizeof(version), "%ld %s", a->expected_version, a->after_event_id);
+    else
+        snprintf(version, sizeof(version), "%ld", a->expected_version);
     snprintf(outs, sizeof(outs), "%d", CADENCE_STORE_OUTBOXES);
     snprintf(due, sizeof(due), "%lld", (long long)a->task_due_ms);
     snprintf(cap, sizeof(cap), "%d", CADENCE_STORE_TIMELINE_CAP);

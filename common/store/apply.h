@@ -39,6 +39,10 @@ typedef struct cadence_store_apply_args {
     int64_t source_floor;
     int check_only; /* 1: only look the event up (a replay), write nothing */
     long expected_version;
+    /* NULL, or the event whose apply (sent before this one, its reply not yet in) must have
+     * written expected_version: else this apply is a conflict, not an overwrite of another
+     * worker's write. */
+    const char *after_event_id;
     const char *state_json; /* the lead's new state */
     const char *outbox;     /* the outputs ("[]" or NULL: none), kept with the lead's last
                                CADENCE_STORE_OUTBOXES so a replay re-emits them */

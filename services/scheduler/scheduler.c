@@ -73,7 +73,7 @@ struct scheduler {
     scheduler_deps d;
     uint32_t shards;
     cadence_store_due_scripts scripts;
-    cadence_redeliver *out;           /* publishes touches (a failed delivery is left to the lease) */
+    cadence_redeliver *out; /* publishes touches (a failed delivery is left to the lease) */
     cadence_store_capacity *capacity; /* NULL: no rep capacity */
     cadence_tzcache *tz;
     long rep_capacity;       /* touches per rep per day (0 = no limit) */
@@ -493,8 +493,8 @@ static void defer(struct task *t)
 {
     scheduler *s = t->s;
     if (!t->moved_json) {
-        t->moved_due =
-            scheduler_plan_next_business_day(s->d.playbook, s->tz, t->cls.zone, cadence_clock_now_ms());
+        t->moved_due = scheduler_plan_next_business_day(s->d.playbook, s->tz, t->cls.zone,
+                                                        cadence_clock_now_ms());
         if (t->moved_due > 0)
             t->moved_json = scheduler_plan_move(t->json, t->len, t->moved_due, s->d.playbook, s->tz,
                                                 t->cls.zone, "rep_capacity");
@@ -670,7 +670,8 @@ static void take(scheduler *s, uint32_t shard, int64_t lease_ms, const cadence_s
         t->step = STEP_PUBLISH;
         if (s->capacity &&
             scheduler_plan_touch_class(t->json, t->len, &t->cls, why, sizeof(why)) == 0 &&
-            scheduler_plan_rep_day(s->d.playbook, s->tz, t->cls.zone, cadence_clock_now_ms(), t->cls.day) == 0) {
+            scheduler_plan_rep_day(s->d.playbook, s->tz, t->cls.zone, cadence_clock_now_ms(),
+                                   t->cls.day) == 0) {
             /* decided with the rest of this claim (admit_claimed) */
             t->cls.id = t->id;
             t->step = STEP_ADMIT;

@@ -37,6 +37,9 @@ struct lead {
     cadence_lead_state *st; /* owned */
     int stale;              /* must be read again (new batch, conflict or Redis failure) */
     int uncacheable;        /* st may not be what Redis holds at `version`: not cached */
+    /* This compute pass: the event (borrowed) of the lead's last computed apply, sent with the
+     * next one's so that Redis refuses that one unless it was applied (store/apply.h). */
+    const char *chain_event_id;
 };
 
 /* One output message as text: what the outbox records and the producer sends. All owned. */
@@ -56,7 +59,8 @@ struct item {
     int computed;
     int check_only; /* the engine saw a replay: only look the event up */
     long expected_version;
-    char *state_json; /* owned */
+    const char *after_event_id; /* borrowed: the apply this one is chained to (NULL: none) */
+    char *state_json;           /* owned */
     cadence_outputs outs;
     struct out_text *made; /* this attempt's outputs as text (owned; built by send_apply) */
     size_t n_made;
@@ -606,6 +610,9 @@ static void step_read(struct batch *b)
 static void compute(struct batch *b)
 {
     worker_pipeline *p = b->p;
+    /* A pass starts from states Redis confirmed (read, cached or applied by us). */
+    for (size_t i = 0; i < b->n_leads; i++)
+        b->leads[i].chain_event_id = NULL;
     for (size_t k = 0; k < b->n; k++) {
         struct item *it = &b->items[b->order[k]];
         /* Not yet: an unresolved visit, a lead behind a conflict, or a lead the older batch
@@ -630,6 +637,8 @@ static void compute(struct batch *b)
         }
         l->has_state = 1;
         it->expected_version = l->version++;
+        it->after_event_id = l->chain_event_id;
+        l->chain_event_id = it->ev->event_id;
         it->state_json = cadence_lead_state_to_json(l->st);
         if (!it->state_json) {
             cadence_log_json(CADENCE_LOG_ERROR, "out of memory serialising a state", NULL);
@@ -954,6 +963,7 @@ static enum cadence_redis_status send_apply(struct batch *b, size_t k)
         .source_floor = source_floor(b, k),
         .check_only = it->check_only,
         .expected_version = it->expected_version,
+        .after_event_id = it->after_event_id,
         .state_json = it->state_json,
         .outbox = outbox,
         .touch = o->touch_action == CADENCE_TOUCH_SET      ? CADENCE_STORE_TOUCH_SET

@@ -22,12 +22,16 @@ struct call {
     const char *mode, *ev, *src;
     long offset, floor, version;
     const char *state, *outbox, *delta, *cancel, *task;
+    const char *after; /* a chained apply: the event that must have written `version` */
 };
 
 static redisReply *run(struct call c)
 {
-    char v[24], off[24], fl[24], timeline[96], cap[16], outs[16];
-    snprintf(v, sizeof v, "%ld", c.version);
+    char v[96], off[24], fl[24], timeline[96], cap[16], outs[16];
+    if (c.after)
+        snprintf(v, sizeof v, "%ld %s", c.version, c.after);
+    else
+        snprintf(v, sizeof v, "%ld", c.version);
     snprintf(off, sizeof off, "%ld", c.offset);
     snprintf(fl, sizeof fl, "%ld", c.floor);
     snprintf(timeline, sizeof timeline, "{\"event_id\":\"%s\"}", c.ev);
@@ -130,6 +134,46 @@ Test(apply_script, refuses_a_stale_version)
     cr_assert_eq(r->integer, 0, "a refused event leaves no record");
     freeReplyObject(r);
     cr_assert_eq(llen("cad:{s0}:timeline:L1"), 1);
+}
+
+/* Two workers: ours sends e1 (expects 0) and e2 chained to it (expects 1 after e1) together,
+ * while the other worker's e-other already wrote version 1. e1 is refused; e2 must be too,
+ * not overwrite e-other's write because the version number matches. */
+Test(apply_script, a_chained_apply_after_a_refused_one_is_refused_too)
+{
+    freeReplyObject(apply("e-other", 0, "{\"by\":\"other\"}", "1"));
+    redisReply *r = apply("e1", 0, "{\"by\":\"us-1\"}", "1");
+    assert_verdict(r, "conflict");
+    freeReplyObject(r);
+    r = run((struct call){.ev = "e2",
+                          .offset = -1,
+                          .floor = -1,
+                          .version = 1,
+                          .state = "{\"by\":\"us-2\"}",
+                          .after = "e1"});
+    assert_verdict(r, "conflict");
+    freeReplyObject(r);
+    r = CMD("HGET", "cad:{s0}:lead:L1", "s");
+    cr_assert_str_eq(r->str, "{\"by\":\"other\"}", "the other worker's write stands");
+    freeReplyObject(r);
+    /* The same chain when its first apply goes through: both apply. */
+    r = run((struct call){.ev = "e3",
+                          .offset = -1,
+                          .floor = -1,
+                          .version = 1,
+                          .state = "{\"by\":\"us-3\"}",
+                          .after = "e-other"});
+    assert_verdict(r, "ok");
+    freeReplyObject(r);
+    r = run((struct call){.ev = "e4",
+                          .offset = -1,
+                          .floor = -1,
+                          .version = 2,
+                          .state = "{\"by\":\"us-4\"}",
+                          .after = "e3"});
+    assert_verdict(r, "ok");
+    cr_assert_str_eq(r->element[1]->str, "3");
+    freeReplyObject(r);
 }
 
 Test(apply_script, bad_arguments_write_nothing)
@@ -279,8 +323,8 @@ Test(apply_script, a_leads_dedupe_memory_is_bounded)
         assert_verdict(r, "ok");
         freeReplyObject(r);
     }
-    /* v, s, one watermark, xr and the last outboxes (none dropped by a worker here) */
-    cr_assert_eq(hlen(), 4 + CADENCE_STORE_OUTBOXES);
+    /* v, s, e, one watermark, xr and the last outboxes (none dropped by a worker here) */
+    cr_assert_eq(hlen(), 5 + CADENCE_STORE_OUTBOXES);
     char last[32];
     snprintf(last, sizeof last, "x:ev-%d", n - 1);
     redisReply *r = CMD("HEXISTS", "cad:{s0}:lead:L1", last);

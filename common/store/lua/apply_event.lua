@@ -9,7 +9,9 @@
 --       5 floor: an offset such that every event of this lead from that source up to it is
 --         applied once this one is (the worker applies a lead's events in time order, so it is
 --         below the offset while an earlier offset of the lead is still to come, and may be
---         above it when later offsets went first), 6 expected version, 7 new state JSON, 8 outputs JSON ("" or "[]": none),
+--         above it when later offsets went first), 6 expected version, optionally followed by a
+--         space and the id of the event whose apply must have written that version (a
+--         chained apply, see below), 7 new state JSON, 8 outputs JSON ("" or "[]": none),
 --       9 touch action ("keep", "set", "cancel"), 10 task id to drop ("" none), 11 new task id,
 --       12 new task due (Unix ms), 13 new task JSON, 14 timeline entry JSON ("" none),
 --       15 timeline cap, 16 outboxes kept, 17 number of counters N, then N pairs of
@@ -25,7 +27,13 @@
 --              produces them again), until the worker drops it once Kafka acknowledged them;
 --              xr lists these ids " id1 id2 … " and keeps at most ARGV[16] (the oldest is
 --              dropped), should a worker die before dropping them
+--   e          the id of the event the last write applied
 -- So the memory of deduplication is bounded per lead, not per event.
+--
+-- A chained apply: a worker sends a lead's events of one batch together, the second expecting
+-- the version the first writes. Should the first be refused (another worker wrote that version
+-- first), the second would find the version it expects and overwrite the other worker's write;
+-- so the second names the first's event id and is refused unless `e` holds it.
 --
 -- An event is a duplicate when its offset is at or below its source's watermark or it has an
 -- outbox. Returns {"dup", outbox or ""} for a duplicate, {"noop", ""} for
@@ -40,14 +48,15 @@ if not offset or not floor or id == '' or string.find(id, ' ', 1, true) then
   return redis.error_reply('ERR cadence apply: bad event')
 end
 local wfield = 'w:' .. src
-local cur = redis.call('HMGET', KEYS[1], 'v', wfield, 'x:' .. id, 'xr')
+local cur = redis.call('HMGET', KEYS[1], 'v', wfield, 'x:' .. id, 'xr', 'e')
 local wm, outbox = tonumber(cur[2] or '-1'), cur[3]
 if outbox or (src ~= '' and offset >= 0 and offset <= wm) then
   return {'dup', outbox or ''}
 end
 if ARGV[1] == 'check' then return {'noop', ''} end
 if ARGV[1] ~= 'apply' then return redis.error_reply('ERR cadence apply: bad mode') end
-local expected = tonumber(ARGV[6])
+local exp_v, after = string.match(ARGV[6], '^(%-?%d+) ?(.*)$')
+local expected = tonumber(exp_v)
 local cap, keep_outs, n = tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[17])
 if not expected or not cap or not keep_outs or keep_outs < 0 or not n or #ARGV ~= 17 + 2 * n then
   return redis.error_reply('ERR cadence apply: bad arguments')
@@ -66,7 +75,7 @@ for i = 1, n do
   end
 end
 local v = tonumber(cur[1] or '0')
-if v ~= expected then return {'conflict', tostring(v)} end
+if v ~= expected or (after ~= '' and cur[5] ~= after) then return {'conflict', tostring(v)} end
 
 -- " a b c " + id, less the oldest while more than `keep` are held
 local function push(list, item, keep)
@@ -81,7 +90,7 @@ local function push(list, item, keep)
   return list, dropped
 end
 
-local fields = {'v', v + 1, 's', ARGV[7]}
+local fields = {'v', v + 1, 's', ARGV[7], 'e', id}
 if src ~= '' and floor > wm then
   fields[#fields + 1] = wfield
   fields[#fields + 1] = floor
