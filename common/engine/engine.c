@@ -595,6 +595,11 @@ static void enrol(run *r, int64_t at, const char *reason)
     count(r, 1, "enrolled:%s:%s", cd->name, st->lead_type);
 }
 
+int cadence_engine_visit_is_noise(const cadence_playbook *pb, const cadence_event *ev)
+{
+    return ev->type == CADENCE_EVENT_SITE_VISIT && cadence_playbook_hot_weight(pb, ev->url) == 0;
+}
+
 static void apply_any(run *r, const cadence_event *ev);
 static void settle_touch(run *r);
 
@@ -1631,7 +1636,7 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
      * state, a function of the events alone). Freshness is judged on the lead's own
      * timeline, never against the arrival time: a trigger is stale when the lead's history
      * has moved on past it, so a delayed partition decides as the time-order run does. */
-    if (ev->occurred_at > out->clock)
+    if (ev->occurred_at > out->clock && !cadence_engine_visit_is_noise(pb, ev))
         out->clock = ev->occurred_at;
     r.now = out->clock;
     if (!out->has_lead && ev->type != CADENCE_EVENT_LEAD)

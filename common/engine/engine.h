@@ -166,4 +166,11 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
 void cadence_engine_id(const char *lead_id, const char *event_id, const char *kind, char *out,
                        size_t out_size);
 
+/*
+ * 1 when `ev` is a visit to a page that is not hot: no fact of the cadence. The engine only
+ * notes it in the timeline and it does not move the lead's clock (the freshness of triggers),
+ * so a worker may acknowledge it without applying it and still decide as the engine does.
+ */
+int cadence_engine_visit_is_noise(const cadence_playbook *pb, const cadence_event *ev);
+
 #endif

@@ -311,9 +311,9 @@ static void validate_item(worker_pipeline *p, struct item *it)
         return;
     }
     /* A visit to a page that is not hot is no fact of the cadence (the engine would only note
-     * it): acknowledged with no Redis call at all, the cheapest event there is. */
-    if (it->ev->type == CADENCE_EVENT_SITE_VISIT &&
-        cadence_playbook_hot_weight(p->d.playbook, it->ev->url) == 0) {
+     * it, and it does not move the lead's clock): acknowledged with no Redis call at all, the
+     * cheapest event there is. */
+    if (cadence_engine_visit_is_noise(p->d.playbook, it->ev)) {
         it->state = IT_SKIP;
         count_event(p, topic, "ignored");
         return;

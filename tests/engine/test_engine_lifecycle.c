@@ -446,7 +446,7 @@ Test(engine_calendars, an_unknown_zone_is_an_invalid_event_not_new_york)
 Test(engine_freshness, a_late_no_never_raises_a_stale_revisit)
 {
     static const struct {
-        const char *later; /* an event the lead saw after the view (NULL none) */
+        const char *later; /* a dial the lead saw after the view (NULL none) */
         int alerts;
     } cases[] = {
         {NULL, 1},                   /* the view is the newest thing: fresh */
@@ -458,13 +458,28 @@ Test(engine_freshness, a_late_no_never_raises_a_stale_revisit)
         harness_init(&h, NULL);
         harness_lead(&h, "l", "2026-10-05T12:00:00Z", "cold", 60, "America/New_York");
         harness_visit(&h, "v", "2026-10-09T15:00:00Z", "/pricing");
-        if (cases[i].later)
-            harness_visit(&h, "v-later", cases[i].later, "/blog");
+        if (cases[i].later) /* a dial that reached nobody (a visit to a page that is not hot
+                             * would not do: it does not move the lead's clock) */
+            outcome_on(&h, "d-later", cases[i].later, "call", "no_answer", NULL);
         outcome_on(&h, "n", "2026-10-07T15:00:00Z", "call", "not_interested", NULL);
         cr_assert_eq(messages_with(&h, CADENCE_TOPIC_ALERTS, "reason", "former_no_revisit"),
                      cases[i].alerts, "case %zu", i);
         harness_fini(&h);
     }
+}
+
+/* A visit to a page that is not hot does not move the lead's clock: the worker acknowledges
+ * such visits without applying them, and must decide as the engine does. */
+Test(engine_freshness, a_visit_to_a_page_that_is_not_hot_keeps_a_view_fresh)
+{
+    harness h;
+    harness_init(&h, NULL);
+    harness_lead(&h, "l", "2026-10-05T12:00:00Z", "cold", 60, "America/New_York");
+    harness_visit(&h, "v", "2026-10-09T15:00:00Z", "/pricing");
+    harness_visit(&h, "v-blog", "2026-10-09T20:00:00Z", "/blog"); /* 5 h later */
+    outcome_on(&h, "n", "2026-10-07T15:00:00Z", "call", "not_interested", NULL);
+    cr_assert_eq(messages_with(&h, CADENCE_TOPIC_ALERTS, "reason", "former_no_revisit"), 1);
+    harness_fini(&h);
 }
 
 /* --- playbook warnings ------------------------------------------------------------------- */
