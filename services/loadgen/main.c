@@ -5,18 +5,36 @@
  * acknowledged by Kafka) and the visit → alert latency (p50/p99) seen by an alert consumer.
  *
  * The mix: a prelude of leads (30 % of them then say "no", the rest get a first no-answer),
- * then the measured stream: call outcomes (40 %), ordinary page views (40 %) and hot page views
- * (20 %, each on a lead not yet alerted, so each one raises exactly one alert: former_no_revisit
- * for the "no"s, hot_page_active for the others). Production is paced at --rate events/s, or as
- * fast as possible with --rate 0. Event ids carry a run id, so runs never collide.
+ * then the measured stream, drawn event by event from one of two mixes (--mix):
+ *   default  call outcomes 40 %, ordinary page views 40 %, hot page views 20 %
+ *   visits   call outcomes  5 %, ordinary page views 90 %, hot page views  5 % — the feed of a
+ *            marketing-automation tool, mostly page views of pages that are not hot (blog)
+ * A hot page view (pricing, demo) is on a lead not yet alerted, so each one raises exactly one
+ * alert (former_no_revisit for the "no"s, hot_page_active for the others); once every lead of
+ * the prelude has had its hot view, further draws of a hot view become ordinary page views, so
+ * the hot share is at most --leads events. Ordinary page views and outcomes are on random leads.
+ * Production is paced at --rate events/s, or as fast as possible with --rate 0. Event ids carry
+ * a run id, so runs never collide.
+ *
+ * Two ways to take the producer out of the throughput figure (on two cores, producing as fast
+ * as possible competes with the consumer it measures):
+ *   --produce-only   produce the prelude and the stream, report how fast, wait for nothing:
+ *                    the load generator and the broker alone, no consumer needed.
+ *   --pause PIDS     backlog mode: once the group has committed the prelude, stop the consumer
+ *                    processes PIDS (SIGSTOP), produce the whole stream, resume them (SIGCONT)
+ *                    and time from there until the group has committed everything. The
+ *                    consumers keep their group membership (the stream must be produced within
+ *                    their session timeout); visit→alert latency then includes the backlog.
  */
 #include <errno.h>
 #include <glib.h>
 #include <librdkafka/rdkafka.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "base/clock.h"
@@ -32,6 +50,20 @@ struct opts {
     long leads;  /* leads in the prelude */
     long wait_s; /* how long to wait for the worker and the alerts afterwards */
     const char *group;
+    const char *mix;   /* "default" or "visits" */
+    int produce_only;  /* produce, report, wait for nothing */
+    const char *pause; /* comma-separated consumer pids to SIGSTOP while the stream is produced */
+};
+
+/* Shares of the measured stream, in percent: outcomes, then ordinary views, the rest hot. */
+struct mix {
+    const char *name;
+    long outcome_pct, ordinary_pct;
+};
+
+static const struct mix MIXES[] = {
+    {"default", 40, 40},
+    {"visits", 5, 90},
 };
 
 static int64_t now_us(void)
@@ -48,7 +80,8 @@ static void usage(FILE *out)
 {
     fprintf(
         out,
-        "usage: cadence-loadgen [--rate N] [--events N] [--leads N] [--wait S]\n"
+        "usage: cadence-loadgen [--rate N] [--events N] [--leads N] [--wait S] [--group G]\n"
+        "                       [--mix default|visits] [--produce-only | --pause PID[,PID...]]\n"
         "\n"
         "Produces a realistic event mix to the cadence input topics, consumes alerts.v1, and\n"
         "reports worker throughput (events/s until the worker group committed them all) and\n"
@@ -59,7 +92,17 @@ static void usage(FILE *out)
         "  --events N   events in the measured stream (default 50000)\n"
         "  --leads N    leads in the prelude (default: a fifth of --events)\n"
         "  --wait S     seconds to wait for processing and alerts (default 120)\n"
-        "  --group G    the workers' consumer group (default cadence-worker)\n\n");
+        "  --group G    the workers' consumer group (default cadence-worker)\n"
+        "  --mix M      the measured stream's mix (default: default):\n"
+        "                 default  call outcomes 40 %%, ordinary page views 40 %%, hot views 20 %%\n"
+        "                 visits   call outcomes 5 %%, ordinary page views 90 %%, hot views 5 %%\n"
+        "               (ordinary: a blog page; hot: /pricing or /demo/book, each on a lead not\n"
+        "               yet alerted, so at most --leads of them; further ones become ordinary)\n"
+        "  --produce-only  produce the prelude and the stream as fast as --rate allows, report\n"
+        "               how fast, and wait for no consumer (the generator and broker alone)\n"
+        "  --pause PIDS backlog mode: after the prelude is committed, SIGSTOP the consumer\n"
+        "               processes PIDS (comma-separated), produce the whole stream, SIGCONT them\n"
+        "               and time from there until the group has committed everything\n\n");
     cadence_config_print_help(out, "loadgen");
 }
 
@@ -180,6 +223,32 @@ static int64_t backlog(rd_kafka_t *rk, rd_kafka_t *group_rk)
     return total;
 }
 
+/* Parses "PID[,PID...]" into pids (at most max); -1 on anything else or a pid not signalable. */
+static int parse_pids(const char *v, pid_t *pids, int max)
+{
+    int n = 0;
+    const char *p = v;
+    while (p && *p) {
+        char *end = NULL;
+        errno = 0;
+        long x = strtol(p, &end, 10);
+        if (errno || end == p || x <= 1 || (*end && *end != ',') || n == max ||
+            kill((pid_t)x, 0) != 0)
+            return -1;
+        pids[n++] = (pid_t)x;
+        p = *end ? end + 1 : end;
+    }
+    return n > 0 ? n : -1;
+}
+
+static void signal_all(const pid_t *pids, int n, int sig)
+{
+    for (int i = 0; i < n; i++)
+        if (kill(pids[i], sig) != 0)
+            fprintf(stderr, "cadence-loadgen: kill(%ld, %d): %s\n", (long)pids[i], sig,
+                    strerror(errno));
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -223,7 +292,7 @@ static rd_kafka_t *client(const cadence_config *cfg, rd_kafka_type_t type, const
 
 int main(int argc, char **argv)
 {
-    struct opts o = {5000, 50000, 0, 120, "cadence-worker"};
+    struct opts o = {5000, 50000, 0, 120, "cadence-worker", "default", 0, NULL};
     const struct {
         const char *flag;
         long min, max;
@@ -244,6 +313,18 @@ int main(int argc, char **argv)
             o.group = argv[++i];
             continue;
         }
+        if (strcmp(argv[i], "--mix") == 0 && v) {
+            o.mix = argv[++i];
+            continue;
+        }
+        if (strcmp(argv[i], "--pause") == 0 && v) {
+            o.pause = argv[++i];
+            continue;
+        }
+        if (strcmp(argv[i], "--produce-only") == 0) {
+            o.produce_only = 1;
+            continue;
+        }
         size_t k = 0;
         while (k < sizeof(flags) / sizeof(flags[0]) && strcmp(argv[i], flags[k].flag) != 0)
             k++;
@@ -257,6 +338,22 @@ int main(int argc, char **argv)
     }
     if (o.leads == 0)
         o.leads = o.events / 5 > 0 ? o.events / 5 : 1;
+    const struct mix *mix = NULL;
+    for (size_t k = 0; k < sizeof(MIXES) / sizeof(MIXES[0]); k++)
+        if (strcmp(o.mix, MIXES[k].name) == 0)
+            mix = &MIXES[k];
+    if (!mix) {
+        fprintf(stderr, "cadence-loadgen: --mix must be default or visits, not \"%s\"\n", o.mix);
+        return 2;
+    }
+    pid_t paused[64];
+    int npaused = 0;
+    if (o.pause && (o.produce_only || (npaused = parse_pids(o.pause, paused, 64)) < 0)) {
+        fprintf(stderr,
+                "cadence-loadgen: --pause takes running pids (PID[,PID...], at most 64) and "
+                "no --produce-only\n");
+        return 2;
+    }
 
     cadence_config cfg;
     cadence_config_load_or_exit(&cfg, "loadgen");
@@ -317,21 +414,23 @@ int main(int argc, char **argv)
     }
     rd_kafka_flush(g.producer, 60000);
     int64_t prelude_events = g.produced;
-    while (backlog(g.producer, group_rk) > 0 && now_us() - t0 < o.wait_s * 1000000LL)
+    while (!o.produce_only && backlog(g.producer, group_rk) > 0 &&
+           now_us() - t0 < o.wait_s * 1000000LL)
         drain_alerts(consumer, &g, lat);
     g_array_set_size(lat, 0); /* warm_inbound alerts of the prelude are not visit latency */
     g_hash_table_remove_all(g.sent_at);
 
-    /* The measured stream. */
+    /* The measured stream (backlog mode: with the consumers stopped). */
+    signal_all(paused, npaused, SIGSTOP);
     long hot_next = 0;
     int64_t start = now_us();
     for (long n = 0; n < o.events; n++) {
         long r = (long)(rand_r(&g.seed) % 100);
         long lead = (long)(rand_r(&g.seed) % (unsigned)o.leads);
         time_t at = (time_t)cadence_clock_now_s();
-        if (r < 40)
+        if (r < mix->outcome_pct)
             outcome_event(&g, lead, n + 1, r % 2 ? "no_answer" : "voicemail_left", at - 3600);
-        else if (r < 80 || hot_next >= o.leads)
+        else if (r < mix->outcome_pct + mix->ordinary_pct || hot_next >= o.leads)
             visit_event(&g, lead, n, 0, at);
         else
             visit_event(&g, hot_next++, n, 1, at);
@@ -348,8 +447,28 @@ int main(int argc, char **argv)
             drain_alerts(consumer, &g, lat);
         }
     }
-    rd_kafka_flush(g.producer, 60000);
+    int flushed = rd_kafka_flush(g.producer, 60000) == RD_KAFKA_RESP_ERR_NO_ERROR;
     int64_t produced_at = now_us();
+    double produce_secs = (double)(produced_at - start) / 1e6;
+    if (npaused > 0) {
+        signal_all(paused, npaused, SIGCONT);
+        start = produced_at; /* the consumers' time starts now, with the whole stream waiting */
+    }
+    if (o.produce_only) {
+        printf("{\"mix\":\"%s\",\"mode\":\"produce-only\",\"rate_target\":%ld,\"events\":%ld,"
+               "\"prelude_events\":%lld,\"hot_visits\":%ld,\"produce_seconds\":%.3f,"
+               "\"produced_per_s\":%.0f}\n",
+               mix->name, o.rate, o.events, (long long)prelude_events, hot_next, produce_secs,
+               (double)o.events / produce_secs);
+        fflush(stdout);
+        g_array_free(lat, TRUE);
+        g_hash_table_destroy(g.sent_at);
+        rd_kafka_destroy(g.producer);
+        (void)group_rk; /* not destroyed, as below */
+        (void)consumer;
+        cadence_config_free(&cfg);
+        return flushed ? 0 : 1;
+    }
     int64_t left = -1;
     while (now_us() - produced_at < o.wait_s * 1000000LL) {
         drain_alerts(consumer, &g, lat);
@@ -379,11 +498,14 @@ int main(int argc, char **argv)
     double p50 = lat->len ? (double)g_array_index(lat, int64_t, i50) / 1000.0 : NAN;
     double p99 = lat->len ? (double)g_array_index(lat, int64_t, i99) / 1000.0 : NAN;
     double pmax = lat->len ? (double)g_array_index(lat, int64_t, imax) / 1000.0 : NAN;
-    printf("{\"rate_target\":%ld,\"events\":%ld,\"prelude_events\":%lld,\"seconds\":%.3f,"
+    printf("{\"mix\":\"%s\",\"mode\":\"%s\",\"rate_target\":%ld,\"events\":%ld,\"prelude_events\":%"
+           "lld,\"seconds\":%.3f,"
            "\"events_per_s\":%.0f,\"backlog_left\":%lld,\"hot_visits\":%ld,\"alerts_seen\":%u,"
-           "\"latency_ms_p50\":%.2f,\"latency_ms_p99\":%.2f,\"latency_ms_max\":%.2f}\n",
-           o.rate, o.events, (long long)prelude_events, secs, (double)o.events / secs,
-           (long long)left, hot_next, lat->len, p50, p99, pmax);
+           "\"latency_ms_p50\":%.2f,\"latency_ms_p99\":%.2f,\"latency_ms_max\":%.2f,"
+           "\"produce_seconds\":%.3f,\"produced_per_s\":%.0f}\n",
+           mix->name, npaused > 0 ? "backlog" : "live", o.rate, o.events, (long long)prelude_events,
+           secs, (double)o.events / secs, (long long)left, hot_next, lat->len, p50, p99, pmax,
+           produce_secs, (double)o.events / produce_secs);
     fflush(stdout);
     int rc = left == 0 && (long)lat->len == hot_next ? 0 : 1;
     g_array_free(lat, TRUE);
