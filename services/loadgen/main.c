@@ -94,8 +94,8 @@ static void usage(FILE *out)
         "  --wait S     seconds to wait for processing and alerts (default 120)\n"
         "  --group G    the workers' consumer group (default cadence-worker)\n"
         "  --mix M      the measured stream's mix (default: default):\n"
-        "                 default  call outcomes 40 %%, ordinary page views 40 %%, hot views 20 %%\n"
-        "                 visits   call outcomes 5 %%, ordinary page views 90 %%, hot views 5 %%\n"
+        "               default  call outcomes 40 %%, ordinary page views 40 %%, hot 20 %%\n"
+        "               visits   call outcomes 5 %%, ordinary page views 90 %%, hot 5 %%\n"
         "               (ordinary: a blog page; hot: /pricing or /demo/book, each on a lead not\n"
         "               yet alerted, so at most --leads of them; further ones become ordinary)\n"
         "  --produce-only  produce the prelude and the stream as fast as --rate allows, report\n"
@@ -309,6 +309,10 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         }
+        if (strcmp(argv[i], "--produce-only") == 0) {
+            o.produce_only = 1;
+            continue;
+        }
         if (strcmp(argv[i], "--group") == 0 && v) {
             o.group = argv[++i];
             continue;
@@ -319,10 +323,6 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[i], "--pause") == 0 && v) {
             o.pause = argv[++i];
-            continue;
-        }
-        if (strcmp(argv[i], "--produce-only") == 0) {
-            o.produce_only = 1;
             continue;
         }
         size_t k = 0;
