@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "redis_server.h"
 #include "store/apply.h"
+#include "store/codec.h"
 #include "store/keys.h"
 #include "store/reads.h"
 #include "store/queue.h"
@@ -116,6 +117,27 @@ static char *get(const char *fmt, const char *key, const char *field)
     return s;
 }
 
+/* A value the store keeps compressed (a lead's state, a timeline entry): checked to be a zstd
+ * frame (store/codec.h), returned decoded. */
+static char *get_stored(const char *fmt, const char *key, const char *field)
+{
+    redisReply *r = field ? redisCommand(F.sync, fmt, key, field) : redisCommand(F.sync, fmt, key);
+    cr_assert(r && r->type == REDIS_REPLY_STRING);
+    cr_assert(cadence_store_codec_is_frame(r->str, r->len), "not a zstd frame");
+    cadence_store_codec *c = cadence_store_codec_new();
+    cr_assert_not_null(c);
+    const char *json = NULL;
+    size_t n = 0;
+    char *owned = NULL, err[128];
+    int rc = cadence_store_codec_decode(c, r->str, r->len, &json, &n, &owned, err, sizeof err);
+    char *s = rc == 0 ? strndup(json, n) : NULL;
+    free(owned);
+    cadence_store_codec_free(c);
+    freeReplyObject(r);
+    cr_assert_eq(rc, 0, "%s", err);
+    return s;
+}
+
 static void assert_str(char *got, const char *want)
 {
     cr_assert_not_null(got, "want %s", want);
@@ -153,12 +175,13 @@ Test(store_ops, an_apply_writes_every_key_of_the_lead_once)
     cr_assert_eq(g.res.unqueued, 0);
 
     char k[CADENCE_KEY_MAX];
-    assert_str(get("HGET %s %s", cadence_keys_lead_state(k, a.shard, "L1"), "s"), "{\"s\":1}");
+    assert_str(get_stored("HGET %s %s", cadence_keys_lead_state(k, a.shard, "L1"), "s"),
+               "{\"s\":1}");
     assert_str(get("HGET %s %s", cadence_keys_lead_state(k, a.shard, "L1"), "x:e1"), "[\"out\"]");
     assert_str(get("ZSCORE %s %s", cadence_keys_due(k, a.shard), "task-1"), "5000");
     assert_str(get("HGET %s %s", cadence_keys_tasks(k, a.shard), "task-1"),
                "{\"task_id\":\"task-1\"}");
-    assert_str(get("LINDEX %s 0", cadence_keys_timeline(k, a.shard, "L1"), NULL),
+    assert_str(get_stored("LINDEX %s 0", cadence_keys_timeline(k, a.shard, "L1"), NULL),
                "{\"event_id\":\"e1\"}");
     assert_str(get("HGET %s %s", cadence_keys_stats(k, a.shard), "wins"), "2");
 
