@@ -22,8 +22,11 @@
 
 #include <stddef.h>
 
-/* The zstd level the codec compresses with (chosen by measurement; see the commit adding it).
- * Not part of the stored format: any level decodes the same way. */
+/* The zstd level the codec compresses with. Not part of the stored format: any level decodes
+ * the same way. Measured on 300 states and 2,117 timeline entries of a cadence-loadgen run
+ * (mean bytes, encode µs, -O2): level 1: 245 B / 92 B, 6.4–7.4 µs / 1.9–2.6 µs; level 2: 259 B /
+ * 100 B, similar time; level 3: 231 B / 86 B, 7.1 µs / 2.7 µs; level 5: 198 B / 74 B,
+ * 11–14 µs / 3.8–4.9 µs. Decoding: ~2.5 µs / ~0.4 µs at any level. */
 #define CADENCE_STORE_CODEC_LEVEL 3
 
 /* The largest JSON text a frame may decode to (a frame announcing more is refused). */
