@@ -1661,8 +1661,14 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
     json_object_set_new_nocheck(tl, "notes", r.notes);
     /* what the rep recorded (conversation, reasons, notes) or the page a visit viewed, for the
      * lead's history as the console shows it */
-    if (ev->type != CADENCE_EVENT_LEAD)
-        json_object_set_new_nocheck(tl, "detail", cadence_event_to_json(ev));
+    if (ev->type != CADENCE_EVENT_LEAD) {
+        /* less what the entry and its key already say: a lead keeps up to 200 of these */
+        json_t *detail = cadence_event_to_json(ev);
+        static const char *const said[] = {"type", "event_id", "occurred_at", "lead_id"};
+        for (size_t i = 0; detail && i < sizeof said / sizeof said[0]; i++)
+            json_object_del(detail, said[i]);
+        json_object_set_new_nocheck(tl, "detail", detail);
+    }
     json_decref(outs->timeline);
     outs->timeline = tl;
     return CADENCE_ENGINE_OK;

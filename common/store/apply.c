@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define APPLY_KEYS 5
-#define APPLY_FIXED_ARGS 17
+#define APPLY_FIXED_ARGS 18
 /* Where ARGV 7 (the state) and ARGV 14 (the timeline entry) are in the command's arguments. */
 #define APPLY_STATE_ARG (APPLY_KEYS + 6)
 #define APPLY_TIMELINE_ARG (APPLY_KEYS + 13)
@@ -124,7 +124,7 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
         snprintf(offset, sizeof(offset), "%lld", (long long)a->source_offset);
         snprintf(floor_s, sizeof(floor_s), "%lld", (long long)a->source_floor);
     }
-    char version[32 + CADENCE_ID_SIZE], due[32], cap[32], outs[32], ncount[32];
+    char version[32 + CADENCE_ID_SIZE], due[32], cap[32], outs[32], ncount[32], expire[32];
     if (a->after_event_id && a->after_event_id[0])
         snprintf(version, sizeof(version), "%ld %s", a->expected_version, a->after_event_id);
     else
@@ -133,6 +133,9 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     snprintf(due, sizeof(due), "%lld", (long long)a->task_due_ms);
     snprintf(cap, sizeof(cap), "%d", CADENCE_STORE_TIMELINE_CAP);
     snprintf(ncount, sizeof(ncount), "%zu", n);
+    snprintf(expire, sizeof(expire), "%lld",
+             dated ? (long long)cadence_store_stats_expire_at(a->stats_day, a->stats_retention_days)
+                   : 0LL);
 
     int argc = 0;
     argv[argc++] = k_state;
@@ -156,6 +159,7 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     argv[argc++] = tl ? tl : "";
     argv[argc++] = cap;
     argv[argc++] = outs;
+    argv[argc++] = expire;
     argv[argc++] = ncount;
     for (size_t i = 0; i < n; i++) {
         snprintf(deltas[i], sizeof(deltas[i]), "%lld", (long long)a->counters[i].delta);
@@ -171,10 +175,6 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
         cadence_redis_evalsha(r, script, APPLY_KEYS, argc, argv, argvlen, on_reply, call);
     if (st != CADENCE_REDIS_OK)
         free(call);
-    else if (n && dated && a->stats_retention_days > 0)
-        /* Right behind the script on the same connection, so the day's hash exists; each
-         * apply repeats it (idempotent), and a day already past its retention is dropped. */
-        cadence_store_stats_expire(r, k_stats, a->stats_day, a->stats_retention_days);
     free(state);
     free(tl);
     free(argv);

@@ -138,7 +138,8 @@ enum cadence_redis_status cadence_store_index_lead(cadence_store_search *s,
     char full[2 * TERM_MAX + 2];
     snprintf(full, sizeof(full), "%s %s", card->first_name ? card->first_name : "",
              card->last_name ? card->last_name : "");
-    add_term(terms, &n, card->first_name);
+    /* no term of its own for the first name: it starts the full name, which a prefix
+     * search finds as well (one member less per lead in the rep's index) */
     add_term(terms, &n, card->last_name);
     add_term(terms, &n, full);
     add_term(terms, &n, card->company);

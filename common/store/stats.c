@@ -58,16 +58,12 @@ const char *cadence_store_stats_field(char *buf, size_t size, const char *rep, c
     return buf;
 }
 
-void cadence_store_stats_expire(cadence_redis *r, const char *key, const char *day,
-                                long retention_days)
+int64_t cadence_store_stats_expire_at(const char *day, long retention_days)
 {
     int64_t n = cadence_store_stats_day_number(day);
     if (n < 0 || retention_days <= 0)
-        return;
-    char at[32];
-    snprintf(at, sizeof at, "%lld", (long long)((n + retention_days + 2) * DAY_S));
-    const char *argv[] = {"EXPIREAT", key, at};
-    (void)cadence_redis_command_argv(r, NULL, NULL, 3, argv, NULL);
+        return 0;
+    return (n + retention_days + 2) * DAY_S;
 }
 
 /* ------------------------------------------------------------------ reads */

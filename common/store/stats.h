@@ -45,12 +45,11 @@ void cadence_store_stats_day_text(int64_t n, char out[11]);
 const char *cadence_store_stats_field(char *buf, size_t size, const char *rep, const char *name);
 
 /*
- * Sets the expiry of `key`, the hash of `day`, to the end of the day's retention:
- * `retention_days` + 2 days after the day's midnight UTC (the two days cover every time zone).
- * Fire and forget: a refused or failed command is fine, the next apply repeats it.
+ * When the hash of `day` expires (Unix seconds): `retention_days` + 2 days after the day's
+ * midnight UTC (the two days cover every time zone); 0 for no expiry (retention_days ≤ 0 or
+ * a bad day). The apply script sets it when a counter creates its field in the hash.
  */
-void cadence_store_stats_expire(cadence_redis *r, const char *key, const char *day,
-                                long retention_days);
+int64_t cadence_store_stats_expire_at(const char *day, long retention_days);
 
 /* One stored counter of a read: `day` is the index in the range (0 = from_day). Strings are
  * borrowed for the callback (not NUL-terminated: use the lengths). */

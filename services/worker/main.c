@@ -20,6 +20,7 @@
 #include "pipeline.h"
 #include "kafka/producer.h"
 #include "store/redis.h"
+#include "store/settings.h"
 #include "schema/schemas.h"
 #include "core/service.h"
 #include "base/topics.h"
@@ -35,6 +36,7 @@ struct worker {
     cadence_schemas *schemas;
     cadence_playbook *playbook;
     cadence_redis *redis;
+    int settings_checked; /* the Redis settings were read once (store/settings.h) */
     cadence_producer *producer;
     worker_consumer *consumer;
     worker_pipeline *pipeline;
@@ -67,9 +69,12 @@ static void on_ready(void *arg)
  * noticed the outage) would otherwise leave consumption paused for good. */
 static void on_redis_state(cadence_redis *r, int ready, const char *reason, void *arg)
 {
-    (void)r;
     (void)reason;
     struct worker *w = arg;
+    if (ready && !w->settings_checked) {
+        w->settings_checked = 1;
+        (void)cadence_store_check_settings(r);
+    }
     if (!w->consumer)
         return;
     worker_consumer_hold(w->consumer, !ready);

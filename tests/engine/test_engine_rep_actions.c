@@ -135,6 +135,10 @@ Test(engine_rep_actions, the_timeline_keeps_what_the_rep_recorded)
     cr_assert_eq(cadence_engine_apply(NULL, &ev, pb, tz, st, &outs), CADENCE_ENGINE_OK);
     json_t *detail = json_object_get(outs.timeline, "detail");
     cr_assert_str_eq(json_string_value(json_object_get(detail, "notes")), "nice");
+    cr_assert_str_eq(json_string_value(json_object_get(detail, "rep_id")), "r1");
+    cr_assert_null(json_object_get(detail, "event_id"), "the entry says it already");
+    cr_assert_null(json_object_get(detail, "lead_id"), "the key says it");
+    cr_assert_null(json_object_get(detail, "occurred_at"), "the entry's at says it");
     json_t *conv = json_object_get(detail, "conversation");
     cr_assert_str_eq(json_string_value(json_object_get(conv, "role")), "influencer");
     cr_assert_str_eq(json_string_value(json_array_get(json_object_get(conv, "problems"), 0)),

@@ -18,6 +18,8 @@ import time
 
 BIN_DIR = os.environ.get("CADENCE_BIN_DIR", os.path.join(os.path.dirname(__file__), "../../build/test"))
 SOURCE_DIR = os.environ.get("CADENCE_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+# The Redis settings cadence recommends (redis/cadence.conf), as every launcher passes them.
+REDIS_CONF = os.path.abspath(os.path.join(SOURCE_DIR, "redis", "cadence.conf"))
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
@@ -280,7 +282,7 @@ class Stack:
             return self.start_redis_cluster()
         self.redis_port = port or self.redis_port or free_port()
         aof = ["--appendonly", "yes", "--appendfsync", "always"] if persist else ["--appendonly", "no"]
-        p = self.spawn("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+        p = self.spawn("redis", ["redis-server", REDIS_CONF, "--port", str(self.redis_port), "--bind", "127.0.0.1",
                                  "--save", "", *aof, "--dir", self.dir])
         wait_for(lambda: self.redis_ping(), what="redis-server to answer PING")
         return p

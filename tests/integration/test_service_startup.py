@@ -8,7 +8,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import SOURCE_DIR, binary  # noqa: E402
+from harness import SOURCE_DIR, Stack, binary, redis_cluster_wanted, wait_for  # noqa: E402
 
 SERVICES = ["cadence-worker", "cadence-scheduler", "cadence-gateway", "cadence-loadgen"]
 
@@ -65,3 +65,25 @@ class ServiceStartupTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
+
+
+class RedisSettingsTest(unittest.TestCase):
+    """The worker reads hash-max-listpack-value once connected and warns when a lead's hash
+    cannot stay compact (redis/cadence.conf sets it); with the recommended setting it is quiet."""
+
+    WARNING = "hash-max-listpack-value is below"
+
+    @unittest.skipIf(redis_cluster_wanted(), "one redis-server is enough to read a setting")
+    def test_the_worker_warns_about_a_redis_setting_that_costs_memory(self):
+        with Stack("settings") as st:
+            st.start_redis()
+            st.start_devbroker()
+            good = st.start_worker("worker-good")
+            wait_for(lambda: "Redis settings checked" in st.log_of(good), timeout=20,
+                     what="the worker's check of the Redis settings")
+            st.redis_cli("CONFIG", "SET", "hash-max-listpack-value", "64")
+            bad = st.start_worker("worker-bad")
+            wait_for(lambda: self.WARNING in st.log_of(bad), timeout=20,
+                     what="the worker's warning about hash-max-listpack-value")
+            self.assertIn('"recommended":1024', st.log_of(bad).replace(" ", ""))
+            self.assertNotIn(self.WARNING, st.log_of(good))

@@ -22,7 +22,9 @@ struct call {
     const char *mode, *ev, *src;
     long offset, floor, version;
     const char *state, *outbox, *delta, *cancel, *task;
-    const char *after; /* a chained apply: the event that must have written `version` */
+    const char *after;   /* a chained apply: the event that must have written `version` */
+    const char *expire;  /* when the stats hash expires (NULL: "0", never) */
+    const char *counter; /* the counter's name (NULL: "attempts") */
 };
 
 static redisReply *run(struct call c)
@@ -62,8 +64,9 @@ static redisReply *run(struct call c)
                           timeline,
                           cap,
                           outs,
+                          c.expire ? c.expire : "0",
                           "1",
-                          "attempts",
+                          c.counter ? c.counter : "attempts",
                           c.delta ? c.delta : "1"};
     return cmd((int)(sizeof argv / sizeof argv[0]), argv);
 }
@@ -346,5 +349,47 @@ Test(apply_script, a_malformed_event_id_is_refused)
     freeReplyObject(r);
     r = CMD("DBSIZE");
     cr_assert_eq(r->integer, 0);
+    freeReplyObject(r);
+}
+
+Test(apply_script, the_stats_hash_gets_its_expiry_when_a_counter_creates_a_field)
+{
+    redisReply *r = run(
+        (struct call){.ev = "e1", .offset = -1, .floor = -1, .version = 0, .expire = "4102444800"});
+    cr_assert_str_eq(r->element[0]->str, "ok");
+    freeReplyObject(r);
+    r = CMD("EXPIRETIME", "cad:{s0}:stats");
+    cr_assert_eq(r->integer, 4102444800LL, "the new hash expires");
+    freeReplyObject(r);
+    /* Without an expiry now, a counter that only grows an existing field leaves it so: the
+     * script does not repeat EXPIREAT on every apply. */
+    freeReplyObject(CMD("PERSIST", "cad:{s0}:stats"));
+    r = run((struct call){.ev = "e2",
+                          .offset = -1,
+                          .floor = -1,
+                          .version = 1,
+                          .expire = "4102444800",
+                          .cancel = "task-1",
+                          .task = "task-2"});
+    cr_assert_str_eq(r->element[0]->str, "ok");
+    freeReplyObject(r);
+    r = CMD("EXPIRETIME", "cad:{s0}:stats");
+    cr_assert_eq(r->integer, -1, "no EXPIREAT for a field that existed");
+    freeReplyObject(r);
+    r = run((struct call){.ev = "e3",
+                          .offset = -1,
+                          .floor = -1,
+                          .version = 2,
+                          .expire = "4102444800",
+                          .cancel = "task-2",
+                          .task = "task-3",
+                          .counter = "dials"});
+    cr_assert_str_eq(r->element[0]->str, "ok");
+    freeReplyObject(r);
+    r = CMD("EXPIRETIME", "cad:{s0}:stats");
+    cr_assert_eq(r->integer, 4102444800LL, "a new field sets it again");
+    freeReplyObject(r);
+    r = CMD("HGET", "cad:{s0}:stats", "attempts");
+    cr_assert_str_eq(r->str, "2");
     freeReplyObject(r);
 }

@@ -14,8 +14,10 @@
 --         chained apply, see below), 7 new state JSON, 8 outputs JSON ("" or "[]": none),
 --       9 touch action ("keep", "set", "cancel"), 10 task id to drop ("" none), 11 new task id,
 --       12 new task due (Unix ms), 13 new task JSON, 14 timeline entry JSON ("" none),
---       15 timeline cap, 16 outboxes kept, 17 number of counters N, then N pairs of
---       (name, delta).
+--       15 timeline cap, 16 outboxes kept, 17 when the stats hash (KEYS[5]) expires (Unix
+--       seconds, "0": never), 18 number of counters N, then N pairs of (name, delta).
+--       The expiry is set when a counter creates its field (so always when the day's hash is
+--       created, and not on every apply; a time in the past drops the hash at once).
 --
 -- The lead hash holds, besides `v` (version) and `s` (state, which remembers the lead's last
 -- event ids: the worker's engine recognises a replayed id against the state it read at the
@@ -57,8 +59,10 @@ if ARGV[1] == 'check' then return {'noop', ''} end
 if ARGV[1] ~= 'apply' then return redis.error_reply('ERR cadence apply: bad mode') end
 local exp_v, after = string.match(ARGV[6], '^(%-?%d+) ?(.*)$')
 local expected = tonumber(exp_v)
-local cap, keep_outs, n = tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[17])
-if not expected or not cap or not keep_outs or keep_outs < 0 or not n or #ARGV ~= 17 + 2 * n then
+local cap, keep_outs = tonumber(ARGV[15]), tonumber(ARGV[16])
+local expire_at, n = tonumber(ARGV[17]), tonumber(ARGV[18])
+if not expected or not cap or not keep_outs or keep_outs < 0 or not expire_at or not n
+    or #ARGV ~= 18 + 2 * n then
   return redis.error_reply('ERR cadence apply: bad arguments')
 end
 local action = ARGV[9]
@@ -70,7 +74,7 @@ if action == 'set' and (not due or ARGV[11] == '' or ARGV[13] == '') then
   return redis.error_reply('ERR cadence apply: bad touch')
 end
 for i = 1, n do
-  if not tonumber(ARGV[17 + 2 * i]) then
+  if not tonumber(ARGV[18 + 2 * i]) then
     return redis.error_reply('ERR cadence apply: bad counter delta')
   end
 end
@@ -117,7 +121,10 @@ end
 if ARGV[14] ~= '' and redis.call('LPUSH', KEYS[4], ARGV[14]) > cap then
   redis.call('LTRIM', KEYS[4], 0, cap - 1)
 end
+local fresh = false
 for i = 1, n do
-  redis.call('HINCRBY', KEYS[5], ARGV[16 + 2 * i], ARGV[17 + 2 * i])
+  local delta = tonumber(ARGV[18 + 2 * i])
+  if redis.call('HINCRBY', KEYS[5], ARGV[17 + 2 * i], delta) == delta then fresh = true end
 end
+if fresh and expire_at > 0 then redis.call('EXPIREAT', KEYS[5], expire_at) end
 return {'ok', tostring(v + 1), unqueued}
