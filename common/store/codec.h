@@ -23,10 +23,10 @@
 #include <stddef.h>
 
 /* The zstd level the codec compresses with. Not part of the stored format: any level decodes
- * the same way. Measured on 300 states and 2,117 timeline entries of a cadence-loadgen run
- * (mean bytes, encode µs, -O2): level 1: 245 B / 92 B, 6.4–7.4 µs / 1.9–2.6 µs; level 2: 259 B /
- * 100 B, similar time; level 3: 231 B / 86 B, 7.1 µs / 2.7 µs; level 5: 198 B / 74 B,
- * 11–14 µs / 3.8–4.9 µs. Decoding: ~2.5 µs / ~0.4 µs at any level. */
+ * the same way. Measured on 300 states (1,138 B) and 2,111 timeline entries (254 B) of a
+ * cadence-loadgen run, mean stored bytes and encode µs (-O2, noisy): level 1: 272 B / 79 B,
+ * ~7 µs / ~2.5 µs; level 2: 287 B / 87 B; level 3: 262 B / 78 B, 7–10 µs / 2.7–3.7 µs;
+ * level 5: 228 B / 68 B, 12–21 µs / 5.5–8 µs. Decoding: ~3 µs / ~0.4 µs at any level. */
 #define CADENCE_STORE_CODEC_LEVEL 3
 
 /* The largest JSON text a frame may decode to (a frame announcing more is refused). */
