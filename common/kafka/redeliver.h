@@ -1,12 +1,13 @@
 /*
  * redeliver — producing a message until Kafka has it: the one retry policy for the worker's
- * outputs and dead letters and the scheduler's touches.
+ * outputs and dead letters, the scheduler's touches and the notifier's dead letters.
  *
  *   - refused at once by the producer (its queue is full): sent again after
  *     `refused_retry_ms`, as often as it takes;
  *   - delivery failed (message.timeout.ms passed): produced again after `failed_retry_ms`
  *     when that is > 0 (the worker: an output must reach Kafka before its input offset is
- *     stored), else reported to the caller (the scheduler: the lease brings the task back);
+ *     stored; the notifier: a dead letter before its alert's offset), else reported to the
+ *     caller (the scheduler: the lease brings the task back);
  *   - purged (the producer is being freed): reported, never retried.
  *
  * The message is copied once; `done` runs exactly once, from the event loop, with the final

@@ -13,11 +13,12 @@
 
 #include "engine/tzcache.h"
 #include "core/log.h"
+#include "kafka/redeliver.h"
 #include "render.h"
 #include "base/topics.h"
 
 #define MAX_DESTS 32          /* destinations one alert can go to */
-#define DLQ_RETRY_MS 1000     /* a DLQ produce Kafka refused is tried again after this */
+#define DLQ_RETRY_MS 1000     /* a dead letter refused or not acknowledged is sent again after */
 #define ALERT_MAX_BYTES 65536 /* larger alerts.v1 messages are dead-lettered unread */
 
 struct dest;
@@ -30,8 +31,6 @@ struct delivery {
     int attempts;
     int64_t first_ms; /* monotonic time of the first attempt */
     char last_error[400];
-    char *dlq_text; /* the dead letter while it is being produced */
-    struct event *dlq_timer;
     int index;
 };
 
@@ -77,6 +76,7 @@ struct notifier {
     notifier_consumer *consumer;
     notifier_routes *routes;
     cadence_tzcache *tz;
+    cadence_redeliver *dlq; /* produces dead letters until Kafka has them */
     struct dest *dests;
     struct alert *alerts;
     size_t pending;
@@ -230,11 +230,6 @@ static void set_paused(notifier *n)
 
 static void alert_free(struct alert *a)
 {
-    for (int i = 0; i < a->n_deliveries; i++) {
-        free(a->deliveries[i].dlq_text);
-        if (a->deliveries[i].dlq_timer)
-            event_free(a->deliveries[i].dlq_timer);
-    }
     if (a->msg)
         rd_kafka_message_destroy(a->msg);
     json_decref(a->ev);
@@ -282,55 +277,39 @@ static void delivery_finished(struct delivery *dv, int dead)
 
 /* ------------------------------------------------------------------ DLQ */
 
-static void dlq_send(struct delivery *dv);
-
-static void on_dlq_timer(evutil_socket_t fd, short what, void *arg)
+/* The redeliverer sends a dead letter again (kafka/redeliver.h): refused by the producer at
+ * once, or not acknowledged by Kafka. */
+static void on_dlq_retry(void *arg, const char *topic, int refused, rd_kafka_resp_err_t err)
 {
-    (void)fd;
-    (void)what;
-    dlq_send(arg);
+    struct delivery *dv = arg;
+    if (dv->alert->n->closing)
+        return;
+    char why[256];
+    snprintf(why, sizeof(why), "produce to %s: %s", topic, rd_kafka_err2str(err));
+    cadence_log_json(CADENCE_LOG_WARN,
+                     refused ? "dead letter not queued; trying again"
+                             : "dead letter not acknowledged; trying again",
+                     json_pack("{s:s,s:s}", "alert_id", dv->alert->alert_id, "error",
+                               refused ? why : rd_kafka_err2str(err)));
 }
 
-static void on_dlq_delivered(void *opaque, rd_kafka_resp_err_t err, int32_t partition,
-                             int64_t offset)
+/* Kafka acknowledged the dead letter: only now is the delivery finished (and the alert's offset
+ * may be stored). A purge (the producer freed while the service tears down) leaves it
+ * unfinished: the alert is read again on restart. */
+static void on_dlq_done(void *arg, rd_kafka_resp_err_t err)
 {
-    (void)partition;
-    (void)offset;
-    struct delivery *dv = opaque;
+    struct delivery *dv = arg;
     notifier *n = dv->alert->n;
     if (n->closing)
         return;
     if (err) {
-        cadence_log_json(CADENCE_LOG_WARN, "dead letter not acknowledged; trying again",
+        cadence_log_json(CADENCE_LOG_WARN, "dead letter not produced; its alert is read again",
                          json_pack("{s:s,s:s}", "alert_id", dv->alert->alert_id, "error",
                                    rd_kafka_err2str(err)));
-        struct timeval tv = {DLQ_RETRY_MS / 1000, (long)(DLQ_RETRY_MS % 1000) * 1000};
-        evtimer_add(dv->dlq_timer, &tv);
         return;
     }
     cadence_metrics_add(n->d.metrics, "cadence_notifier_dlq_total", NULL, 1);
-    free(dv->dlq_text);
-    dv->dlq_text = NULL;
     delivery_finished(dv, 1);
-}
-
-static void dlq_send(struct delivery *dv)
-{
-    notifier *n = dv->alert->n;
-    const rd_kafka_message_t *m = dv->alert->msg;
-    char err[256];
-    char key[300] = "";
-    if (m->key && m->key_len < sizeof(key)) {
-        memcpy(key, m->key, m->key_len);
-        key[m->key_len] = '\0';
-    }
-    if (cadence_producer_send(n->d.producer, CADENCE_TOPIC_DLQ, key[0] ? key : NULL, dv->dlq_text,
-                              strlen(dv->dlq_text), on_dlq_delivered, dv, err, sizeof(err)) != 0) {
-        cadence_log_json(CADENCE_LOG_WARN, "dead letter not queued; trying again",
-                         json_pack("{s:s,s:s}", "alert_id", dv->alert->alert_id, "error", err));
-        struct timeval tv = {DLQ_RETRY_MS / 1000, (long)(DLQ_RETRY_MS % 1000) * 1000};
-        evtimer_add(dv->dlq_timer, &tv);
-    }
 }
 
 /* Dead-letters one delivery: the alert's bytes, its position, the destination, the error. */
@@ -360,20 +339,23 @@ static void dead_letter(struct delivery *dv, const char *error)
                           text, "key", key ? key : json_null(), "payload", payload,
                           "payload_encoding", utf8 ? "utf-8" : "base64");
     g_free(payload);
-    dv->dlq_text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    char *letter = v ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
-    if (!dv->dlq_text) {
+    if (!letter) {
         cadence_log_json(CADENCE_LOG_ERROR, "out of memory building a dead letter", NULL);
         abort();
     }
     cadence_log_json(CADENCE_LOG_WARN, "delivery dead-lettered",
                      json_pack("{s:s,s:s,s:i}", "alert_id", dv->alert->alert_id, "error", text,
                                "attempts", dv->attempts));
-    if (!dv->dlq_timer)
-        dv->dlq_timer = evtimer_new(n->d.base, on_dlq_timer, dv);
-    if (!dv->dlq_timer)
-        abort();
-    dlq_send(dv);
+    char k[300] = "";
+    if (m->key && m->key_len < sizeof(k)) {
+        memcpy(k, m->key, m->key_len);
+        k[m->key_len] = '\0';
+    }
+    cadence_redeliver_send(n->dlq, CADENCE_TOPIC_DLQ, k[0] ? k : NULL, letter, strlen(letter),
+                           on_dlq_done, dv);
+    free(letter);
 }
 
 /* ------------------------------------------------------------------ destinations */
@@ -746,6 +728,13 @@ notifier *notifier_new(const notifier_deps *deps, notifier_routes *routes, char 
         return NULL;
     }
     n->d = *deps;
+    const cadence_redeliver_policy dlq = {DLQ_RETRY_MS, DLQ_RETRY_MS, on_dlq_retry};
+    n->dlq = cadence_redeliver_new(deps->base, deps->producer, &dlq, errstr, errstr_size);
+    if (!n->dlq) {
+        free(n);
+        notifier_routes_free(routes);
+        return NULL;
+    }
     n->tz = cadence_tzcache_new();
     declare_metrics(n->d.metrics);
     use_routes(n, routes);
@@ -807,6 +796,7 @@ void notifier_free(notifier *n)
     if (!n)
         return;
     n->closing = 1;
+    cadence_redeliver_free(n->dlq); /* drops dead letters waiting to be sent again */
     while (n->alerts) {
         struct alert *a = n->alerts;
         n->alerts = a->next;

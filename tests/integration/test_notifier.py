@@ -64,7 +64,7 @@ class NotifierTest(unittest.TestCase):
         self.rx = Receiver()
         self.st = NotifierStack("cadence-notifier")
         self.st.__enter__()
-        self.st.start_devbroker(partitions=2)
+        self.devbroker = self.st.start_devbroker(partitions=2)  # None with real Kafka
 
     def tearDown(self):
         failed = any(e for _, e in (self._outcome.errors if hasattr(self._outcome, "errors") else []))
@@ -220,6 +220,48 @@ class NotifierTest(unittest.TestCase):
             schema = json.load(f)
         for d in dlq:
             jsonschema.validate(d, schema)
+        self.stop_clean(p)
+
+    def test_dead_letter_kafka_does_not_acknowledge_is_sent_again_before_the_commit(self):
+        if self.devbroker is None:
+            self.skipTest("takes the devbroker down (SIGUSR1)")
+        # Dead letters time out after 1 s while the broker is down, so the notifier's retry
+        # (kafka/redeliver.h) runs; the alert stays unfinished (its offset is not stored) until
+        # Kafka has the dead letter.
+        conf = os.path.join(self.st.dir, "kafka.conf")
+        with open(conf, "w") as f:
+            f.write("message.timeout.ms=1000\n")
+        self.rx.script("/bad", [(400, {})])
+        self.rx.delay = 3.0  # the 400 comes after the broker is down
+        p = self.st.start_notifier(f"rep-1 webhook {self.rx.url('/bad')} {SECRET}\n",
+                                   CADENCE_KAFKA_CONFIG=conf)
+        self.st.produce([alert(1)])
+        wait_for(lambda: metric(p.http_addr, "cadence_notifier_pending") == 1, what="alert read")
+        self.devbroker.send_signal(signal.SIGUSR1)
+        wait_for(lambda: "devbroker brokers down" in self.st.log_of(self.devbroker), what="broker down")
+        self.assertEqual(self.rx.got("/bad"), [], "the receiver answered before the broker went down")
+        wait_for(lambda: self.st.log_of(p).count("dead letter not acknowledged; trying again") >= 2,
+                 timeout=30, what="the dead letter sent again")
+        self.assertEqual(len(self.rx.got("/bad")), 1)
+        self.assertEqual(metric(p.http_addr, "cadence_notifier_dlq_total"), 0)
+        self.assertEqual(metric(p.http_addr, "cadence_notifier_pending"), 1)
+        self.rx.delay = 0
+        self.devbroker.send_signal(signal.SIGUSR2)
+        wait_for(lambda: "request errors injected" in self.st.log_of(self.devbroker), what="broker up")
+
+        def dead_letters():
+            try:
+                return self.st.kcat_consume_all("cadence-dlq.v1")
+            except subprocess.CalledProcessError:  # the broker is still refusing kcat
+                return []
+        wait_for(dead_letters, timeout=60, what="the dead letter")
+        self.st.committed(timeout=60)
+        dlq = [json.loads(m["value"]) for m in self.st.kcat_consume_all("cadence-dlq.v1")]
+        self.assertTrue(dlq)
+        self.assertEqual({d["key"] for d in dlq}, {"L-1"})
+        self.assertIn("HTTP 400", dlq[0]["error"])
+        wait_for(lambda: metric(p.http_addr, "cadence_notifier_pending") == 0, what="alert finished")
+        self.assertGreaterEqual(metric(p.http_addr, "cadence_notifier_dlq_total"), 1)
         self.stop_clean(p)
 
     def test_bad_routes_stop_start_up_and_keep_old_on_reload(self):

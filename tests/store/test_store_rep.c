@@ -6,13 +6,10 @@
  */
 #include <criterion/criterion.h>
 
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "redis_server.h"
 #include "store/alerts.h"
 #include "store/due.h"
 #include "store/keys.h"
@@ -20,67 +17,23 @@
 #include "store/reads.h"
 #include "store/writes.h"
 
-#define WAIT_MS 5000
-
-static struct fixture {
-    struct event_base *base;
-    cadence_test_redis srv;
-    redisContext *sync;
-    cadence_redis *r;
-    cadence_store_due_scripts due;
+#define STORE_FIXTURE_FIELDS                                                                       \
+    cadence_store_due_scripts due;                                                                 \
     const cadence_redis_script *read_queue, *append;
-    int ready;
-} F;
-
-#define RUN_UNTIL(cond)                                                                            \
-    do {                                                                                           \
-        long long dl_ = cadence_test_now_ms() + WAIT_MS;                                           \
-        while (!(cond) && cadence_test_now_ms() < dl_)                                             \
-            event_base_loop(F.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);                                \
-    } while (0)
-
-static void on_state(cadence_redis *r, int ready, const char *reason, void *arg)
-{
-    (void)r;
-    (void)reason;
-    (void)arg;
-    F.ready = ready;
-}
+#include "store_fixture.h"
 
 static void setup(void)
 {
-    memset(&F, 0, sizeof(F));
-    cadence_log_init("test_store_rep", CADENCE_LOG_WARN);
-    cr_assert_eq(cadence_test_redis_start(&F.srv, NULL), 0, "redis-server did not start");
-    F.sync = cadence_test_redis_connect(&F.srv);
-    cr_assert_not_null(F.sync);
-    F.base = event_base_new();
-    char url[128], err[256];
-    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", F.srv.port);
-    cadence_redis_url u;
-    cr_assert_eq(cadence_redis_url_parse(url, &u, err, sizeof err), 0, "%s", err);
-    cadence_redis_options o = {.state_cb = on_state};
-    F.r = cadence_redis_new(F.base, &u, &o, err, sizeof err);
-    cr_assert_not_null(F.r, "%s", err);
+    char err[256];
+    store_fixture_start("test_store_rep");
     cr_assert_eq(cadence_store_due_scripts_add(F.r, &F.due, err, sizeof err), 0, "%s", err);
     F.read_queue = cadence_store_read_queue_script(F.r, err, sizeof err);
     F.append = cadence_store_append_alert_script(F.r, err, sizeof err);
     cr_assert(F.read_queue && F.append, "%s", err);
-    RUN_UNTIL(F.ready);
-    cr_assert(F.ready, "the client did not connect");
+    store_fixture_connect();
 }
 
-static void teardown(void)
-{
-    cadence_redis_free(F.r);
-    if (F.base)
-        event_base_free(F.base);
-    if (F.sync)
-        redisFree(F.sync);
-    cadence_test_redis_stop(&F.srv);
-}
-
-TestSuite(store_rep, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(store_rep, .init = setup, .fini = store_fixture_stop, .timeout = 60);
 
 static long long integer(const char *fmt, const char *a, const char *b)
 {
