@@ -3,7 +3,7 @@
 FROM debian:bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config librdkafka-dev libevent-dev libjansson-dev \
-      libhiredis-dev libpcre2-dev libssl-dev libglib2.0-dev \
+      libhiredis-dev libpcre2-dev libssl-dev libglib2.0-dev libzstd-dev \
       libcurl4-openssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -15,7 +15,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DCADENCE_TESTS=OFF \
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
       librdkafka1 libevent-2.1-7 libjansson4 libhiredis0.14 libpcre2-8-0 libssl3 \
-      libglib2.0-0 tzdata ca-certificates curl \
+      libglib2.0-0 libzstd1 tzdata ca-certificates curl \
       libcurl4 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/local/bin/cadence* /usr/local/bin/

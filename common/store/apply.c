@@ -1,6 +1,7 @@
 /* apply — see apply.h; the script's contract is the header of lua/apply_event.lua. */
 #include "store/apply.h"
 #include "base/id.h"
+#include "store/codec.h"
 #include "store/keys.h"
 #include "store/scripts.h"
 #include "store/stats.h"
@@ -11,6 +12,9 @@
 
 #define APPLY_KEYS 5
 #define APPLY_FIXED_ARGS 18
+/* Where ARGV 7 (the state) and ARGV 14 (the timeline entry) are in the command's arguments. */
+#define APPLY_STATE_ARG (APPLY_KEYS + 6)
+#define APPLY_TIMELINE_ARG (APPLY_KEYS + 13)
 
 struct apply_call {
     cadence_store_apply_cb cb;
@@ -71,12 +75,30 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     int dated = a->stats_day && *a->stats_day;
     if (dated && !cadence_store_stats_day_valid(a->stats_day))
         return CADENCE_REDIS_INVALID;
-    const char **argv = malloc((APPLY_KEYS + APPLY_FIXED_ARGS + 2 * n) * sizeof(*argv));
+    /* The state and the timeline entry are stored as zstd frames (store/codec.h): binary,
+     * so every argument goes with its length. */
+    cadence_store_codec *codec = cadence_redis_codec(r);
+    size_t state_len = 0, tl_len = 0;
+    char *state = NULL, *tl = NULL, err[128];
+    if (codec && a->state_json && *a->state_json)
+        state = cadence_store_codec_encode(codec, a->state_json, strlen(a->state_json), &state_len,
+                                           err, sizeof(err));
+    if (codec && a->timeline_json && *a->timeline_json)
+        tl = cadence_store_codec_encode(codec, a->timeline_json, strlen(a->timeline_json), &tl_len,
+                                        err, sizeof(err));
+    size_t max_args = APPLY_KEYS + APPLY_FIXED_ARGS + 2 * n;
+    const char **argv = malloc(max_args * sizeof(*argv));
+    size_t *argvlen = malloc(max_args * sizeof(*argvlen));
     char(*deltas)[32] = n ? malloc(n * sizeof(*deltas)) : NULL;
     char(*fields)[CADENCE_STORE_STATS_FIELD_MAX] = n ? malloc(n * sizeof(*fields)) : NULL;
     struct apply_call *call = malloc(sizeof(*call));
-    if (!argv || (n && (!deltas || !fields)) || !call) {
+    if (!codec || (a->state_json && *a->state_json && !state) ||
+        (a->timeline_json && *a->timeline_json && !tl) || !argv || !argvlen ||
+        (n && (!deltas || !fields)) || !call) {
+        free(state);
+        free(tl);
         free(argv);
+        free(argvlen);
         free(deltas);
         free(fields);
         free(call);
@@ -127,14 +149,14 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     argv[argc++] = offset;
     argv[argc++] = floor_s;
     argv[argc++] = version;
-    argv[argc++] = a->state_json ? a->state_json : "";
+    argv[argc++] = state ? state : "";
     argv[argc++] = a->outbox ? a->outbox : "";
     argv[argc++] = action;
     argv[argc++] = a->drop_task_id ? a->drop_task_id : "";
     argv[argc++] = a->task_id ? a->task_id : "";
     argv[argc++] = due;
     argv[argc++] = a->task_json ? a->task_json : "";
-    argv[argc++] = a->timeline_json ? a->timeline_json : "";
+    argv[argc++] = tl ? tl : "";
     argv[argc++] = cap;
     argv[argc++] = outs;
     argv[argc++] = expire;
@@ -145,11 +167,18 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
                                                  a->counters[i].name);
         argv[argc++] = deltas[i];
     }
+    for (int i = 0; i < argc; i++) /* the frames are not NUL-terminated: never strlen them */
+        argvlen[i] = i == APPLY_STATE_ARG      ? state_len
+                     : i == APPLY_TIMELINE_ARG ? tl_len
+                                               : strlen(argv[i]);
     enum cadence_redis_status st =
-        cadence_redis_evalsha(r, script, APPLY_KEYS, argc, argv, NULL, on_reply, call);
+        cadence_redis_evalsha(r, script, APPLY_KEYS, argc, argv, argvlen, on_reply, call);
     if (st != CADENCE_REDIS_OK)
         free(call);
+    free(state);
+    free(tl);
     free(argv);
+    free(argvlen);
     free(deltas);
     free(fields);
     return st;

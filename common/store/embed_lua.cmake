@@ -1,15 +1,35 @@
-# Writes OUT, a C file holding each Lua script of LUA_DIR as a NUL-terminated array
-# `const char cadence_lua_<stem>[]` (declared in store/scripts.h). Run at build time by the
-# cadence_store target whenever a script changes: cmake -DLUA_DIR=... -DOUT=... -P embed_lua.cmake
-file(GLOB scripts ${LUA_DIR}/*.lua)
+# Writes OUT, a C file holding each file of LUA_DIR matching GLOB (default *.lua) as a
+# NUL-terminated array `const char <PREFIX><stem>[]` (PREFIX default cadence_lua_, declared in
+# HEADER, default store/scripts.h) and, with SIZES=1, its length without the NUL as
+# `const size_t <PREFIX><stem>_size`. Run at build time by the cadence_store target whenever a
+# file changes: cmake -DLUA_DIR=... -DOUT=... [-DGLOB=*.json -DPREFIX=... -DHEADER=... -DSIZES=1]
+#   -P embed_lua.cmake
+# The store embeds its Lua scripts (store/lua/) and its compression dictionaries (store/dict/)
+# this way.
+if(NOT GLOB)
+  set(GLOB "*.lua")
+endif()
+if(NOT PREFIX)
+  set(PREFIX "cadence_lua_")
+endif()
+if(NOT HEADER)
+  set(HEADER "store/scripts.h")
+endif()
+file(GLOB scripts ${LUA_DIR}/${GLOB})
 list(SORT scripts)
-set(text "/* Generated from the scripts in common/store/lua/ by common/store/embed_lua.cmake; do not edit. */\n")
-string(APPEND text "#include \"store/scripts.h\"\n")
+get_filename_component(dir_name ${LUA_DIR} NAME)
+set(text "/* Generated from the files of common/store/${dir_name}/ by common/store/embed_lua.cmake; do not edit. */\n")
+string(APPEND text "#include \"${HEADER}\"\n")
 foreach(script ${scripts})
   get_filename_component(stem ${script} NAME_WE)
   file(READ ${script} hex HEX)
+  string(LENGTH "${hex}" nhex)
+  math(EXPR size "${nhex} / 2")
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-  string(APPEND text "\nconst char cadence_lua_${stem}[] = {${bytes}0x00};\n")
+  string(APPEND text "\nconst char ${PREFIX}${stem}[] = {${bytes}0x00};\n")
+  if(SIZES)
+    string(APPEND text "const size_t ${PREFIX}${stem}_size = ${size};\n")
+  endif()
 endforeach()
 file(WRITE ${OUT}.tmp "${text}")
 file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,5 +1,6 @@
 /* reads — see reads.h. */
 #include "store/reads.h"
+#include "store/codec.h"
 #include "store/keys.h"
 
 #include <stdio.h>
@@ -27,30 +28,65 @@ static int reply_ok(const redisReply *reply, const char *error, size_t n, const 
     return 0;
 }
 
+/* Frees the `n` texts of `owned` (NULL entries too) and the array. */
+static void free_texts(char **owned, size_t n)
+{
+    for (size_t i = 0; owned && i < n; i++)
+        free(owned[i]);
+    free(owned);
+}
+
+/* Decodes the stored value `v` (store/codec.h) into *text and *len (borrowed from `v`, or
+ * *owned). Returns 0, or -1 with the reason in `why` (naming `what`). */
+static int decode(cadence_redis *r, const redisReply *v, const char *what, const char **text,
+                  size_t *len, char **owned, char *why, size_t why_size)
+{
+    cadence_store_codec *codec = cadence_redis_codec(r);
+    if (!codec) {
+        snprintf(why, why_size, "%s: out of memory", what);
+        return -1;
+    }
+    char err[128];
+    if (cadence_store_codec_decode(codec, v->str, v->len, text, len, owned, err, sizeof(err)) !=
+        0) {
+        snprintf(why, why_size, "%s: %s", what, err);
+        return -1;
+    }
+    return 0;
+}
+
 static void on_leads(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
 {
-    (void)r;
     struct leads_call c = *(struct leads_call *)arg;
     free(arg);
     const char *why = NULL;
     cadence_store_lead *leads = NULL;
+    char **owned = NULL; /* the decoded states */
     if (!reply_ok(reply, error, c.n, "bad reply to the state read", &why) ||
-        !(leads = calloc(c.n, sizeof(*leads)))) {
+        !(leads = calloc(c.n, sizeof(*leads))) || !(owned = calloc(c.n, sizeof(*owned)))) {
+        free(leads);
         c.cb(NULL, c.n, why ? why : "out of memory", c.arg);
         return;
     }
-    for (size_t i = 0; i < c.n; i++) {
+    char bad[256] = "";
+    for (size_t i = 0; i < c.n && !bad[0]; i++) {
         const redisReply *e = reply->element[i]; /* HMGET v s */
         if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
             e->element[0]->type == REDIS_REPLY_STRING &&
             e->element[1]->type == REDIS_REPLY_STRING) {
             leads[i].found = 1;
             leads[i].version = strtol(e->element[0]->str, NULL, 10);
-            leads[i].state = e->element[1]->str;
-            leads[i].state_len = e->element[1]->len;
+            decode(r, e->element[1], "unreadable stored lead state", &leads[i].state,
+                   &leads[i].state_len, &owned[i], bad, sizeof(bad));
         }
     }
-    c.cb(leads, c.n, NULL, c.arg);
+    /* A state that does not decode fails the read (as one the engine cannot parse stops the
+     * worker): nothing may overwrite it. */
+    if (bad[0])
+        c.cb(NULL, c.n, bad, c.arg);
+    else
+        c.cb(leads, c.n, NULL, c.arg);
+    free_texts(owned, c.n);
     free(leads);
 }
 
@@ -134,7 +170,6 @@ struct view_call {
 
 static void on_view(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
 {
-    (void)r;
     struct view_call c = *(struct view_call *)arg;
     free(arg);
     const char *why = NULL;
@@ -146,23 +181,30 @@ static void on_view(cadence_redis *r, const redisReply *reply, const char *error
     size_t n = tl->type == REDIS_REPLY_ARRAY ? tl->elements : 0;
     const char **texts = calloc(n ? n : 1, sizeof(*texts));
     size_t *lens = calloc(n ? n : 1, sizeof(*lens));
-    if (!texts || !lens) {
+    char **owned = calloc(n + 1, sizeof(*owned)); /* the decoded texts: the state last */
+    if (!texts || !lens || !owned) {
         free(texts);
         free(lens);
+        free(owned);
         c.cb(NULL, "out of memory", c.arg);
         return;
     }
     cadence_store_lead_view v = {NULL, 0, texts, lens, 0};
-    if (st->type == REDIS_REPLY_STRING) {
-        v.state = st->str;
-        v.state_len = st->len;
-    }
-    for (size_t i = 0; i < n; i++)
+    char bad[256] = "";
+    if (st->type == REDIS_REPLY_STRING)
+        decode(r, st, "unreadable stored lead state", &v.state, &v.state_len, &owned[n], bad,
+               sizeof(bad));
+    for (size_t i = 0; i < n && !bad[0]; i++)
         if (tl->element[i]->str) {
-            texts[v.n_timeline] = tl->element[i]->str;
-            lens[v.n_timeline++] = tl->element[i]->len;
+            if (decode(r, tl->element[i], "unreadable stored timeline entry", &texts[v.n_timeline],
+                       &lens[v.n_timeline], &owned[i], bad, sizeof(bad)) == 0)
+                v.n_timeline++;
         }
-    c.cb(&v, NULL, c.arg);
+    if (bad[0])
+        c.cb(NULL, bad, c.arg);
+    else
+        c.cb(&v, NULL, c.arg);
+    free_texts(owned, n + 1);
     free(texts);
     free(lens);
 }

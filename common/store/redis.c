@@ -43,6 +43,7 @@
 #include "base/clock.h"
 #include "core/log.h"
 #include "store/cluster.h"
+#include "store/codec.h"
 
 #define ERRMSG_MAX 256
 
@@ -132,7 +133,8 @@ struct cadence_redis {
     cadence_redis_script *scripts;
     uint64_t rng;
     char last_error[ERRMSG_MAX];
-    struct cluster *cl; /* Redis Cluster mode: this client is a router over node clients */
+    struct cluster *cl;         /* Redis Cluster mode: this client is a router over node clients */
+    cadence_store_codec *codec; /* of the stored values; created on first use (NULL before) */
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -1653,6 +1655,7 @@ static void destroy(cadence_redis *r)
     if (r->deadline_timer)
         event_free(r->deadline_timer);
     cl_destroy(r->cl);
+    cadence_store_codec_free(r->codec);
     while (r->scripts) {
         cadence_redis_script *s = r->scripts;
         r->scripts = s->next;
@@ -1684,6 +1687,13 @@ void cadence_redis_free(cadence_redis *r)
     if (a)
         redisAsyncFree(a); /* deferred by hiredis when we are inside one of its callbacks */
     leave(r);              /* frees r, now or when the outermost callback returns */
+}
+
+cadence_store_codec *cadence_redis_codec(cadence_redis *r)
+{
+    if (r && !r->codec)
+        r->codec = cadence_store_codec_new();
+    return r ? r->codec : NULL;
 }
 
 int cadence_redis_is_ready(const cadence_redis *r)

@@ -50,6 +50,7 @@
 
 #include "core/metrics.h"
 #include "core/redis_url.h"
+#include "store/codec.h"
 
 typedef struct cadence_redis cadence_redis;
 typedef struct cadence_redis_script cadence_redis_script;
@@ -131,6 +132,13 @@ cadence_redis *cadence_redis_new(struct event_base *base, const cadence_redis_ur
  * call from inside any callback of this client; `r` must not be used afterwards.
  */
 void cadence_redis_free(cadence_redis *r);
+
+/*
+ * The codec of the stored values (store/codec.h) the store's operations on this client use:
+ * created on first use, freed with the client, used from the client's thread like the client.
+ * NULL when out of memory.
+ */
+cadence_store_codec *cadence_redis_codec(cadence_redis *r);
 
 /* 1 when commands are accepted (connected and handshake done), else 0. */
 int cadence_redis_is_ready(const cadence_redis *r);

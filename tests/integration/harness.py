@@ -400,6 +400,21 @@ class Stack:
                              capture_output=True, text=True, check=True)
         return out.stdout
 
+    def redis_value(self, *args):
+        """The one bulk value a command returns, as bytes (binary-safe: the store's zstd frames,
+        see stored.py), None when there is none."""
+        cluster = ["-c"] if self.redis_seeds else []
+        out = subprocess.run(["redis-cli", *cluster, "-p", str(self.redis_port), "--raw", *args],
+                             capture_output=True, check=True).stdout
+        # --raw prints the value and one newline; nil prints an empty line, like ""
+        return out[:-1] if out.endswith(b"\n") and out != b"\n" else None
+
+    def redis_cli_x(self, *args, value):
+        """redis-cli -x: `value` (bytes, binary-safe) is the command's last argument."""
+        cluster = ["-c"] if self.redis_seeds else []
+        return subprocess.run(["redis-cli", *cluster, "-p", str(self.redis_port), "--raw", "-x", *args],
+                              input=value, capture_output=True, check=True).stdout
+
     def start_devbroker(self, partitions=4):
         """The test's Kafka: the devbroker, or with CADENCE_TEST_BROKER=kafka the process's
         shared Apache Kafka broker, emptied for this test (tests/integration/real_kafka.py)."""

@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from gateway_harness import (SECRETS, GatewayStack, SSEReader, add_token,  # noqa: E402
                              cadence_signature, mautic_signature, segment_signature)
 from harness import SOURCE_DIR, wait_for  # noqa: E402
+import stored  # noqa: E402
 
 MAX_BODY = 65536
 
@@ -237,12 +238,20 @@ class GatewayTest(unittest.TestCase):
 
     # ---- reps and managers --------------------------------------------------------------
 
-    def put_lead(self, lead_id, rep):
+    def put_lead(self, lead_id, rep, compressed=False):
+        """A lead in Redis: plain JSON on purpose (as older versions wrote it), or compressed
+        as the worker writes it (stored.py)."""
         shard = self.shard(lead_id)
         state = {"format": 1, "status": "active", "lead_id": lead_id, "rep_id": rep, "first_name": "Ann"}
+        entry = json.dumps({"at": "2026-11-02T14:00:00Z", "what": "lead"})
+        if compressed:
+            self.st.redis_cli("HSET", f"cad:{{s{shard}}}:lead:{lead_id}", "v", "1")
+            self.st.redis_cli_x("HSET", f"cad:{{s{shard}}}:lead:{lead_id}", "s",
+                                value=stored.encode(json.dumps(state)))
+            self.st.redis_cli_x("LPUSH", f"cad:{{s{shard}}}:timeline:{lead_id}", value=stored.encode(entry))
+            return
         self.st.redis_cli("HSET", f"cad:{{s{shard}}}:lead:{lead_id}", "v", "1", "s", json.dumps(state))
-        self.st.redis_cli("LPUSH", f"cad:{{s{shard}}}:timeline:{lead_id}",
-                          json.dumps({"at": "2026-11-02T14:00:00Z", "what": "lead"}))
+        self.st.redis_cli("LPUSH", f"cad:{{s{shard}}}:timeline:{lead_id}", entry)
 
     @staticmethod
     def shard(lead_id, shards=16):
@@ -250,6 +259,13 @@ class GatewayTest(unittest.TestCase):
         for b in lead_id.encode():
             h = ((h ^ b) * 16777619) & 0xFFFFFFFF
         return h % shards
+
+    def test_a_lead_stored_compressed_reads_like_a_plain_one(self):
+        self.put_lead("L-zstd-ana", "rep.ana", compressed=True)
+        status, body, _ = self.st.request("GET", "/v1/leads/L-zstd-ana", token=self.t["ana"])
+        self.assertEqual(status, 200, body)
+        self.assertEqual((body["state"]["rep_id"], body["state"]["first_name"]), ("rep.ana", "Ann"))
+        self.assertEqual(body["timeline"], [{"at": "2026-11-02T14:00:00Z", "what": "lead"}])
 
     def test_a_rep_sees_only_their_own_leads(self):
         self.put_lead("L-iso-ana", "rep.ana")

@@ -20,6 +20,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Stack, metric, wait_for, wait_processed  # noqa: E402
 from fault_load import Feed, Redis, lead, no, shard_of, visit  # noqa: E402
+import stored  # noqa: E402
 
 
 
@@ -27,7 +28,7 @@ def state(st, lead_id):
     r = Redis(st.redis_port)
     try:
         v, s = r.run(("HMGET", f"cad:{{s{shard_of(lead_id)}}}:lead:{lead_id}", "v", "s"))[0]
-        return int(v or 0), json.loads(s) if s else {}
+        return int(v or 0), json.loads(stored.decode(s)) if s else {}
     finally:
         r.close()
 

@@ -13,6 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import SOURCE_DIR, Stack, TopicReader, metric, redis_cluster_wanted, wait_for, wait_processed  # noqa: E402
+import stored  # noqa: E402
 
 from confluent_kafka import Producer  # noqa: E402
 
@@ -73,8 +74,8 @@ def lead_states(st):
     keys = st.redis_cli("--scan", "--pattern", "cad:*:lead:*").split()
     out = {}
     for k in keys:
-        v, s = st.redis_cli("HMGET", k, "v", "s").splitlines()[:2]
-        state = json.loads(s)
+        v = st.redis_cli("HGET", k, "v").strip()
+        state = json.loads(stored.decode(st.redis_value("HGET", k, "s")))
         state["event_ids"] = sorted(state.get("event_ids", []))
         state.pop("event_ids_next", None)
         out[k.split(":lead:")[1]] = (int(v), state)

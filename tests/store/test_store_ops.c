@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "store/apply.h"
+#include "store/codec.h"
 #include "store/keys.h"
 #include "store/reads.h"
 #include "store/queue.h"
@@ -68,6 +69,27 @@ static char *get(const char *fmt, const char *key, const char *field)
     return s;
 }
 
+/* A value the store keeps compressed (a lead's state, a timeline entry): checked to be a zstd
+ * frame (store/codec.h), returned decoded. */
+static char *get_stored(const char *fmt, const char *key, const char *field)
+{
+    redisReply *r = field ? redisCommand(F.sync, fmt, key, field) : redisCommand(F.sync, fmt, key);
+    cr_assert(r && r->type == REDIS_REPLY_STRING);
+    cr_assert(cadence_store_codec_is_frame(r->str, r->len), "not a zstd frame");
+    cadence_store_codec *c = cadence_store_codec_new();
+    cr_assert_not_null(c);
+    const char *json = NULL;
+    size_t n = 0;
+    char *owned = NULL, err[128];
+    int rc = cadence_store_codec_decode(c, r->str, r->len, &json, &n, &owned, err, sizeof err);
+    char *s = rc == 0 ? strndup(json, n) : NULL;
+    free(owned);
+    cadence_store_codec_free(c);
+    freeReplyObject(r);
+    cr_assert_eq(rc, 0, "%s", err);
+    return s;
+}
+
 static void assert_str(char *got, const char *want)
 {
     cr_assert_not_null(got, "want %s", want);
@@ -105,12 +127,13 @@ Test(store_ops, an_apply_writes_every_key_of_the_lead_once)
     cr_assert_eq(g.res.unqueued, 0);
 
     char k[CADENCE_KEY_MAX];
-    assert_str(get("HGET %s %s", cadence_keys_lead_state(k, a.shard, "L1"), "s"), "{\"s\":1}");
+    assert_str(get_stored("HGET %s %s", cadence_keys_lead_state(k, a.shard, "L1"), "s"),
+               "{\"s\":1}");
     assert_str(get("HGET %s %s", cadence_keys_lead_state(k, a.shard, "L1"), "x:e1"), "[\"out\"]");
     assert_str(get("ZSCORE %s %s", cadence_keys_due(k, a.shard), "task-1"), "5000");
     assert_str(get("HGET %s %s", cadence_keys_tasks(k, a.shard), "task-1"),
                "{\"task_id\":\"task-1\"}");
-    assert_str(get("LINDEX %s 0", cadence_keys_timeline(k, a.shard, "L1"), NULL),
+    assert_str(get_stored("LINDEX %s 0", cadence_keys_timeline(k, a.shard, "L1"), NULL),
                "{\"event_id\":\"e1\"}");
     assert_str(get("HGET %s %s", cadence_keys_stats(k, a.shard), "wins"), "2");
 
@@ -280,6 +303,80 @@ Test(store_ops, reading_leads_returns_each_stored_version_and_state_in_order)
     cr_assert_eq(g.found[1], 1);
     cr_assert_eq(g.version[1], 1);
     cr_assert_str_eq(g.text[1], "{\"s\":1}");
+}
+
+/* Older versions stored plain JSON: it still reads; a stored frame that does not decode fails
+ * the whole read with a reason (the worker then stops rather than overwrite the lead). */
+Test(store_ops, reading_leads_reads_plain_json_and_refuses_a_corrupt_frame)
+{
+    char k[CADENCE_KEY_MAX];
+    uint32_t s1 = cadence_keys_shard("P1", 4), s2 = cadence_keys_shard("Z1", 4);
+    freeReplyObject(
+        redisCommand(F.sync, "HSET %s v 4 s {\"plain\":1}", cadence_keys_lead_state(k, s1, "P1")));
+    cadence_store_lead_ref refs[] = {{s1, "P1"}};
+    struct read_got g = {0};
+    cr_assert_eq(cadence_store_read_leads(F.r, refs, 1, on_leads, &g), CADENCE_REDIS_OK);
+    RUN_UNTIL(g.calls == 1);
+    cr_assert_str_eq(g.error, "");
+    cr_assert_eq(g.version[0], 4);
+    cr_assert_str_eq(g.text[0], "{\"plain\":1}");
+
+    static const char bad[] = "\x28\xb5\x2f\xfd\x20\x10garbage";
+    freeReplyObject(redisCommand(F.sync, "HSET %s v 2 s %b", cadence_keys_lead_state(k, s2, "Z1"),
+                                 bad, sizeof bad - 1));
+    cadence_store_lead_ref both[] = {{s1, "P1"}, {s2, "Z1"}};
+    struct read_got e = {0};
+    cr_assert_eq(cadence_store_read_leads(F.r, both, 2, on_leads, &e), CADENCE_REDIS_OK);
+    RUN_UNTIL(e.calls == 1);
+    cr_assert(strstr(e.error, "unreadable stored lead state: codec: ") != NULL, "%s", e.error);
+}
+
+struct view_got {
+    int calls;
+    char error[128];
+    char state[64];
+    size_t n;
+    char entries[3][64];
+};
+
+static void on_view(const cadence_store_lead_view *v, const char *error, void *arg)
+{
+    struct view_got *g = arg;
+    g->calls++;
+    snprintf(g->error, sizeof g->error, "%s", error ? error : "");
+    if (!v)
+        return;
+    cr_assert_eq(v->state[v->state_len], '\0');
+    snprintf(g->state, sizeof g->state, "%s", v->state);
+    g->n = v->n_timeline;
+    for (size_t i = 0; i < v->n_timeline && i < 3; i++) {
+        cr_assert_eq(v->timeline[i][v->timeline_len[i]], '\0');
+        snprintf(g->entries[i], sizeof g->entries[i], "%s", v->timeline[i]);
+    }
+}
+
+/* The gateway's view decodes the state and every timeline entry, frames and plain alike. */
+Test(store_ops, the_lead_view_decodes_stored_frames_and_plain_entries)
+{
+    cadence_store_apply_args a = args("e1", 0);
+    cr_assert_eq(apply(&a).res.verdict, CADENCE_STORE_APPLIED);
+    char k[CADENCE_KEY_MAX];
+    cadence_keys_timeline(k, a.shard, "L1");
+    freeReplyObject(redisCommand(F.sync, "RPUSH %s {\"older\":1}", k)); /* an older version's */
+    struct view_got g = {0};
+    cr_assert_eq(cadence_store_read_lead_view(F.r, "L1", 4, 10, on_view, &g), CADENCE_REDIS_OK);
+    RUN_UNTIL(g.calls == 1);
+    cr_assert_str_eq(g.error, "");
+    cr_assert_str_eq(g.state, "{\"s\":1}");
+    cr_assert_eq(g.n, 2);
+    cr_assert_str_eq(g.entries[0], "{\"event_id\":\"e1\"}");
+    cr_assert_str_eq(g.entries[1], "{\"older\":1}");
+
+    freeReplyObject(redisCommand(F.sync, "LPUSH %s %b", k, "\x28\xb5\x2f\xfd\x00", (size_t)5));
+    struct view_got e = {0};
+    cr_assert_eq(cadence_store_read_lead_view(F.r, "L1", 4, 10, on_view, &e), CADENCE_REDIS_OK);
+    RUN_UNTIL(e.calls == 1);
+    cr_assert(strstr(e.error, "unreadable stored timeline entry: codec: ") != NULL, "%s", e.error);
 }
 
 Test(store_ops, an_email_lookup_finds_the_linked_lead_whatever_the_case)
