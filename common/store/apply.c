@@ -12,8 +12,10 @@
 
 #define APPLY_KEYS 5
 #define APPLY_FIXED_ARGS 18
-/* Where ARGV 7 (the state) and ARGV 14 (the timeline entry) are in the command's arguments. */
+/* Where ARGV 7 (the state), ARGV 8 (the outbox) and ARGV 14 (the timeline entry) are in the
+ * command's arguments. */
 #define APPLY_STATE_ARG (APPLY_KEYS + 6)
+#define APPLY_OUTBOX_ARG (APPLY_KEYS + 7)
 #define APPLY_TIMELINE_ARG (APPLY_KEYS + 13)
 
 struct apply_call {
@@ -29,7 +31,6 @@ const cadence_redis_script *cadence_store_apply_script(cadence_redis *r, char *e
 
 static void on_reply(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
 {
-    (void)r;
     struct apply_call call = *(struct apply_call *)arg;
     free(arg);
     cadence_store_apply_result res = {.verdict = CADENCE_STORE_FAILED};
@@ -48,9 +49,25 @@ static void on_reply(cadence_redis *r, const redisReply *reply, const char *erro
         res.unqueued = reply->elements > 2 && reply->element[2]->type == REDIS_REPLY_INTEGER &&
                        reply->element[2]->integer == 1;
     } else if (strcmp(verdict, "dup") == 0) {
+        /* the outbox is stored as a zstd frame (older ones as JSON): decoded for the callback */
+        char *owned = NULL, why[160];
+        cadence_store_codec *codec = cadence_redis_codec(r);
+        if (val->str && val->len && codec &&
+            cadence_store_codec_decode(codec, val->str, val->len, &res.outbox, &res.outbox_len,
+                                       &owned, why, sizeof(why)) != 0) {
+            res.script_error = 1;
+            res.error = why;
+            call.cb(&res, call.arg);
+            return;
+        }
         res.verdict = CADENCE_STORE_DUPLICATE;
-        res.outbox = val->str ? val->str : "";
-        res.outbox_len = val->str ? val->len : 0;
+        if (!val->str || !val->len || !codec) {
+            res.outbox = val->str ? val->str : "";
+            res.outbox_len = val->str ? val->len : 0;
+        }
+        call.cb(&res, call.arg);
+        free(owned);
+        return;
     } else if (strcmp(verdict, "noop") == 0) {
         res.verdict = CADENCE_STORE_NOT_APPLIED;
     } else {
@@ -78,8 +95,12 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     /* The state and the timeline entry are stored as zstd frames (store/codec.h): binary,
      * so every argument goes with its length. */
     cadence_store_codec *codec = cadence_redis_codec(r);
-    size_t state_len = 0, tl_len = 0;
-    char *state = NULL, *tl = NULL, err[128];
+    size_t state_len = 0, tl_len = 0, out_len = 0;
+    char *state = NULL, *tl = NULL, *out = NULL, err[128];
+    int has_outbox = a->outbox && *a->outbox && strcmp(a->outbox, "[]") != 0;
+    if (codec && has_outbox && !a->check_only)
+        out = cadence_store_codec_encode(codec, a->outbox, strlen(a->outbox), &out_len, err,
+                                         sizeof(err));
     if (codec && a->state_json && *a->state_json)
         state = cadence_store_codec_encode(codec, a->state_json, strlen(a->state_json), &state_len,
                                            err, sizeof(err));
@@ -93,10 +114,11 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     char(*fields)[CADENCE_STORE_STATS_FIELD_MAX] = n ? malloc(n * sizeof(*fields)) : NULL;
     struct apply_call *call = malloc(sizeof(*call));
     if (!codec || (a->state_json && *a->state_json && !state) ||
-        (a->timeline_json && *a->timeline_json && !tl) || !argv || !argvlen ||
-        (n && (!deltas || !fields)) || !call) {
+        (has_outbox && !a->check_only && !out) || (a->timeline_json && *a->timeline_json && !tl) ||
+        !argv || !argvlen || (n && (!deltas || !fields)) || !call) {
         free(state);
         free(tl);
+        free(out);
         free(argv);
         free(argvlen);
         free(deltas);
@@ -150,7 +172,7 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     argv[argc++] = floor_s;
     argv[argc++] = version;
     argv[argc++] = state ? state : "";
-    argv[argc++] = a->outbox ? a->outbox : "";
+    argv[argc++] = out ? out : "";
     argv[argc++] = action;
     argv[argc++] = a->drop_task_id ? a->drop_task_id : "";
     argv[argc++] = a->task_id ? a->task_id : "";
@@ -169,6 +191,7 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     }
     for (int i = 0; i < argc; i++) /* the frames are not NUL-terminated: never strlen them */
         argvlen[i] = i == APPLY_STATE_ARG      ? state_len
+                     : i == APPLY_OUTBOX_ARG   ? out_len
                      : i == APPLY_TIMELINE_ARG ? tl_len
                                                : strlen(argv[i]);
     enum cadence_redis_status st =
@@ -177,6 +200,7 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
         free(call);
     free(state);
     free(tl);
+    free(out);
     free(argv);
     free(argvlen);
     free(deltas);

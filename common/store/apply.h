@@ -44,7 +44,8 @@ typedef struct cadence_store_apply_args {
      * worker's write. */
     const char *after_event_id;
     const char *state_json; /* the lead's new state */
-    const char *outbox;     /* the outputs ("[]" or NULL: none), kept with the lead's last
+    const char *outbox;     /* the outputs ("[]" or NULL: none; stored as a zstd frame,
+                               store/codec.h), kept with the lead's last
                                CADENCE_STORE_OUTBOXES so a replay re-emits them */
     enum cadence_store_touch touch;
     const char *drop_task_id;              /* "" or NULL: none */
