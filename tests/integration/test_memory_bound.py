@@ -11,7 +11,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Stack, binary, redis_cluster_wanted  # noqa: E402
+from harness import SOURCE_DIR, Stack, binary, redis_cluster_wanted  # noqa: E402
 
 LEADS = 500
 EVENTS = 20000  # + the prelude's 2 events per lead: 42 events per lead
@@ -42,6 +42,10 @@ class MemoryBoundTest(unittest.TestCase):
             per_lead = (used_memory(st) - empty) / LEADS
             print(f"{events} events over {LEADS} leads: {per_lead:.0f} bytes of Redis per lead",
                   file=sys.stderr)
+            if per_lead > BOUND:
+                print(subprocess.run([os.path.join(SOURCE_DIR, "scripts", "redis-memory"),
+                                      str(st.redis_port)], capture_output=True, text=True).stdout,
+                      file=sys.stderr)
             self.assertLessEqual(per_lead, BOUND)
             # no key per event: a lead's keys (hash, timeline, email link), the shards' and the
             # reps' few
