@@ -12,10 +12,11 @@
 
 #define APPLY_KEYS 5
 #define APPLY_FIXED_ARGS 18
-/* Where ARGV 7 (the state), ARGV 8 (the outbox) and ARGV 14 (the timeline entry) are in the
- * command's arguments. */
+/* Where ARGV 7 (the state), ARGV 8 (the outbox), ARGV 13 (the task) and ARGV 14 (the timeline
+ * entry) are in the command's arguments. */
 #define APPLY_STATE_ARG (APPLY_KEYS + 6)
 #define APPLY_OUTBOX_ARG (APPLY_KEYS + 7)
+#define APPLY_TASK_ARG (APPLY_KEYS + 12)
 #define APPLY_TIMELINE_ARG (APPLY_KEYS + 13)
 
 struct apply_call {
@@ -95,8 +96,12 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     /* The state and the timeline entry are stored as zstd frames (store/codec.h): binary,
      * so every argument goes with its length. */
     cadence_store_codec *codec = cadence_redis_codec(r);
-    size_t state_len = 0, tl_len = 0, out_len = 0;
-    char *state = NULL, *tl = NULL, *out = NULL, err[128];
+    size_t state_len = 0, tl_len = 0, out_len = 0, task_len = 0;
+    char *state = NULL, *tl = NULL, *out = NULL, *task = NULL, err[128];
+    int has_task = a->task_json && *a->task_json;
+    if (codec && has_task && !a->check_only)
+        task = cadence_store_codec_encode(codec, a->task_json, strlen(a->task_json), &task_len, err,
+                                          sizeof(err));
     int has_outbox = a->outbox && *a->outbox && strcmp(a->outbox, "[]") != 0;
     if (codec && has_outbox && !a->check_only)
         out = cadence_store_codec_encode(codec, a->outbox, strlen(a->outbox), &out_len, err,
@@ -114,11 +119,13 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     char(*fields)[CADENCE_STORE_STATS_FIELD_MAX] = n ? malloc(n * sizeof(*fields)) : NULL;
     struct apply_call *call = malloc(sizeof(*call));
     if (!codec || (a->state_json && *a->state_json && !state) ||
-        (has_outbox && !a->check_only && !out) || (a->timeline_json && *a->timeline_json && !tl) ||
-        !argv || !argvlen || (n && (!deltas || !fields)) || !call) {
+        (has_outbox && !a->check_only && !out) || (has_task && !a->check_only && !task) ||
+        (a->timeline_json && *a->timeline_json && !tl) || !argv || !argvlen ||
+        (n && (!deltas || !fields)) || !call) {
         free(state);
         free(tl);
         free(out);
+        free(task);
         free(argv);
         free(argvlen);
         free(deltas);
@@ -177,7 +184,7 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     argv[argc++] = a->drop_task_id ? a->drop_task_id : "";
     argv[argc++] = a->task_id ? a->task_id : "";
     argv[argc++] = due;
-    argv[argc++] = a->task_json ? a->task_json : "";
+    argv[argc++] = task ? task : "";
     argv[argc++] = tl ? tl : "";
     argv[argc++] = cap;
     argv[argc++] = outs;
@@ -192,6 +199,7 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     for (int i = 0; i < argc; i++) /* the frames are not NUL-terminated: never strlen them */
         argvlen[i] = i == APPLY_STATE_ARG      ? state_len
                      : i == APPLY_OUTBOX_ARG   ? out_len
+                     : i == APPLY_TASK_ARG     ? task_len
                      : i == APPLY_TIMELINE_ARG ? tl_len
                                                : strlen(argv[i]);
     enum cadence_redis_status st =
@@ -201,6 +209,7 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     free(state);
     free(tl);
     free(out);
+    free(task);
     free(argv);
     free(argvlen);
     free(deltas);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/id.h"
+#include "store/codec.h"
 #include "store/keys.h"
 
 /* Embedded from lua/take_capacity.lua and lua/defer_task.lua (store/embed_lua.cmake). */
@@ -148,19 +149,39 @@ enum cadence_redis_status cadence_store_capacity_defer(cadence_store_capacity *c
     cadence_keys_tasks(k_tasks, shard);
     cadence_keys_inflight(k_inflight, shard);
     snprintf(due, sizeof(due), "%lld", (long long)due_ms);
+    /* Tasks are stored as zstd frames (store/codec.h); encoding is deterministic, so the frame
+     * of the claimed JSON is the stored one. The plain JSON goes too: a task an older version
+     * stored as JSON still compares. */
+    cadence_store_codec *codec = cadence_redis_codec(c->redis);
+    size_t claimed_frame_len = 0, new_frame_len = 0;
+    char err[128];
+    char *claimed_frame = codec ? cadence_store_codec_encode(codec, claimed_json, claimed_len,
+                                                             &claimed_frame_len, err, sizeof(err))
+                                : NULL;
+    char *new_frame = codec ? cadence_store_codec_encode(codec, new_json, strlen(new_json),
+                                                         &new_frame_len, err, sizeof(err))
+                            : NULL;
     struct defer_call *call = malloc(sizeof(*call));
-    if (!call)
+    if (!call || !claimed_frame || !new_frame) {
+        free(call);
+        free(claimed_frame);
+        free(new_frame);
         return CADENCE_REDIS_NOMEM;
+    }
     call->cb = cb;
     call->arg = arg;
     char lease[24];
     snprintf(lease, sizeof(lease), "%" PRId64, lease_ms);
-    const char *argv[] = {k_due, k_tasks, k_inflight, task_id, lease, claimed_json, due, new_json};
-    size_t lens[] = {strlen(k_due), strlen(k_tasks), strlen(k_inflight), strlen(task_id),
-                     strlen(lease), claimed_len,     strlen(due),        strlen(new_json)};
+    const char *argv[] = {k_due,         k_tasks, k_inflight, task_id,     lease,
+                          claimed_frame, due,     new_frame,  claimed_json};
+    size_t lens[] = {strlen(k_due),   strlen(k_tasks), strlen(k_inflight),
+                     strlen(task_id), strlen(lease),   claimed_frame_len,
+                     strlen(due),     new_frame_len,   claimed_len};
     enum cadence_redis_status st =
-        cadence_redis_evalsha(c->redis, c->defer, 3, 8, argv, lens, on_defer, call);
+        cadence_redis_evalsha(c->redis, c->defer, 3, 9, argv, lens, on_defer, call);
     if (st != CADENCE_REDIS_OK)
         free(call);
+    free(claimed_frame);
+    free(new_frame);
     return st;
 }

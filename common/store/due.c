@@ -1,6 +1,7 @@
 /* due — see due.h; the scripts' contracts are the headers of lua/claim_due.lua, ack_due.lua
  * and queue_tasks.lua. */
 #include "store/due.h"
+#include "store/codec.h"
 #include "store/keys.h"
 #include "store/scripts.h"
 
@@ -31,7 +32,6 @@ struct claim_call {
 
 static void on_claimed(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
 {
-    (void)r;
     struct claim_call c = *(struct claim_call *)arg;
     free(arg);
     if (error || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
@@ -41,10 +41,14 @@ static void on_claimed(cadence_redis *r, const redisReply *reply, const char *er
     }
     size_t cap = (reply->elements - 1) / 3;
     cadence_store_claimed *tasks = calloc(cap ? cap : 1, sizeof(*tasks));
-    if (!tasks) {
+    char **owned = calloc(cap ? cap : 1, sizeof(*owned));
+    if (!tasks || !owned) {
+        free(tasks);
+        free(owned);
         c.cb(NULL, 0, 0, "out of memory", c.arg);
         return;
     }
+    cadence_store_codec *codec = cadence_redis_codec(r);
     size_t n = 0;
     for (size_t i = 1; i + 2 < reply->elements; i += 3) {
         const redisReply *id = reply->element[i], *json = reply->element[i + 1],
@@ -52,10 +56,23 @@ static void on_claimed(cadence_redis *r, const redisReply *reply, const char *er
         if (id->type != REDIS_REPLY_STRING || json->type != REDIS_REPLY_STRING ||
             re->type != REDIS_REPLY_INTEGER)
             continue;
-        tasks[n++] =
-            (cadence_store_claimed){id->str, id->len, json->str, json->len, re->integer != 0};
+        /* stored as a zstd frame (store/codec.h); one that does not decode is handed over as
+         * stored, and the scheduler drops it as an unreadable task */
+        const char *text = json->str;
+        size_t len = json->len;
+        char why[128];
+        if (codec && cadence_store_codec_decode(codec, json->str, json->len, &text, &len, &owned[n],
+                                                why, sizeof(why)) != 0) {
+            text = json->str;
+            len = json->len;
+        }
+        tasks[n] = (cadence_store_claimed){id->str, id->len, text, len, re->integer != 0};
+        n++;
     }
     c.cb(tasks, n, (long)reply->element[0]->integer, NULL, c.arg);
+    for (size_t i = 0; i < n; i++)
+        free(owned[i]);
+    free(owned);
     free(tasks);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "store/capacity.h"
+#include "store/codec.h"
 #include "store/keys.h"
 
 #define STORE_FIXTURE_FIELDS                                                                       \
@@ -123,6 +124,26 @@ static void on_defer(const char *error, int moved, void *arg)
     F.done = 1;
 }
 
+/* The task t1 of `tasks` as stored: a zstd frame whose text is `want`. */
+static void stored_is(const char *tasks, const char *want)
+{
+    redisReply *rep = redisCommand(F.sync, "HGET %s t1", tasks);
+    cr_assert(rep && rep->type == REDIS_REPLY_STRING);
+    cr_assert(cadence_store_codec_is_frame(rep->str, rep->len), "stored as a frame");
+    cadence_store_codec *c = cadence_store_codec_new();
+    const char *text = NULL;
+    size_t len = 0;
+    char *owned = NULL, err[128];
+    cr_assert_eq(
+        cadence_store_codec_decode(c, rep->str, rep->len, &text, &len, &owned, err, sizeof err), 0,
+        "%s", err);
+    cr_assert_eq(len, strlen(want));
+    cr_assert(memcmp(text, want, len) == 0);
+    free(owned);
+    cadence_store_codec_free(c);
+    freeReplyObject(rep);
+}
+
 static void defer(int64_t lease, const char *claimed, const char *json)
 {
     F.done = 0;
@@ -148,12 +169,17 @@ Test(store_capacity, a_deferred_task_is_due_again_at_its_new_time_with_its_new_j
     defer(500, "old", "new");
     cr_assert_eq(F.moved, 1);
     cr_assert_eq(sync_int("ZCARD %s", inflight), 0);
-    redisReply *rep = redisCommand(F.sync, "HGET %s t1", tasks);
-    cr_assert_str_eq(rep->str, "new");
-    freeReplyObject(rep);
-    rep = redisCommand(F.sync, "ZSCORE %s t1", due);
+    stored_is(tasks, "new"); /* written as a frame (store/codec.h) */
+    redisReply *rep = redisCommand(F.sync, "ZSCORE %s t1", due);
     cr_assert_str_eq(rep->str, "2000");
     freeReplyObject(rep);
+    /* claimed again: the stored frame is the one claimed (the first defer compared the plain
+     * JSON an older version stored) */
+    freeReplyObject(redisCommand(F.sync, "ZREM %s t1", due));
+    freeReplyObject(redisCommand(F.sync, "ZADD %s 600 t1", inflight));
+    defer(600, "new", "newer");
+    cr_assert_eq(F.moved, 1);
+    stored_is(tasks, "newer");
 }
 
 Test(store_capacity, a_task_the_worker_changed_meanwhile_is_left_to_the_worker)

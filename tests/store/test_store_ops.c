@@ -69,8 +69,8 @@ static char *get(const char *fmt, const char *key, const char *field)
     return s;
 }
 
-/* A value the store keeps compressed (a lead's state, an outbox, a timeline entry): checked to be a
- * zstd frame (store/codec.h), returned decoded. */
+/* A value the store keeps compressed (a lead's state, an outbox, a task, a timeline entry):
+ * checked to be a zstd frame (store/codec.h), returned decoded. */
 static char *get_stored(const char *fmt, const char *key, const char *field)
 {
     redisReply *r = field ? redisCommand(F.sync, fmt, key, field) : redisCommand(F.sync, fmt, key);
@@ -132,7 +132,7 @@ Test(store_ops, an_apply_writes_every_key_of_the_lead_once)
     assert_str(get_stored("HGET %s %s", cadence_keys_lead_state(k, a.shard, "L1"), "x:e1"),
                "[\"out\"]");
     assert_str(get("ZSCORE %s %s", cadence_keys_due(k, a.shard), "task-1"), "5000");
-    assert_str(get("HGET %s %s", cadence_keys_tasks(k, a.shard), "task-1"),
+    assert_str(get_stored("HGET %s %s", cadence_keys_tasks(k, a.shard), "task-1"),
                "{\"task_id\":\"task-1\"}");
     assert_str(get_stored("LINDEX %s 0", cadence_keys_timeline(k, a.shard, "L1"), NULL),
                "{\"event_id\":\"e1\"}");
