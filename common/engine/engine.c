@@ -1538,10 +1538,40 @@ static void settle_touch(run *r)
 
 /* ---------------------------------------------------------------- apply */
 
+/* The ring of recent event ids keeps a digest of each id, not the id: "~" and 11 base64url
+ * characters of the first 64 bits of its SHA-256 — 12 bytes whatever the id's length or shape
+ * (a ring of 32 UUIDs is ~1.2 KB of JSON that hardly compresses; 32 digests are ~0.4 KB).
+ * '~' is no id character, so an id an older version kept as it is never equals a digest. */
+static void id_digest(const char *event_id, char out[CADENCE_ENGINE_ID_DIGEST_SIZE])
+{
+    guint8 sum[32];
+    gsize len = sizeof sum;
+    GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+    g_checksum_update(c, (const guchar *)event_id, (gssize)strlen(event_id));
+    g_checksum_get_digest(c, sum, &len);
+    g_checksum_free(c);
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | sum[i];
+    out[0] = '~';
+    for (int i = 0; i < 10; i++) /* 60 bits, most significant first */
+        out[1 + i] = b64[(v >> (58 - 6 * i)) & 63];
+    out[11] = b64[(v & 15) << 2]; /* the last 4 bits, as base64 pads them */
+    out[12] = '\0';
+}
+
+void cadence_engine_id_digest(const char *event_id, char out[CADENCE_ENGINE_ID_DIGEST_SIZE])
+{
+    id_digest(event_id, out);
+}
+
 static int seen(const cadence_lead_state *st, const char *event_id)
 {
+    char digest[CADENCE_ENGINE_ID_DIGEST_SIZE];
+    id_digest(event_id, digest);
     for (int i = 0; i < st->n_event_ids; i++)
-        if (strcmp(st->event_ids[i], event_id) == 0)
+        if (strcmp(st->event_ids[i], digest) == 0 || strcmp(st->event_ids[i], event_id) == 0)
             return 1;
     for (int i = 0; i < st->n_pending; i++)
         if (strcmp(st->pending[i].event_id, event_id) == 0)
@@ -1579,7 +1609,7 @@ static void remember_answer(cadence_lead_state *st, const cadence_event *ev)
 
 static void remember(cadence_lead_state *st, const char *event_id)
 {
-    g_strlcpy(st->event_ids[st->event_ids_next], event_id, CADENCE_ID_SIZE);
+    id_digest(event_id, st->event_ids[st->event_ids_next]);
     st->event_ids_next = (st->event_ids_next + 1) % CADENCE_STATE_MAX_EVENT_IDS;
     if (st->n_event_ids < CADENCE_STATE_MAX_EVENT_IDS)
         st->n_event_ids++;

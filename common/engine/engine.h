@@ -51,8 +51,9 @@
  * would). Touches already published by the scheduler cannot be recalled either; the open
  * touch is cancelled.
  *
- * Replays: the state remembers the last CADENCE_STATE_MAX_EVENT_IDS event ids; a replayed one
- * returns CADENCE_ENGINE_DUPLICATE with no outputs and the state unchanged.
+ * Replays: the state remembers the last CADENCE_STATE_MAX_EVENT_IDS event ids (as digests,
+ * cadence_engine_id_digest); a replayed one returns CADENCE_ENGINE_DUPLICATE with no outputs
+ * and the state unchanged.
  */
 #ifndef CADENCE_ENGINE_ENGINE_H
 #define CADENCE_ENGINE_ENGINE_H
@@ -172,5 +173,10 @@ void cadence_engine_id(const char *lead_id, const char *event_id, const char *ki
  * so a worker may acknowledge it without applying it and still decide as the engine does.
  */
 int cadence_engine_visit_is_noise(const cadence_playbook *pb, const cadence_event *ev);
+
+/* How the state's ring of recent event ids holds an id: "~" and the first 64 bits of its
+ * SHA-256 in base64url (11 characters), NUL-terminated. */
+#define CADENCE_ENGINE_ID_DIGEST_SIZE 13
+void cadence_engine_id_digest(const char *event_id, char out[CADENCE_ENGINE_ID_DIGEST_SIZE]);
 
 #endif

@@ -285,3 +285,34 @@ Test(engine_state, writer_escapes_and_skips_invalid_text)
     g_free(back);
     g_free(st);
 }
+
+/* The ring of recent event ids holds digests (12 bytes whatever the id), the same a Python
+ * reader computes (base64url of the first 8 bytes of SHA-256, tests/integration/stored.py); a
+ * replay is caught by its digest, and an id an older version kept as it is still counts. */
+Test(engine_state, the_ring_of_event_ids_holds_digests_and_still_knows_plain_ids)
+{
+    char d[CADENCE_ENGINE_ID_DIGEST_SIZE];
+    cadence_engine_id_digest("no-0", d);
+    cr_assert_str_eq(d, "~taftA4jSmrE");
+    cadence_engine_id_digest("e1", d);
+    cr_assert_str_eq(d, "~i1zE337sfTI");
+
+    harness h;
+    harness_init(&h, NULL);
+    const char *lead = "{\"type\":\"lead\",\"event_id\":\"e1\",\"occurred_at\":"
+                       "\"2026-10-05T00:00:00Z\",\"lead_id\":\"L1\",\"rep_id\":\"r1\","
+                       "\"lead_type\":\"cold\",\"potential\":60}";
+    cr_assert_eq(harness_feed_json(&h, lead), CADENCE_ENGINE_OK);
+    cr_assert(strstr(h.state_text, "\"event_ids\":[\"~i1zE337sfTI\"]"), "%s", h.state_text);
+    cr_assert_null(strstr(h.state_text, "\"e1\""), "the id itself is not kept");
+    cr_assert_eq(harness_feed_json(&h, lead), CADENCE_ENGINE_DUPLICATE);
+
+    /* a state an older version wrote: the plain id in the ring */
+    char *old = h.state_text;
+    char *at = strstr(old, "~i1zE337sfTI");
+    cr_assert_not_null(at);
+    h.state_text = g_strdup_printf("%.*se1%s", (int)(at - old), old, at + 12);
+    free(old);
+    cr_assert_eq(harness_feed_json(&h, lead), CADENCE_ENGINE_DUPLICATE);
+    harness_fini(&h);
+}

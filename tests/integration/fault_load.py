@@ -425,7 +425,8 @@ def unapplied(st, leads):
     applied (no record), or applied and then overwritten (a record)."""
     held = {e for _, s in leads.values() for e in s.get("event_ids", [])}
     held |= {p["event_id"] for _, s in leads.values() for p in s.get("pending", [])}
-    ids = [e["event_id"] for e in phase1() + phase2() if e["event_id"] not in held]
+    ids = [e["event_id"] for e in phase1() + phase2()
+           if e["event_id"] not in held and stored.id_digest(e["event_id"]) not in held]
     if not ids:
         return {}
     tags = {lid: f"cad:{{s{shard_of(lid)}}}" for lid in {f"L-{i}" for i in range(N)}}

@@ -2,6 +2,8 @@
 `s` of cad:{s<N>}:lead:<id>) and each entry of its timeline (cad:{s<N>}:timeline:<id>) are zstd
 frames made with the built-in dictionary v1 (common/store/dict/v1.json, a raw-content
 dictionary); a value that is not a frame is plain JSON, as older versions and some tests wrote."""
+import base64
+import hashlib
 import os
 
 import zstandard
@@ -41,3 +43,9 @@ def encode(text):
     c = zstandard.ZstdCompressor(level=3, dict_data=_dictionary(), write_checksum=False,
                                  write_content_size=True, write_dict_id=False)
     return c.compress(text.encode())
+
+
+def id_digest(event_id):
+    """How a lead state's ring of recent event ids ("event_ids") holds an id: "~" and the first
+    64 bits of its SHA-256 in base64url (cadence_engine_id_digest); older states held the ids."""
+    return "~" + base64.urlsafe_b64encode(hashlib.sha256(event_id.encode()).digest()[:8]).rstrip(b"=").decode()
