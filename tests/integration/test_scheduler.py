@@ -27,6 +27,7 @@ from confluent_kafka import Consumer, Producer
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import SOURCE_DIR, Stack, binary, free_port, wait_for  # noqa: E402
+import stored as stored_values  # noqa: E402
 
 TOPIC = "touches-due.v1"
 SHARDS = 16
@@ -226,7 +227,10 @@ class SchedulerTest(unittest.TestCase):
                 if v["task_id"] in keep:
                     continue
                 s = shard_of(v["lead_id"])
-                stored = st.redis_cli("HGET", f"cad:{{s{s}}}:tasks", v["task_id"]).strip()
+                # the deferral writes the task as a zstd frame (common/store/codec.h)
+                value = st.redis_value("HGET", f"cad:{{s{s}}}:tasks", v["task_id"])
+                self.assertTrue(value.startswith(stored_values.MAGIC), "stored as a frame")
+                stored = stored_values.decode(value)
                 moved.append(stored)
                 m = json.loads(stored)
                 self.assertEqual(m["moved"][-1], {"reason": "rep_capacity", "from": v["due_at"]})
