@@ -19,6 +19,31 @@
 #define APPLY_TASK_ARG (APPLY_KEYS + 12)
 #define APPLY_TIMELINE_ARG (APPLY_KEYS + 13)
 
+/* A value the store keeps compressed, as sent: its frame (owned), or NULL for no value. */
+struct frame {
+    char *data;
+    size_t len;
+};
+
+enum { FRAME_STATE, FRAME_OUTBOX, FRAME_TASK, FRAME_TIMELINE, N_FRAMES };
+
+/* Encodes `text` (NULL or "": no value) into `f`. Returns 0, or -1 when the codec failed. */
+static int frame_of(cadence_store_codec *codec, const char *text, struct frame *f)
+{
+    *f = (struct frame){NULL, 0};
+    if (!text || !*text)
+        return 0;
+    char err[128];
+    f->data = cadence_store_codec_encode(codec, text, strlen(text), &f->len, err, sizeof(err));
+    return f->data ? 0 : -1;
+}
+
+static void frames_free(struct frame *fr)
+{
+    for (int i = 0; i < N_FRAMES; i++)
+        free(fr[i].data);
+}
+
 struct apply_call {
     cadence_store_apply_cb cb;
     void *arg;
@@ -93,39 +118,24 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     int dated = a->stats_day && *a->stats_day;
     if (dated && !cadence_store_stats_day_valid(a->stats_day))
         return CADENCE_REDIS_INVALID;
-    /* The state and the timeline entry are stored as zstd frames (store/codec.h): binary,
-     * so every argument goes with its length. */
+    /* The state, the outbox, the task and the timeline entry are stored as zstd frames
+     * (store/codec.h): binary, so every argument goes with its length. A check writes none. */
     cadence_store_codec *codec = cadence_redis_codec(r);
-    size_t state_len = 0, tl_len = 0, out_len = 0, task_len = 0;
-    char *state = NULL, *tl = NULL, *out = NULL, *task = NULL, err[128];
-    int has_task = a->task_json && *a->task_json;
-    if (codec && has_task && !a->check_only)
-        task = cadence_store_codec_encode(codec, a->task_json, strlen(a->task_json), &task_len, err,
-                                          sizeof(err));
-    int has_outbox = a->outbox && *a->outbox && strcmp(a->outbox, "[]") != 0;
-    if (codec && has_outbox && !a->check_only)
-        out = cadence_store_codec_encode(codec, a->outbox, strlen(a->outbox), &out_len, err,
-                                         sizeof(err));
-    if (codec && a->state_json && *a->state_json)
-        state = cadence_store_codec_encode(codec, a->state_json, strlen(a->state_json), &state_len,
-                                           err, sizeof(err));
-    if (codec && a->timeline_json && *a->timeline_json)
-        tl = cadence_store_codec_encode(codec, a->timeline_json, strlen(a->timeline_json), &tl_len,
-                                        err, sizeof(err));
+    const char *outbox =
+        a->check_only || !a->outbox || strcmp(a->outbox, "[]") == 0 ? NULL : a->outbox;
+    struct frame fr[N_FRAMES] = {{0}};
+    int unencoded = !codec || frame_of(codec, a->state_json, &fr[FRAME_STATE]) ||
+                    frame_of(codec, outbox, &fr[FRAME_OUTBOX]) ||
+                    frame_of(codec, a->check_only ? NULL : a->task_json, &fr[FRAME_TASK]) ||
+                    frame_of(codec, a->timeline_json, &fr[FRAME_TIMELINE]);
     size_t max_args = APPLY_KEYS + APPLY_FIXED_ARGS + 2 * n;
     const char **argv = malloc(max_args * sizeof(*argv));
     size_t *argvlen = malloc(max_args * sizeof(*argvlen));
     char(*deltas)[32] = n ? malloc(n * sizeof(*deltas)) : NULL;
     char(*fields)[CADENCE_STORE_STATS_FIELD_MAX] = n ? malloc(n * sizeof(*fields)) : NULL;
     struct apply_call *call = malloc(sizeof(*call));
-    if (!codec || (a->state_json && *a->state_json && !state) ||
-        (has_outbox && !a->check_only && !out) || (has_task && !a->check_only && !task) ||
-        (a->timeline_json && *a->timeline_json && !tl) || !argv || !argvlen ||
-        (n && (!deltas || !fields)) || !call) {
-        free(state);
-        free(tl);
-        free(out);
-        free(task);
+    if (unencoded || !argv || !argvlen || (n && (!deltas || !fields)) || !call) {
+        frames_free(fr);
         free(argv);
         free(argvlen);
         free(deltas);
@@ -178,14 +188,14 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
     argv[argc++] = offset;
     argv[argc++] = floor_s;
     argv[argc++] = version;
-    argv[argc++] = state ? state : "";
-    argv[argc++] = out ? out : "";
+    argv[argc++] = fr[FRAME_STATE].data ? fr[FRAME_STATE].data : "";
+    argv[argc++] = fr[FRAME_OUTBOX].data ? fr[FRAME_OUTBOX].data : "";
     argv[argc++] = action;
     argv[argc++] = a->drop_task_id ? a->drop_task_id : "";
     argv[argc++] = a->task_id ? a->task_id : "";
     argv[argc++] = due;
-    argv[argc++] = task ? task : "";
-    argv[argc++] = tl ? tl : "";
+    argv[argc++] = fr[FRAME_TASK].data ? fr[FRAME_TASK].data : "";
+    argv[argc++] = fr[FRAME_TIMELINE].data ? fr[FRAME_TIMELINE].data : "";
     argv[argc++] = cap;
     argv[argc++] = outs;
     argv[argc++] = expire;
@@ -197,19 +207,16 @@ enum cadence_redis_status cadence_store_apply(cadence_redis *r, const cadence_re
         argv[argc++] = deltas[i];
     }
     for (int i = 0; i < argc; i++) /* the frames are not NUL-terminated: never strlen them */
-        argvlen[i] = i == APPLY_STATE_ARG      ? state_len
-                     : i == APPLY_OUTBOX_ARG   ? out_len
-                     : i == APPLY_TASK_ARG     ? task_len
-                     : i == APPLY_TIMELINE_ARG ? tl_len
+        argvlen[i] = i == APPLY_STATE_ARG      ? fr[FRAME_STATE].len
+                     : i == APPLY_OUTBOX_ARG   ? fr[FRAME_OUTBOX].len
+                     : i == APPLY_TASK_ARG     ? fr[FRAME_TASK].len
+                     : i == APPLY_TIMELINE_ARG ? fr[FRAME_TIMELINE].len
                                                : strlen(argv[i]);
     enum cadence_redis_status st =
         cadence_redis_evalsha(r, script, APPLY_KEYS, argc, argv, argvlen, on_reply, call);
     if (st != CADENCE_REDIS_OK)
         free(call);
-    free(state);
-    free(tl);
-    free(out);
-    free(task);
+    frames_free(fr);
     free(argv);
     free(argvlen);
     free(deltas);
