@@ -316,3 +316,32 @@ Test(engine_state, the_ring_of_event_ids_holds_digests_and_still_knows_plain_ids
     cr_assert_eq(harness_feed_json(&h, lead), CADENCE_ENGINE_DUPLICATE);
     harness_fini(&h);
 }
+
+/* A visit sent twice (a client retried a batch the gateway had already taken) and delivered
+ * again after a newer event of its lead is still a replay: its digest is in the ring. */
+Test(engine_state, an_old_visit_sent_again_after_a_newer_one_is_a_replay)
+{
+    harness h;
+    harness_init(&h, NULL);
+    cr_assert_eq(harness_feed(&h, "{\"type\":\"lead\",\"event_id\":\"lead-93\",\"occurred_at\":"
+                                  "\"2026-10-01T14:00:00Z\",\"lead_id\":\"L-93\",\"rep_id\":\"r1\","
+                                  "\"lead_type\":\"cold\",\"potential\":60}"),
+                 CADENCE_ENGINE_OK);
+    cr_assert_eq(harness_feed(&h,
+                              "{\"type\":\"call_outcome\",\"event_id\":\"no-93\",\"occurred_at\":"
+                              "\"2026-10-02T14:00:00Z\",\"lead_id\":\"L-93\",\"rep_id\":\"r1\","
+                              "\"channel\":\"call\",\"disposition\":\"not_interested\"}"),
+                 CADENCE_ENGINE_OK);
+    const char *old = "{\"type\":\"site_visit\",\"event_id\":\"visit-93-0.5\",\"occurred_at\":"
+                      "\"2026-10-02T02:00:00Z\",\"lead_id\":\"L-93\","
+                      "\"url\":\"https://example.com/pricing\"}";
+    cr_assert_eq(harness_feed_json(&h, old), CADENCE_ENGINE_OK);
+    cr_assert_eq(harness_feed(&h, "{\"type\":\"site_visit\",\"event_id\":\"visit-93-40\","
+                                  "\"occurred_at\":\"2026-11-10T14:00:00Z\",\"lead_id\":\"L-93\","
+                                  "\"url\":\"https://example.com/pricing\"}"),
+                 CADENCE_ENGINE_OK);
+    size_t n = json_array_size(h.messages);
+    cr_assert_eq(harness_feed_json(&h, old), CADENCE_ENGINE_DUPLICATE);
+    cr_assert_eq(json_array_size(h.messages), n, "no output for the replay");
+    harness_fini(&h);
+}
