@@ -68,13 +68,15 @@ def playbook_file(directory, **patch):
 
 
 def seed_due(st, tasks):
-    """Writes (task dict, due ms) pairs as the worker does, in one redis-cli --pipe."""
-    cmds = []
+    """Writes (task dict, due ms) pairs as the worker does, in one redis-cli --pipe: every task
+    before any due entry, so a running scheduler never claims an entry whose task is not yet
+    written (the worker writes both in one script)."""
+    tasks_cmds, due_cmds = [], []
     for t, due_ms in tasks:
         s = shard_of(t["lead_id"])
-        cmds.append(("ZADD", f"cad:{{s{s}}}:due", due_ms, t["task_id"]))
-        cmds.append(("HSET", f"cad:{{s{s}}}:tasks", t["task_id"], json.dumps(t, separators=(",", ":"))))
-    st.redis_pipe(cmds)
+        tasks_cmds.append(("HSET", f"cad:{{s{s}}}:tasks", t["task_id"], json.dumps(t, separators=(",", ":"))))
+        due_cmds.append(("ZADD", f"cad:{{s{s}}}:due", due_ms, t["task_id"]))
+    st.redis_pipe(tasks_cmds + due_cmds)
 
 
 def redis_int(st, *args):
@@ -135,14 +137,15 @@ class SchedulerTest(unittest.TestCase):
                     now - 1000 * (i % 900)) for i in range(3000)]
             future = [(touch(f"later-{i}", f"lead-later-{i}", "rep.0", now + 3600_000),
                        now + 3600_000) for i in range(10)]
-            seed_due(st, due + future)
-            self.assertEqual(total(st, "due"), 3010)
             # 150 touches per rep: no rep capacity here (the next test covers it)
             unlimited = playbook_file(st.dir, rep_daily_capacity=0)
             a, addr_a = self.start_scheduler(st, "scheduler-a", CADENCE_PLAYBOOK=unlimited)
             b, addr_b = self.start_scheduler(st, "scheduler-b", CADENCE_PLAYBOOK=unlimited)
             wait_for(lambda: healthz(addr_a) == 200 and healthz(addr_b) == 200, timeout=30,
                      what="both schedulers healthy (Redis and Kafka reachable)")
+            # the touches fall due once both run (seeded before, the first scheduler up could
+            # drain all 3000 before the second one's first tick, as it did on a loaded machine)
+            seed_due(st, due + future)
 
             def all_acked():
                 pub = sum(metrics(x)["cadence_scheduler_published_total"] for x in (addr_a, addr_b))
