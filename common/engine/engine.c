@@ -1566,10 +1566,9 @@ void cadence_engine_id_digest(const char *event_id, char out[CADENCE_ENGINE_ID_D
     id_digest(event_id, out);
 }
 
-static int seen(const cadence_lead_state *st, const char *event_id)
+/* `digest`: the event id's (id_digest), computed once per apply for seen() and remember() */
+static int seen(const cadence_lead_state *st, const char *event_id, const char *digest)
 {
-    char digest[CADENCE_ENGINE_ID_DIGEST_SIZE];
-    id_digest(event_id, digest);
     for (int i = 0; i < st->n_event_ids; i++)
         if (strcmp(st->event_ids[i], digest) == 0 || strcmp(st->event_ids[i], event_id) == 0)
             return 1;
@@ -1607,9 +1606,9 @@ static void remember_answer(cadence_lead_state *st, const cadence_event *ev)
         st->n_answered++;
 }
 
-static void remember(cadence_lead_state *st, const char *event_id)
+static void remember(cadence_lead_state *st, const char *digest)
 {
-    id_digest(event_id, st->event_ids[st->event_ids_next]);
+    g_strlcpy(st->event_ids[st->event_ids_next], digest, sizeof st->event_ids[0]);
     st->event_ids_next = (st->event_ids_next + 1) % CADENCE_STATE_MAX_EVENT_IDS;
     if (st->n_event_ids < CADENCE_STATE_MAX_EVENT_IDS)
         st->n_event_ids++;
@@ -1655,12 +1654,14 @@ cadence_engine_status cadence_engine_apply(const cadence_lead_state *in, const c
     if (!out->lead_id[0])
         g_strlcpy(out->lead_id, ev->lead_id, sizeof out->lead_id);
     /* a replayed event, or a dialer retry: another event_id, same task_id and disposition */
-    if (seen(out, ev->event_id) || answered(out, ev))
+    char digest[CADENCE_ENGINE_ID_DIGEST_SIZE];
+    id_digest(ev->event_id, digest);
+    if (seen(out, ev->event_id, digest) || answered(out, ev))
         return CADENCE_ENGINE_DUPLICATE;
 
     run r = {pb, tz, NULL, out, outs, ev, json_array(), -1, 0, 0};
     r.zone = lead_zone(&r);
-    remember(out, ev->event_id);
+    remember(out, digest);
     remember_answer(out, ev);
     /* "now" without a system clock: the newest occurred_at the lead has seen (kept in the
      * state, a function of the events alone). Freshness is judged on the lead's own

@@ -77,20 +77,14 @@ static void on_reply(cadence_redis *r, const redisReply *reply, const char *erro
     } else if (strcmp(verdict, "dup") == 0) {
         /* the outbox is stored as a zstd frame (older ones as JSON): decoded for the callback */
         char *owned = NULL, why[160];
-        cadence_store_codec *codec = cadence_redis_codec(r);
-        if (val->str && val->len && codec &&
-            cadence_store_codec_decode(codec, val->str, val->len, &res.outbox, &res.outbox_len,
-                                       &owned, why, sizeof(why)) != 0) {
+        if (cadence_redis_decode(r, val->str, val->str ? val->len : 0, "stored outbox", &res.outbox,
+                                 &res.outbox_len, &owned, why, sizeof(why)) != 0) {
             res.script_error = 1;
             res.error = why;
             call.cb(&res, call.arg);
             return;
         }
         res.verdict = CADENCE_STORE_DUPLICATE;
-        if (!val->str || !val->len || !codec) {
-            res.outbox = val->str ? val->str : "";
-            res.outbox_len = val->str ? val->len : 0;
-        }
         call.cb(&res, call.arg);
         free(owned);
         return;

@@ -1,7 +1,6 @@
 /* due — see due.h; the scripts' contracts are the headers of lua/claim_due.lua, ack_due.lua
  * and queue_tasks.lua. */
 #include "store/due.h"
-#include "store/codec.h"
 #include "store/keys.h"
 #include "store/scripts.h"
 
@@ -48,7 +47,6 @@ static void on_claimed(cadence_redis *r, const redisReply *reply, const char *er
         c.cb(NULL, 0, 0, "out of memory", c.arg);
         return;
     }
-    cadence_store_codec *codec = cadence_redis_codec(r);
     size_t n = 0;
     for (size_t i = 1; i + 2 < reply->elements; i += 3) {
         const redisReply *id = reply->element[i], *json = reply->element[i + 1],
@@ -61,8 +59,8 @@ static void on_claimed(cadence_redis *r, const redisReply *reply, const char *er
         const char *text = json->str;
         size_t len = json->len;
         char why[128];
-        if (codec && cadence_store_codec_decode(codec, json->str, json->len, &text, &len, &owned[n],
-                                                why, sizeof(why)) != 0) {
+        if (cadence_redis_decode(r, json->str, json->len, "stored task", &text, &len, &owned[n],
+                                 why, sizeof(why)) != 0) {
             text = json->str;
             len = json->len;
         }

@@ -1,6 +1,5 @@
 /* reads — see reads.h. */
 #include "store/reads.h"
-#include "store/codec.h"
 #include "store/keys.h"
 
 #include <stdio.h>
@@ -36,25 +35,6 @@ static void free_texts(char **owned, size_t n)
     free(owned);
 }
 
-/* Decodes the stored value `v` (store/codec.h) into *text and *len (borrowed from `v`, or
- * *owned). Returns 0, or -1 with the reason in `why` (naming `what`). */
-static int decode(cadence_redis *r, const redisReply *v, const char *what, const char **text,
-                  size_t *len, char **owned, char *why, size_t why_size)
-{
-    cadence_store_codec *codec = cadence_redis_codec(r);
-    if (!codec) {
-        snprintf(why, why_size, "%s: out of memory", what);
-        return -1;
-    }
-    char err[128];
-    if (cadence_store_codec_decode(codec, v->str, v->len, text, len, owned, err, sizeof(err)) !=
-        0) {
-        snprintf(why, why_size, "%s: %s", what, err);
-        return -1;
-    }
-    return 0;
-}
-
 static void on_leads(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
 {
     struct leads_call c = *(struct leads_call *)arg;
@@ -76,8 +56,9 @@ static void on_leads(cadence_redis *r, const redisReply *reply, const char *erro
             e->element[1]->type == REDIS_REPLY_STRING) {
             leads[i].found = 1;
             leads[i].version = strtol(e->element[0]->str, NULL, 10);
-            decode(r, e->element[1], "unreadable stored lead state", &leads[i].state,
-                   &leads[i].state_len, &owned[i], bad, sizeof(bad));
+            cadence_redis_decode(r, e->element[1]->str, e->element[1]->len,
+                                 "unreadable stored lead state", &leads[i].state,
+                                 &leads[i].state_len, &owned[i], bad, sizeof(bad));
         }
     }
     /* A state that does not decode fails the read (as one the engine cannot parse stops the
@@ -192,12 +173,13 @@ static void on_view(cadence_redis *r, const redisReply *reply, const char *error
     cadence_store_lead_view v = {NULL, 0, texts, lens, 0};
     char bad[256] = "";
     if (st->type == REDIS_REPLY_STRING)
-        decode(r, st, "unreadable stored lead state", &v.state, &v.state_len, &owned[n], bad,
-               sizeof(bad));
+        cadence_redis_decode(r, st->str, st->len, "unreadable stored lead state", &v.state,
+                             &v.state_len, &owned[n], bad, sizeof(bad));
     for (size_t i = 0; i < n && !bad[0]; i++)
         if (tl->element[i]->str) {
-            if (decode(r, tl->element[i], "unreadable stored timeline entry", &texts[v.n_timeline],
-                       &lens[v.n_timeline], &owned[i], bad, sizeof(bad)) == 0)
+            if (cadence_redis_decode(r, tl->element[i]->str, tl->element[i]->len,
+                                     "unreadable stored timeline entry", &texts[v.n_timeline],
+                                     &lens[v.n_timeline], &owned[i], bad, sizeof(bad)) == 0)
                 v.n_timeline++;
         }
     if (bad[0])

@@ -1696,6 +1696,25 @@ cadence_store_codec *cadence_redis_codec(cadence_redis *r)
     return r ? r->codec : NULL;
 }
 
+int cadence_redis_decode(cadence_redis *r, const char *value, size_t len, const char *what,
+                         const char **text, size_t *text_len, char **owned, char *why,
+                         size_t why_size)
+{
+    *owned = NULL;
+    cadence_store_codec *codec = cadence_redis_codec(r);
+    char err[128];
+    if (!codec) {
+        snprintf(why, why_size, "%s: out of memory", what);
+        return -1;
+    }
+    if (cadence_store_codec_decode(codec, value, len, text, text_len, owned, err, sizeof(err)) !=
+        0) {
+        snprintf(why, why_size, "%s: %s", what, err);
+        return -1;
+    }
+    return 0;
+}
+
 int cadence_redis_is_ready(const cadence_redis *r)
 {
     return r && r->ready && !r->closing;

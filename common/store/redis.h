@@ -140,6 +140,15 @@ void cadence_redis_free(cadence_redis *r);
  */
 cadence_store_codec *cadence_redis_codec(cadence_redis *r);
 
+/*
+ * Reads a stored value of `len` bytes with the client's codec (cadence_store_codec_decode:
+ * *text borrowed from `value`, or decoded into *owned for the caller to free). Returns 0, or -1
+ * with the reason in `why`, prefixed by `what`.
+ */
+int cadence_redis_decode(cadence_redis *r, const char *value, size_t len, const char *what,
+                         const char **text, size_t *text_len, char **owned, char *why,
+                         size_t why_size);
+
 /* 1 when commands are accepted (connected and handshake done), else 0. */
 int cadence_redis_is_ready(const cadence_redis *r);
 
