@@ -549,15 +549,17 @@ static void alert(run *r, const char *reason, const char *trigger_id, int64_t at
  * Judges one hot view against the lead's current status and "no". `late`: the view is judged
  * again because a "no" dated before it arrived after it; the alert then goes out only while
  * the view is fresh (alerts.revisit_freshness_hours before the lead's clock), never a stale one.
+ * A view dated at or before the "no" is never a trigger, whatever the status now: in time order
+ * the "no" answered it (it may arrive after a newer view already re-enrolled the lead).
  */
 static void judge_view(run *r, const char *trigger_id, int64_t at, const char *url, int late)
 {
     cadence_lead_state *st = r->st;
+    if (st->no_at && at <= st->no_at) {
+        note(r, "hot view from before the \"no\": no trigger");
+        return;
+    }
     if ((st->status == CADENCE_STATUS_NURTURE || st->status == CADENCE_STATUS_LOST) && st->no_at) {
-        if (at <= st->no_at) {
-            note(r, "hot view from before the \"no\": no trigger");
-            return;
-        }
         if (late && r->now - at > cadence_playbook_alert_freshness_ms(r->pb))
             note(r, "hot view %s found after a late \"no\" is stale: no alert", trigger_id);
         else

@@ -345,3 +345,37 @@ Test(engine_state, an_old_visit_sent_again_after_a_newer_one_is_a_replay)
     cr_assert_eq(json_array_size(h.messages), n, "no output for the replay");
     harness_fini(&h);
 }
+
+/* A visit from before the "no" that reaches the engine only after a newer visit re-enrolled the
+ * lead (its batch was delayed, or two partitions' order differs) is judged as in time order: a
+ * view the "no" came after is no trigger, whatever the lead's status now. */
+Test(engine_state, a_view_from_before_the_no_arriving_after_re_enrolment_is_no_trigger)
+{
+    harness h;
+    harness_init(&h, NULL);
+    cr_assert_eq(harness_feed(&h, "{\"type\":\"lead\",\"event_id\":\"lead-93\",\"occurred_at\":"
+                                  "\"2026-10-01T14:00:00Z\",\"lead_id\":\"L-93\",\"rep_id\":\"r1\","
+                                  "\"lead_type\":\"cold\",\"potential\":60}"),
+                 CADENCE_ENGINE_OK);
+    cr_assert_eq(harness_feed(&h,
+                              "{\"type\":\"call_outcome\",\"event_id\":\"no-93\",\"occurred_at\":"
+                              "\"2026-10-02T14:00:00Z\",\"lead_id\":\"L-93\",\"rep_id\":\"r1\","
+                              "\"channel\":\"call\",\"disposition\":\"not_interested\"}"),
+                 CADENCE_ENGINE_OK);
+    cr_assert_eq(harness_feed(&h, "{\"type\":\"site_visit\",\"event_id\":\"visit-93-40\","
+                                  "\"occurred_at\":\"2026-11-10T14:00:00Z\",\"lead_id\":\"L-93\","
+                                  "\"url\":\"https://example.com/pricing\"}"),
+                 CADENCE_ENGINE_OK);
+    cr_assert_eq(messages_with(&h, "alerts.v1", "reason", "former_no_revisit"), 1);
+    cr_assert_eq(h.st.status, CADENCE_STATUS_FOLLOW_UP, "%s", cadence_status_name(h.st.status));
+    char *task = g_strdup(h.st.open_task_id);
+    cr_assert_eq(harness_feed(&h, "{\"type\":\"site_visit\",\"event_id\":\"visit-93-0.5\","
+                                  "\"occurred_at\":\"2026-10-02T02:00:00Z\",\"lead_id\":\"L-93\","
+                                  "\"url\":\"https://example.com/pricing\"}"),
+                 CADENCE_ENGINE_OK);
+    cr_assert_eq(messages_with(&h, "alerts.v1", NULL, NULL), 1, "no alert for the old view");
+    cr_assert_eq(h.st.status, CADENCE_STATUS_FOLLOW_UP);
+    cr_assert_str_eq(h.st.open_task_id, task, "the follow-up touch stands");
+    g_free(task);
+    harness_fini(&h);
+}
