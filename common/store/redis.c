@@ -81,7 +81,6 @@ struct part {
     int state;         /* PART_SENT to a node, PART_WAITING for the retry timer, PART_DONE */
     int redirects;     /* MOVED / ASK followed so far */
     int asking;        /* sent as ASKING + command (an ASK redirection) */
-    int waiting;       /* sent as command + WAIT for this many replicas (url.wait_replicas) */
     int target;        /* conn index the next attempt goes to (-1: by the slot map) */
     int sent_to;       /* conn index of the attempt in flight */
     unsigned tries;    /* TRYAGAIN / CLUSTERDOWN / node-not-ready retries so far */
@@ -948,6 +947,10 @@ struct conn {
     int replicas;     /* replicas connected to it, per its ROLE (-1: not known yet) */
     int role_asked;   /* a ROLE is in flight */
     cadence_redis *c; /* the node's client, NULL when dropped */
+    /* CADENCE_REDIS_WAIT_REPLICAS > 0: the parts routed to this node in this turn of the
+     * event loop, sent together at its end (see "one WAIT per node and turn"). */
+    struct part **queued;
+    size_t nqueued, capqueued;
 };
 
 struct cluster {
@@ -962,7 +965,9 @@ struct cluster {
     struct event *refresh_timer;
     uint64_t refresh_due_ms; /* when refresh_timer fires, 0 when not armed */
     struct event *retry_timer;
-    uint64_t retry_due_ms; /* when retry_timer fires, 0 when not armed */
+    uint64_t retry_due_ms;     /* when retry_timer fires, 0 when not armed */
+    struct event *flush_event; /* sends the queued parts at the end of the loop's turn */
+    int flush_armed;
 };
 
 static void cl_request_refresh(cadence_redis *r);
@@ -1098,6 +1103,8 @@ static void part_wait(cadence_redis *r, struct part *p)
 }
 
 /* Sends part p to its node now, or parks it. Never calls back. */
+static void part_queue(cadence_redis *r, struct part *p, int ci);
+
 static void part_send(cadence_redis *r, struct part *p)
 {
     int ci = cl_route(r, p);
@@ -1105,7 +1112,11 @@ static void part_send(cadence_redis *r, struct part *p)
         part_wait(r, p);
         return;
     }
-    struct cmd cmds[3] = {{0}, {0}, {0}};
+    if (r->url.wait_replicas > 0) {
+        part_queue(r, p, ci);
+        return;
+    }
+    struct cmd cmds[2] = {{0}, {0}};
     size_t n = 0;
     const char *asking[1] = {"ASKING"};
     if (p->asking && cmd_format(&cmds[n++], 1, asking, NULL) != 0) {
@@ -1122,24 +1133,6 @@ static void part_send(cadence_redis *r, struct part *p)
         return;
     }
     memcpy(c->buf, p->cmd.buf, p->cmd.len);
-    /* Answered only once that many replicas have the write, so a failover cannot lose it:
-     * wait_replicas, or fewer when the master has fewer replicas connected (after a failover the
-     * new master has none until the old one comes back: writes go on, unreplicated). */
-    int want = r->url.wait_replicas;
-    if (want > r->cl->conns[ci].replicas)
-        want = r->cl->conns[ci].replicas;
-    p->waiting = want > 0 && p->cmd.writes ? want : 0;
-    if (p->waiting) {
-        char nrep[16], ms[24];
-        snprintf(nrep, sizeof(nrep), "%d", want);
-        snprintf(ms, sizeof(ms), "%ld", r->timeout_ms / 2); /* its answer comes in time */
-        const char *wait[3] = {"WAIT", nrep, ms};
-        if (cmd_format(&cmds[n++], 3, wait, NULL) != 0) {
-            cmds_clear(cmds, n);
-            part_wait(r, p);
-            return;
-        }
-    }
     if (submit(r->cl->conns[ci].c, cmds, n, n > 1, 0, on_node_reply, p) != CADENCE_REDIS_OK) {
         cmds_clear(cmds, n);
         part_wait(r, p);
@@ -1188,30 +1181,12 @@ static void map_move_slot(cadence_redis *r, int slot, int ci)
     m->slot_node[slot] = (uint16_t)idx;
 }
 
-static void on_node_reply(cadence_redis *node, const redisReply *reply, const char *error,
-                          void *arg)
+/* Part p, sent to a node, has its answer there: `reply` (NULL: none, `error` says why) is the
+ * command's own; `unreplicated`: the write was done, but the WAIT after it did not count
+ * enough replicas. Follows a redirection, parks a retryable refusal, or finishes the part. */
+static void part_answer(cadence_redis *r, struct part *p, const redisReply *reply,
+                        const char *error, int unreplicated)
 {
-    (void)node;
-    struct part *p = arg;
-    struct req *q = p->req;
-    q->holds--;
-    if (q->done) {
-        req_maybe_free(q);
-        return;
-    }
-    cadence_redis *r = q->r;
-    enter(r);
-    int unreplicated = 0;
-    size_t nsent = 1 + (size_t)p->asking + (p->waiting > 0);
-    if (nsent > 1 && reply && !error && reply->type == REDIS_REPLY_ARRAY &&
-        reply->elements == nsent) {
-        /* [ASKING's +OK,] the command's answer [, WAIT's count of replicas] */
-        const redisReply *w = p->waiting > 0 ? reply->element[nsent - 1] : NULL;
-        reply = reply->element[p->asking ? 1 : 0];
-        error = reply->type == REDIS_REPLY_ERROR ? (reply->str ? reply->str : "ERR") : NULL;
-        unreplicated = !error && w && (w->type != REDIS_REPLY_INTEGER || w->integer < p->waiting);
-    }
-    p->waiting = 0;
     const char *asked = r->cl->conns[p->sent_to].host;
     p->asking = 0;
     p->target = -1;
@@ -1255,7 +1230,213 @@ static void on_node_reply(cadence_redis *node, const redisReply *reply, const ch
     } else {
         part_done(p, reply, error);
     }
+}
+
+static void on_node_reply(cadence_redis *node, const redisReply *reply, const char *error,
+                          void *arg)
+{
+    (void)node;
+    struct part *p = arg;
+    struct req *q = p->req;
+    q->holds--;
+    if (q->done) {
+        req_maybe_free(q);
+        return;
+    }
+    cadence_redis *r = q->r;
+    enter(r);
+    if (p->asking && reply && !error && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+        /* ASKING's +OK, then the command's answer */
+        reply = reply->element[1];
+        error = reply->type == REDIS_REPLY_ERROR ? (reply->str ? reply->str : "ERR") : NULL;
+    }
+    part_answer(r, p, reply, error, 0);
     req_maybe_free(q);
+    leave(r);
+}
+
+/*
+ * One WAIT per node and turn. With CADENCE_REDIS_WAIT_REPLICAS > 0 a write is answered only
+ * once that many replicas of its master have it, so a failover cannot lose it. WAIT answers for
+ * every write sent before it on the connection, and it holds back the commands behind it until
+ * the replicas acknowledge; so the parts routed to a node in one turn of the event loop are
+ * queued, in order, and sent together at the end of the turn as one pipeline ending in one WAIT
+ * (one replication round trip per node and turn, not one per write). Reads queue too while
+ * this is on, so that a node still sees a caller's commands in the order they were sent.
+ */
+struct group {
+    cadence_redis *r;
+    int want;    /* replicas the WAIT asks for (0: none sent) */
+    size_t sent; /* commands sent: ASKINGs, the parts' commands, the WAIT */
+    size_t n;
+    struct part *parts[];
+};
+
+static void arm_flush(cadence_redis *r)
+{
+    struct cluster *cl = r->cl;
+    if (!cl->flush_armed) {
+        cl->flush_armed = 1;
+        event_active(cl->flush_event, EV_TIMEOUT, 0);
+    }
+}
+
+/* Queues part p for node ci until the end of the turn (parks it when memory runs out). */
+static void part_queue(cadence_redis *r, struct part *p, int ci)
+{
+    struct conn *k = &r->cl->conns[ci];
+    if (k->nqueued == k->capqueued) {
+        size_t cap = k->capqueued ? 2 * k->capqueued : 16;
+        struct part **n = realloc(k->queued, cap * sizeof(*n));
+        if (!n) {
+            part_wait(r, p);
+            return;
+        }
+        k->queued = n;
+        k->capqueued = cap;
+    }
+    k->queued[k->nqueued++] = p;
+    p->state = PART_SENT;
+    p->sent_to = ci;
+    p->req->holds++;
+    arm_flush(r);
+}
+
+/* Lets go of the queued parts (their req holds), parking the live ones for a retry. */
+static void group_release(cadence_redis *r, struct part **parts, size_t n, int park)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct req *q = parts[i]->req;
+        q->holds--;
+        if (park && !q->done && !r->closing)
+            part_wait(r, parts[i]);
+        req_maybe_free(q);
+    }
+}
+
+static void on_group_reply(cadence_redis *node, const redisReply *reply, const char *error,
+                           void *arg)
+{
+    (void)node;
+    struct group *g = arg;
+    cadence_redis *r = g->r;
+    enter(r);
+    int whole = reply && !error && reply->type == REDIS_REPLY_ARRAY && reply->elements == g->sent;
+    const redisReply *w = whole && g->want > 0 ? reply->element[g->sent - 1] : NULL;
+    int acked = !w || (w->type == REDIS_REPLY_INTEGER && w->integer >= g->want);
+    size_t at = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        struct part *p = g->parts[i];
+        struct req *q = p->req;
+        const redisReply *own = NULL;
+        const char *err = whole   ? NULL
+                          : error ? error
+                                  : CADENCE_REDIS_ERRPFX_DISCONNECTED ": "
+                                                                      "no reply";
+        if (whole) {
+            at += (size_t)p->asking; /* ASKING's +OK */
+            own = reply->element[at++];
+            err = own->type == REDIS_REPLY_ERROR ? (own->str ? own->str : "ERR") : NULL;
+        }
+        q->holds--;
+        if (!q->done)
+            part_answer(r, p, own, err, own && !err && p->cmd.writes && !acked);
+        req_maybe_free(q);
+    }
+    free(g);
+    leave(r);
+}
+
+/* Sends node ci's queued parts as one pipeline, with one WAIT after them. */
+static void group_send(cadence_redis *r, int ci, struct part **parts, size_t n)
+{
+    struct conn *k = &r->cl->conns[ci];
+    /* after a failover the new master has no replica until the old one comes back: writes go
+     * on, unreplicated, rather than wait for a replica that is not there */
+    int want = r->url.wait_replicas < k->replicas ? (int)r->url.wait_replicas : k->replicas;
+    size_t live = 0, writes = 0, asks = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i]->req->done)
+            continue;
+        live++;
+        writes += parts[i]->cmd.writes != 0;
+        asks += parts[i]->asking != 0;
+    }
+    if (writes == 0)
+        want = 0;
+    size_t ncmds = live + asks + (want > 0);
+    struct group *g = live ? calloc(1, sizeof(*g) + live * sizeof(g->parts[0])) : NULL;
+    struct cmd *cmds = live ? calloc(ncmds, sizeof(*cmds)) : NULL;
+    if (!live || !g || !cmds || r->closing || !conn_ready(r, ci)) {
+        free(g);
+        free(cmds);
+        group_release(r, parts, n, 1);
+        return;
+    }
+    g->r = r;
+    g->want = want;
+    g->sent = ncmds;
+    size_t c = 0;
+    int failed = 0;
+    const char *asking[1] = {"ASKING"};
+    for (size_t i = 0; i < n && !failed; i++) {
+        struct part *p = parts[i];
+        if (p->req->done)
+            continue;
+        g->parts[g->n++] = p;
+        if (p->asking && cmd_format(&cmds[c++], 1, asking, NULL) != 0)
+            failed = 1;
+        cmds[c] = p->cmd;
+        cmds[c].buf = failed ? NULL : malloc(p->cmd.len);
+        if (!cmds[c++].buf)
+            failed = 1;
+        else
+            memcpy(cmds[c - 1].buf, p->cmd.buf, p->cmd.len);
+    }
+    if (!failed && want > 0) {
+        char nrep[16], ms[24];
+        snprintf(nrep, sizeof(nrep), "%d", want);
+        snprintf(ms, sizeof(ms), "%ld", r->timeout_ms / 2); /* its answer comes in time */
+        const char *wait[3] = {"WAIT", nrep, ms};
+        failed = cmd_format(&cmds[c++], 3, wait, NULL) != 0;
+    }
+    if (failed || submit(k->c, cmds, ncmds, 1, 0, on_group_reply, g) != CADENCE_REDIS_OK) {
+        cmds_clear(cmds, c);
+        free(cmds);
+        free(g);
+        group_release(r, parts, n, 1);
+        return;
+    }
+    free(cmds);
+    /* the group keeps the live parts' holds; the others are let go */
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i]->req->done) {
+            parts[i]->req->holds--;
+            req_maybe_free(parts[i]->req);
+        }
+    }
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cadence_redis *r = arg;
+    struct cluster *cl = r->cl;
+    enter(r);
+    cl->flush_armed = 0;
+    for (size_t ci = 0; ci < cl->nconns; ci++) {
+        struct conn *k = &cl->conns[ci];
+        if (!k->nqueued)
+            continue;
+        /* taken whole: what the callbacks queue meanwhile goes in the next turn's flush */
+        struct part **parts = k->queued;
+        size_t n = k->nqueued;
+        k->queued = NULL;
+        k->nqueued = k->capqueued = 0;
+        group_send(r, (int)ci, parts, n);
+        free(parts);
+    }
     leave(r);
 }
 
@@ -1519,7 +1700,8 @@ static int cl_new(cadence_redis *r, char *errstr, size_t errstr_size)
     if (!cl || !(cl->map = malloc(sizeof(*cl->map))) ||
         !(cl->scratch = malloc(sizeof(*cl->scratch))) ||
         !(cl->refresh_timer = evtimer_new(r->base, on_refresh_timer, r)) ||
-        !(cl->retry_timer = evtimer_new(r->base, on_cluster_retry, r))) {
+        !(cl->retry_timer = evtimer_new(r->base, on_cluster_retry, r)) ||
+        !(cl->flush_event = event_new(r->base, -1, 0, on_flush, r))) {
         errset(errstr, errstr_size, "redis: out of memory");
         return -1;
     }
@@ -1544,6 +1726,18 @@ static void cl_close(cadence_redis *r)
         event_del(cl->refresh_timer);
     if (cl->retry_timer)
         event_del(cl->retry_timer);
+    if (cl->flush_event)
+        event_del(cl->flush_event);
+    cl->flush_armed = 0;
+    for (size_t i = 0; i < cl->nconns; i++) {
+        struct conn *k = &cl->conns[i];
+        struct part **queued = k->queued; /* never sent: fail_all fails their reqs */
+        size_t n = k->nqueued;
+        k->queued = NULL;
+        k->nqueued = k->capqueued = 0;
+        group_release(r, queued, n, 0);
+        free(queued);
+    }
     for (size_t i = 0; i < cl->nconns; i++) {
         cadence_redis *c = cl->conns[i].c;
         cl->conns[i].c = NULL;
@@ -1559,6 +1753,10 @@ static void cl_destroy(struct cluster *cl)
         event_free(cl->refresh_timer);
     if (cl->retry_timer)
         event_free(cl->retry_timer);
+    if (cl->flush_event)
+        event_free(cl->flush_event);
+    for (size_t i = 0; i < cl->nconns; i++)
+        free(cl->conns[i].queued);
     free(cl->conns);
     free(cl->map);
     free(cl->scratch);

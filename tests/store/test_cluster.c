@@ -471,3 +471,67 @@ Test(cluster, a_killed_master_is_replaced_by_its_replica_and_nothing_acknowledge
     cr_assert_str_eq(res.str, "before");
     cr_assert_neq(owner_of(key), master);
 }
+
+/* A commandstats counter of one node ("cmdstat_<name>:calls=N"), 0 when never called. */
+static long long node_calls(int port, const char *name)
+{
+    redisReply *rep = node_cmd(port, "INFO commandstats", NULL, NULL);
+    char pat[64];
+    snprintf(pat, sizeof(pat), "cmdstat_%s:calls=", name);
+    const char *at = strstr(rep->str, pat);
+    long long n = at ? strtoll(at + strlen(pat), NULL, 10) : 0;
+    freeReplyObject(rep);
+    return n;
+}
+
+struct counted {
+    int calls, ok;
+    long long last_get;
+};
+
+static void on_counted(cadence_redis *r, const redisReply *reply, const char *error, void *arg)
+{
+    (void)r;
+    struct counted *c = arg;
+    c->calls++;
+    c->ok += !error && reply && reply->type != REDIS_REPLY_ERROR;
+    if (reply && reply->type == REDIS_REPLY_STRING)
+        c->last_get = strtoll(reply->str, NULL, 10);
+}
+
+/* With CADENCE_REDIS_WAIT_REPLICAS=1, the writes a caller sends to one node in one turn of the
+ * event loop go with one WAIT after the last (one replication round trip, not one per write),
+ * each is still answered only once the replica has it, and a read sent after them in the same
+ * turn is answered after them (it sees the last write). */
+Test(cluster, a_turns_writes_to_one_node_share_one_wait)
+{
+    start_ready(1);
+    struct result res;
+    const char *key = "cad:{r:waitgroup}:n";
+    const char *set0[] = {"SET", key, "0"};
+    /* the first write waits until the replica is in sync (as in the test above) */
+    long long deadline = cadence_test_now_ms() + WAIT_MS;
+    do
+        argv_wait(&res, 3, set0);
+    while (res.kind == CADENCE_REDIS_ERROR_DISCONNECTED && cadence_test_now_ms() < deadline);
+    cr_assert_eq(res.kind, CADENCE_REDIS_ERROR_NONE, "%s", res.err);
+    int master = owner_of(key);
+    long long waits0 = node_calls(master, "wait"), incrs0 = node_calls(master, "incr");
+
+    enum { N = 50 };
+    struct counted c = {0};
+    const char *incr[] = {"INCR", key};
+    const char *get[] = {"GET", key};
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(cadence_redis_command_argv(F.r, on_counted, &c, 2, incr, NULL),
+                     CADENCE_REDIS_OK);
+    cr_assert_eq(cadence_redis_command_argv(F.r, on_counted, &c, 2, get, NULL), CADENCE_REDIS_OK);
+    cr_assert_eq(c.calls, 0, "answered before the loop ran");
+    RUN_UNTIL(c.calls == N + 1, WAIT_MS);
+    cr_assert_eq(c.calls, N + 1);
+    cr_assert_eq(c.ok, N + 1, "every write acknowledged by the replica");
+    cr_assert_eq(c.last_get, N, "the read came after the turn's writes");
+    cr_assert_eq(node_calls(master, "incr") - incrs0, N);
+    long long waits = node_calls(master, "wait") - waits0;
+    cr_assert_eq(waits, 1, "%lld WAITs for %d writes of one turn", waits, N);
+}
