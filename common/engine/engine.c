@@ -1505,6 +1505,7 @@ static void settle_touch(run *r)
         if (st->open_task_id[0]) {
             o->touch_action = CADENCE_TOUCH_CANCEL;
             g_strlcpy(o->cancelled_task_id, st->open_task_id, sizeof o->cancelled_task_id);
+            g_strlcpy(st->dropped_task_id, st->open_task_id, sizeof st->dropped_task_id);
             note(r, "open touch %s cancelled", st->open_task_id);
         }
         st->open_task_id[0] = '\0';
@@ -1524,6 +1525,8 @@ static void settle_touch(run *r)
     cadence_engine_id(st->lead_id, r->ev->event_id, "task", id, sizeof id);
     o->touch_action = CADENCE_TOUCH_SET;
     g_strlcpy(o->cancelled_task_id, st->open_task_id, sizeof o->cancelled_task_id);
+    if (st->open_task_id[0])
+        g_strlcpy(st->dropped_task_id, st->open_task_id, sizeof st->dropped_task_id);
     g_strlcpy(o->task_id, id, sizeof o->task_id);
     o->due_at = p.due;
     json_decref(o->touch);

@@ -34,10 +34,10 @@ typedef struct sfield {
 #m, offsetof(cadence_lead_state, m), sizeof(((cadence_lead_state *)0)->m)                  \
     }
 static const sfield str_fields[] = {
-    S(lead_id),   S(rep_id),       S(lead_type),  S(vertical),     S(first_name),
-    S(last_name), S(company),      S(email),      S(phone),        S(timezone),
-    S(cadence),   S(problems),     S(next_steps), S(role),         S(no_reason),
-    S(alert_id),  S(open_task_id), S(open_key),   S(open_channel), S(country),
+    S(lead_id),      S(rep_id),  S(lead_type),       S(vertical), S(first_name),   S(last_name),
+    S(company),      S(email),   S(phone),           S(timezone), S(cadence),      S(problems),
+    S(next_steps),   S(role),    S(no_reason),       S(alert_id), S(open_task_id), S(open_key),
+    S(open_channel), S(country), S(dropped_task_id),
 };
 #undef S
 
@@ -131,6 +131,11 @@ void cadence_lead_state_unpack(const void *buf, cadence_lead_state *st)
 const char *cadence_lead_state_rep_id(const cadence_lead_state *st)
 {
     return st->rep_id;
+}
+
+const char *cadence_lead_state_dropped_task_id(const cadence_lead_state *st)
+{
+    return st->dropped_task_id;
 }
 
 const char *cadence_lead_state_email(const cadence_lead_state *st)

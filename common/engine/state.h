@@ -123,6 +123,9 @@ typedef struct cadence_lead_state {
     char alert_id[CADENCE_ID_SIZE];                               /* the last alert */
     char event_ids[CADENCE_STATE_MAX_EVENT_IDS][CADENCE_ID_SIZE]; /* ring of recent ids */
     char open_task_id[CADENCE_ID_SIZE];                           /* the open touch ("" none) */
+    /* The touch the last cancel or replacement dropped ("" none): a replay of that event must
+     * take it out of its rep's queue again, should the first removal have been lost. */
+    char dropped_task_id[CADENCE_ID_SIZE];
     char open_key[160];    /* what the open touch is for and says (re-issued when it changes) */
     char open_channel[16]; /* the open touch's channel ("" none) */
     char country[3];       /* ISO 3166-1 alpha-2 ("" unknown) */
@@ -163,6 +166,8 @@ char *cadence_lead_state_to_json(const cadence_lead_state *st);
 /* The state's owning rep and email for the worker's indexes ("" when unknown); borrowed. */
 const char *cadence_lead_state_rep_id(const cadence_lead_state *st);
 const char *cadence_lead_state_email(const cadence_lead_state *st);
+/* The touch the lead's last cancel or replacement dropped ("" none); borrowed. */
+const char *cadence_lead_state_dropped_task_id(const cadence_lead_state *st);
 
 /* Status names as in lead-status.v1 ("nurture"); NULL when out of range. */
 const char *cadence_status_name(cadence_status s);

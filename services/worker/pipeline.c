@@ -68,6 +68,7 @@ struct item {
                               recorded by an earlier apply of the same event */
     size_t n_emit;
     int fresh;    /* emit comes from this apply (not a replay): counts alerts */
+    int replayed; /* found applied before: its side writes come from the stored state */
     int unqueued; /* the task this event dropped was never handed to a rep: no queue to fix */
 };
 
@@ -789,6 +790,11 @@ static void on_applied(const cadence_store_apply_result *res, void *arg)
     it->n_emit = 0;
     it->fresh = 0;
     it->unqueued = 0;
+    /* found applied before: by the store (its watermark or outbox), or by the engine (the id is
+     * in the state's ring: a check, which the store answers "not applied" once the outbox is
+     * gone) */
+    it->replayed =
+        res->verdict == CADENCE_STORE_DUPLICATE || res->verdict == CADENCE_STORE_NOT_APPLIED;
     if (res->verdict == CADENCE_STORE_APPLIED) {
         it->unqueued = res->unqueued;
         it->emit = it->made; /* what the outbox now records */
@@ -892,12 +898,17 @@ static void send_side_writes(struct batch *b, struct item *it)
         side_sent(b, it, ctx, cadence_store_index_lead(b->p->search, &card, on_side_write, ctx));
     }
     /* A task still in the due set when this event dropped it was never claimed, so it is in
-     * no rep's queue (the scheduler queues a task only once it has published it). */
-    if (it->state == IT_DONE && it->outs.cancelled_task_id[0] && rep && *rep && !it->unqueued) {
+     * no rep's queue (the scheduler queues a task only once it has published it). An event
+     * found applied before (a redelivery, or this item again after a side write failed) has
+     * no outputs of its own: the task the lead last dropped is taken out again, in case the
+     * first removal was lost (idempotent; a dropped task belongs in no queue). */
+    const char *dropped = it->outs.cancelled_task_id[0] && !it->unqueued
+                              ? it->outs.cancelled_task_id
+                          : it->replayed ? cadence_lead_state_dropped_task_id(it->lead->st)
+                                         : "";
+    if (it->state == IT_DONE && dropped[0] && rep && *rep) {
         struct apply_ctx *ctx = side_ctx(b, it);
-        side_sent(
-            b, it, ctx,
-            cadence_store_unqueue_task(r, rep, it->outs.cancelled_task_id, on_side_write, ctx));
+        side_sent(b, it, ctx, cadence_store_unqueue_task(r, rep, dropped, on_side_write, ctx));
     }
 }
 

@@ -379,3 +379,40 @@ Test(engine_state, a_view_from_before_the_no_arriving_after_re_enrolment_is_no_t
     g_free(task);
     harness_fini(&h);
 }
+
+/* The state remembers the touch the lead's last cancel or replacement dropped, so that a replay
+ * of that event (which has no outputs) can still take it out of the rep's queue. */
+Test(engine_state, the_last_dropped_touch_is_remembered)
+{
+    harness h;
+    harness_init(&h, NULL);
+    cr_assert_eq(harness_feed(&h, "{\"type\":\"lead\",\"event_id\":\"e1\",\"occurred_at\":"
+                                  "\"2026-10-05T14:00:00Z\",\"lead_id\":\"L1\",\"rep_id\":\"r1\","
+                                  "\"lead_type\":\"cold\",\"potential\":60}"),
+                 CADENCE_ENGINE_OK);
+    char first[CADENCE_ID_SIZE];
+    g_strlcpy(first, h.st.open_task_id, sizeof first);
+    cr_assert(first[0], "the lead has its first touch");
+    cr_assert_str_eq(cadence_lead_state_dropped_task_id(&h.st), "");
+    /* a no-answer replaces the touch with the next attempt */
+    cr_assert_eq(harness_feed(&h, "{\"type\":\"call_outcome\",\"event_id\":\"o1\",\"occurred_at\":"
+                                  "\"2026-10-05T15:00:00Z\",\"lead_id\":\"L1\",\"rep_id\":\"r1\","
+                                  "\"channel\":\"call\",\"disposition\":\"no_answer\"}"),
+                 CADENCE_ENGINE_OK);
+    char second[CADENCE_ID_SIZE];
+    g_strlcpy(second, h.st.open_task_id, sizeof second);
+    cr_assert(second[0] && strcmp(second, first) != 0, "a new touch");
+    cr_assert_str_eq(cadence_lead_state_dropped_task_id(&h.st), first);
+    /* a "no" cancels it: no open touch, the cancelled one remembered (and kept in the JSON) */
+    cr_assert_eq(harness_feed(&h, "{\"type\":\"call_outcome\",\"event_id\":\"o2\",\"occurred_at\":"
+                                  "\"2026-10-05T16:00:00Z\",\"lead_id\":\"L1\",\"rep_id\":\"r1\","
+                                  "\"channel\":\"call\",\"disposition\":\"not_interested\"}"),
+                 CADENCE_ENGINE_OK);
+    cr_assert_str_eq(h.st.open_task_id, "");
+    cr_assert_str_eq(cadence_lead_state_dropped_task_id(&h.st), second);
+    cadence_lead_state back;
+    char err[256];
+    cr_assert_eq(cadence_lead_state_from_json(h.state_text, &back, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(cadence_lead_state_dropped_task_id(&back), second);
+    harness_fini(&h);
+}

@@ -462,6 +462,7 @@ def redis_state(st):
             state = json.loads(stored.decode(s))
             state["event_ids"] = sorted(state.get("event_ids", []))
             state.pop("event_ids_next", None)
+            state.pop("dropped_task_id", None)  # which touches a lead went through: arrival order
             leads[k.split(":lead:")[1]] = (int(v), state)
         zsets = r.run(*[("ZRANGE", f"cad:{{r:{rep}}}:{kind}", 0, -1) for kind in ("queue", "alert_ids")
                         for rep in REPS],

@@ -403,6 +403,53 @@ class SchedulerTest(unittest.TestCase):
             self.assertEqual(st.stop(worker), 0)
             st.check_sanitizers()
 
+    def test_a_redelivered_no_takes_its_dropped_task_out_of_the_queue_again(self):
+        """A "no" cancels the lead's published first-time call, and the worker takes it out of the
+        rep's queue — a write outside the lead's slot, after the apply. Should that removal be
+        lost (Redis restarting between the two, or the worker dying), the event comes again
+        (a redelivery, or the worker's own retry) and is found applied: the worker then removes
+        the task the lead's state says it last dropped, so the rep is never left with a call to
+        someone who said no."""
+        with Stack("scheduler-redeliver") as st:
+            st.start_redis()
+            st.start_devbroker(partitions=2)
+            wenv = st.env(CADENCE_SHARDS=SHARDS, CADENCE_SCHEMAS_DIR=SCHEMAS, CADENCE_PLAYBOOK=PLAYBOOK)
+            worker = st.spawn("worker", [binary("cadence-worker")], env=wenv)
+            sched, _ = self.start_scheduler(st)
+            queue = "cad:{r:rep.joe}:queue"
+            lead = {"event_id": "lead-redeliver-1", "type": "lead", "occurred_at": "2026-08-03T14:00:00Z",
+                    "lead_id": "L-redeliver-1", "rep_id": "rep.joe", "lead_type": "cold", "potential": 60,
+                    "first_name": "Joe", "company": "Acme", "timezone": "America/New_York"}
+            no = {"event_id": "no-redeliver-1", "type": "call_outcome", "occurred_at": "2026-08-03T15:00:00Z",
+                  "lead_id": "L-redeliver-1", "rep_id": "rep.joe", "channel": "call",
+                  "disposition": "not_interested", "no_reason": "no budget"}
+            producer = Producer({"bootstrap.servers": st.bootstrap, "enable.idempotence": True})
+
+            def send(ev, topic):
+                producer.produce(topic, key=ev["lead_id"], value=json.dumps(ev))
+                producer.flush(10)
+
+            def queued():
+                return st.redis_cli("ZRANGE", queue, "0", "-1").split()
+
+            send(lead, "leads.v1")
+            wait_for(lambda: len(queued()) == 1, timeout=30, what="the first-time call in the rep's queue")
+            task = queued()[0]
+            send(no, "call-outcomes.v1")
+            wait_for(lambda: queued() == [], timeout=30, what="the cancelled call out of the queue")
+            # The removal lost: the task back in the queue, as if the worker's write never landed.
+            st.redis_cli("ZADD", queue, "1", task)
+            self.assertEqual(queued(), [task])
+            send(no, "call-outcomes.v1")  # the same event again
+            wait_for(lambda: queued() == [], timeout=30, what="the replay to take the task out again")
+            addr = wenv["CADENCE_HTTP_ADDR"]
+            wait_for(lambda: metrics(addr).get(
+                'cadence_worker_events_total{topic="call-outcomes.v1",result="duplicate"}', 0) >= 1,
+                     what="the second delivery counted as a duplicate")
+            self.assertEqual(st.stop(sched), 0)
+            self.assertEqual(st.stop(worker), 0)
+            st.check_sanitizers()
+
     def test_bad_configuration_exits_2_naming_the_variable(self):
         out = subprocess.run([binary("cadence-scheduler")], capture_output=True, text=True, timeout=30,
                              env=dict(os.environ, CADENCE_TICK_MS="5"))

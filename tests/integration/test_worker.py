@@ -70,7 +70,9 @@ class Feed:
 
 def lead_states(st):
     """{lead_id: (version, state dict)} of every lead in Redis, normalised for comparison: the
-    ring of recent event ids is compared as a set (its order is arrival order)."""
+    ring of recent event ids is compared as a set (its order is arrival order), and the touch the
+    lead last dropped is left out (which intermediate touches a lead went through depends on
+    the arrival order too; it only serves to repair a rep's queue on a replay)."""
     keys = st.redis_cli("--scan", "--pattern", "cad:*:lead:*").split()
     out = {}
     for k in keys:
@@ -78,6 +80,7 @@ def lead_states(st):
         state = json.loads(stored.decode(st.redis_value("HGET", k, "s")))
         state["event_ids"] = sorted(state.get("event_ids", []))
         state.pop("event_ids_next", None)
+        state.pop("dropped_task_id", None)
         out[k.split(":lead:")[1]] = (int(v), state)
     return out
 
