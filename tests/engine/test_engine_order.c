@@ -317,21 +317,27 @@ Test(engine_state, the_ring_of_event_ids_holds_digests_and_still_knows_plain_ids
     harness_fini(&h);
 }
 
+/* The fault suite's lead 93: created on day 0, its "no" on day 1. */
+static void feed_lead_93_and_its_no(harness *h)
+{
+    cr_assert_eq(harness_feed(h, "{\"type\":\"lead\",\"event_id\":\"lead-93\",\"occurred_at\":"
+                                 "\"2026-10-01T14:00:00Z\",\"lead_id\":\"L-93\",\"rep_id\":\"r1\","
+                                 "\"lead_type\":\"cold\",\"potential\":60}"),
+                 CADENCE_ENGINE_OK);
+    cr_assert_eq(harness_feed(h,
+                              "{\"type\":\"call_outcome\",\"event_id\":\"no-93\",\"occurred_at\":"
+                              "\"2026-10-02T14:00:00Z\",\"lead_id\":\"L-93\",\"rep_id\":\"r1\","
+                              "\"channel\":\"call\",\"disposition\":\"not_interested\"}"),
+                 CADENCE_ENGINE_OK);
+}
+
 /* A visit sent twice (a client retried a batch the gateway had already taken) and delivered
  * again after a newer event of its lead is still a replay: its digest is in the ring. */
 Test(engine_state, an_old_visit_sent_again_after_a_newer_one_is_a_replay)
 {
     harness h;
     harness_init(&h, NULL);
-    cr_assert_eq(harness_feed(&h, "{\"type\":\"lead\",\"event_id\":\"lead-93\",\"occurred_at\":"
-                                  "\"2026-10-01T14:00:00Z\",\"lead_id\":\"L-93\",\"rep_id\":\"r1\","
-                                  "\"lead_type\":\"cold\",\"potential\":60}"),
-                 CADENCE_ENGINE_OK);
-    cr_assert_eq(harness_feed(&h,
-                              "{\"type\":\"call_outcome\",\"event_id\":\"no-93\",\"occurred_at\":"
-                              "\"2026-10-02T14:00:00Z\",\"lead_id\":\"L-93\",\"rep_id\":\"r1\","
-                              "\"channel\":\"call\",\"disposition\":\"not_interested\"}"),
-                 CADENCE_ENGINE_OK);
+    feed_lead_93_and_its_no(&h);
     const char *old = "{\"type\":\"site_visit\",\"event_id\":\"visit-93-0.5\",\"occurred_at\":"
                       "\"2026-10-02T02:00:00Z\",\"lead_id\":\"L-93\","
                       "\"url\":\"https://example.com/pricing\"}";
@@ -353,15 +359,7 @@ Test(engine_state, a_view_from_before_the_no_arriving_after_re_enrolment_is_no_t
 {
     harness h;
     harness_init(&h, NULL);
-    cr_assert_eq(harness_feed(&h, "{\"type\":\"lead\",\"event_id\":\"lead-93\",\"occurred_at\":"
-                                  "\"2026-10-01T14:00:00Z\",\"lead_id\":\"L-93\",\"rep_id\":\"r1\","
-                                  "\"lead_type\":\"cold\",\"potential\":60}"),
-                 CADENCE_ENGINE_OK);
-    cr_assert_eq(harness_feed(&h,
-                              "{\"type\":\"call_outcome\",\"event_id\":\"no-93\",\"occurred_at\":"
-                              "\"2026-10-02T14:00:00Z\",\"lead_id\":\"L-93\",\"rep_id\":\"r1\","
-                              "\"channel\":\"call\",\"disposition\":\"not_interested\"}"),
-                 CADENCE_ENGINE_OK);
+    feed_lead_93_and_its_no(&h);
     cr_assert_eq(harness_feed(&h, "{\"type\":\"site_visit\",\"event_id\":\"visit-93-40\","
                                   "\"occurred_at\":\"2026-11-10T14:00:00Z\",\"lead_id\":\"L-93\","
                                   "\"url\":\"https://example.com/pricing\"}"),

@@ -118,6 +118,12 @@ def validate(values):
     return [(v, line) for v, line in zip(verdicts, values) if v != "ok"]
 
 
+def start_worker(st):
+    """A worker on the stack with the scheduler's shards and playbook; (process, its env)."""
+    wenv = st.env(CADENCE_SHARDS=SHARDS, CADENCE_SCHEMAS_DIR=SCHEMAS, CADENCE_PLAYBOOK=PLAYBOOK)
+    return st.spawn("worker", [binary("cadence-worker")], env=wenv), wenv
+
+
 class SchedulerTest(unittest.TestCase):
     def start_scheduler(self, st, name="scheduler", **env):
         e = st.env(**{**dict(CADENCE_SHARDS=SHARDS, CADENCE_TICK_MS=50, CADENCE_SCHEMAS_DIR=SCHEMAS,
@@ -337,8 +343,7 @@ class SchedulerTest(unittest.TestCase):
         with Stack("scheduler-lead") as st:
             st.start_redis()
             st.start_devbroker(partitions=2)
-            wenv = st.env(CADENCE_SHARDS=SHARDS, CADENCE_SCHEMAS_DIR=SCHEMAS, CADENCE_PLAYBOOK=PLAYBOOK)
-            worker = st.spawn("worker", [binary("cadence-worker")], env=wenv)
+            worker, wenv = start_worker(st)
             sched, addr = self.start_scheduler(st)
             lead = {"event_id": "lead-ev-1", "type": "lead", "occurred_at": "2026-08-03T14:00:00Z",
                     "lead_id": "L-sched-1", "rep_id": "rep.ana", "lead_type": "cold", "potential": 60,
@@ -413,8 +418,7 @@ class SchedulerTest(unittest.TestCase):
         with Stack("scheduler-redeliver") as st:
             st.start_redis()
             st.start_devbroker(partitions=2)
-            wenv = st.env(CADENCE_SHARDS=SHARDS, CADENCE_SCHEMAS_DIR=SCHEMAS, CADENCE_PLAYBOOK=PLAYBOOK)
-            worker = st.spawn("worker", [binary("cadence-worker")], env=wenv)
+            worker, wenv = start_worker(st)
             sched, _ = self.start_scheduler(st)
             queue = "cad:{r:rep.joe}:queue"
             lead = {"event_id": "lead-redeliver-1", "type": "lead", "occurred_at": "2026-08-03T14:00:00Z",
