@@ -1003,9 +1003,9 @@ static int conn_open(cadence_redis *r, struct conn *k)
     u.seeds[0].port = k->port;
     snprintf(u.seeds[0].host, sizeof(u.seeds[0].host), "%s", k->host);
     cadence_redis_options o = {.timeout_ms = r->timeout_ms,
-                               /* every part, plus an ASKING or a WAIT (one per group of at
-                                * least one part) for each at most, plus the map's queries */
-                               .max_inflight = 2 * r->max_inflight + 64,
+                               /* every part, with at most an ASKING before it and a WAIT
+                                * after it (one per group of parts), and the map's queries */
+                               .max_inflight = 3 * r->max_inflight + 64,
                                .backoff_min_ms = r->backoff_min_ms,
                                .backoff_max_ms = r->backoff_max_ms,
                                .state_cb = on_node_state,
