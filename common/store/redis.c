@@ -1289,7 +1289,7 @@ static void part_queue(cadence_redis *r, struct part *p, int ci)
     struct conn *k = &r->cl->conns[ci];
     if (k->nqueued == k->capqueued) {
         size_t cap = k->capqueued ? 2 * k->capqueued : 16;
-        struct part **n = realloc(k->queued, cap * sizeof(*n));
+        struct part **n = realloc(k->queued, cap * sizeof(struct part *));
         if (!n) {
             part_wait(r, p);
             return;
@@ -1367,7 +1367,7 @@ static void group_send(cadence_redis *r, int ci, struct part **parts, size_t n)
     if (writes == 0)
         want = 0;
     size_t ncmds = live + asks + (want > 0);
-    struct group *g = live ? calloc(1, sizeof(*g) + live * sizeof(g->parts[0])) : NULL;
+    struct group *g = live ? calloc(1, sizeof(*g) + live * sizeof(struct part *)) : NULL;
     struct cmd *cmds = live ? calloc(ncmds, sizeof(*cmds)) : NULL;
     if (!live || !g || !cmds || r->closing || !conn_ready(r, ci)) {
         free(g);
