@@ -1331,10 +1331,8 @@ static void on_group_reply(cadence_redis *node, const redisReply *reply, const c
         struct part *p = g->parts[i];
         struct req *q = p->req;
         const redisReply *own = NULL;
-        const char *err = whole   ? NULL
-                          : error ? error
-                                  : CADENCE_REDIS_ERRPFX_DISCONNECTED ": "
-                                                                      "no reply";
+        static const char no_reply[] = CADENCE_REDIS_ERRPFX_DISCONNECTED ": no reply";
+        const char *err = whole ? NULL : error ? error : no_reply;
         if (whole) {
             at += (size_t)p->asking; /* ASKING's +OK */
             own = reply->element[at++];
