@@ -509,12 +509,7 @@ Test(cluster, a_turns_writes_to_one_node_share_one_wait)
     struct result res;
     const char *key = "cad:{r:waitgroup}:n";
     const char *set0[] = {"SET", key, "0"};
-    /* the first write waits until the replica is in sync (as in the test above) */
-    long long deadline = cadence_test_now_ms() + WAIT_MS;
-    do
-        argv_wait(&res, 3, set0);
-    while (res.kind == CADENCE_REDIS_ERROR_DISCONNECTED && cadence_test_now_ms() < deadline);
-    cr_assert_eq(res.kind, CADENCE_REDIS_ERROR_NONE, "%s", res.err);
+    write_until_acknowledged(F.r, set0, &res); /* once the replica is in sync */
     int master = owner_of(key);
     long long waits0 = node_calls(master, "wait"), incrs0 = node_calls(master, "incr");
 
